@@ -1,0 +1,140 @@
+//! Checks that need the whole file: references to stores, vaults that must
+//! come from the store, unused stores, variables that clash.
+
+use std::collections::HashMap;
+
+use super::Decoder;
+use crate::diagnostic::{Diagnostic, Scope};
+use crate::model::{Config, Store, StoreKind, Target, ValueSource, Vault};
+use crate::names;
+use crate::suggest::did_you_mean;
+
+pub(super) fn check(d: &mut Decoder<'_>, config: &Config) {
+    let mut used: HashMap<&str, usize> = HashMap::new();
+    for env in &config.envs {
+        d.set_scope(Scope::Env(env.name.value.clone()));
+        let mut seen_upper: HashMap<String, &crate::model::Text> = HashMap::new();
+        for variable in &env.variables {
+            if let Some(first) =
+                seen_upper.insert(variable.name.value.to_ascii_uppercase(), &variable.name)
+            {
+                d.push(
+                    Diagnostic::warning(
+                        "variable-case-clash",
+                        variable.name.span,
+                        format!("`{}` and `{}` differ only in case", first.value, variable.name.value),
+                    )
+                    .with_note(first.span, "the other one")
+                    .with_hint("Windows treats environment variable names case-insensitively, so one would overwrite the other"),
+                );
+            }
+            let ValueSource::Reference(reference) = &variable.value else {
+                continue;
+            };
+            if !d.resolved(&reference.store) {
+                continue;
+            }
+            let Some(store) = config.store(&reference.store.value) else {
+                let names: Vec<&str> = config.stores.iter().map(|s| s.name.as_str()).collect();
+                let mut diagnostic = Diagnostic::error(
+                    "unknown-store",
+                    reference.store.span,
+                    format!(
+                        "there is no store {}",
+                        d.quote(&reference.store, "").trim_end()
+                    ),
+                );
+                diagnostic = match did_you_mean(&reference.store.value, names.iter().copied()) {
+                    Some(s) => diagnostic.with_label(format!("did you mean `{s}`?")),
+                    None => diagnostic.with_label("not defined in `secretStores`"),
+                };
+                diagnostic = if names.is_empty() {
+                    diagnostic.with_hint(format!(
+                        "define it:\n    secretStores:\n      {}:\n        type: azure.managed_identity",
+                        reference.store.value
+                    ))
+                } else {
+                    diagnostic.with_hint(format!(
+                        "stores defined: {}",
+                        crate::suggest::one_of(&names)
+                    ))
+                };
+                d.push(diagnostic);
+                continue;
+            };
+            *used.entry(store.name.as_str()).or_default() += 1;
+            if let Target::KeyVault(kv) = &reference.target {
+                check_vault_of(d, store, &kv.vault, reference.span);
+            }
+        }
+    }
+    d.set_scope(Scope::Global);
+    for store in &config.stores {
+        if !used.contains_key(store.name.as_str()) && !config.envs.is_empty() {
+            d.set_scope(Scope::Store(store.name.value.clone()));
+            d.push(
+                Diagnostic::warning(
+                    "unused-store",
+                    store.name.span,
+                    format!("store `{}` is not used by any variable", store.name.value),
+                )
+                .with_hint("remove it, or reference it with `from: { store: ... }`"),
+            );
+        }
+    }
+    d.set_scope(Scope::Global);
+}
+
+/// A Key Vault reference needs a vault (its own or the store's `vault_name`),
+/// and a vault URL must be a Key Vault host of the store's cloud: a token for
+/// Key Vault is never sent anywhere else.
+fn check_vault_of(d: &mut Decoder<'_>, store: &Store, vault: &Vault, at: crate::source::Span) {
+    let text = vault.text();
+    let effective = if text.value.is_empty() {
+        match &store.default_vault {
+            Some(default) => default,
+            None => {
+                let hint = match store.kind {
+                    StoreKind::ManagedIdentity => "add `vault: NAME` to this `from:`",
+                    StoreKind::KeyVault => {
+                        "add `vault: NAME` to this `from:`, or `vault_name:` to the store"
+                    }
+                };
+                d.push(
+                    Diagnostic::error("missing-key", at, "a Key Vault reference needs `vault`")
+                        .with_hint(hint),
+                );
+                return;
+            }
+        }
+    } else {
+        text
+    };
+    if !d.resolved(effective) || !effective.value.contains("://") {
+        return;
+    }
+    let Some(host) = names::url_host(&effective.value) else {
+        return;
+    };
+    let suffix = &store.cloud.endpoints.keyvault_dns_suffix;
+    let suffix_host = suffix
+        .split(':')
+        .next()
+        .unwrap_or(suffix)
+        .to_ascii_lowercase();
+    if !host.ends_with(&format!(".{suffix_host}")) {
+        d.push(
+            Diagnostic::error(
+                "vault-host-mismatch",
+                effective.span,
+                format!(
+                    "vault URL {} is not a Key Vault host of the `{}` cloud (`*.{suffix}`)",
+                    d.quote(effective, "").trim_end(),
+                    store.cloud.name.as_str()
+                ),
+            )
+            .with_label("a Key Vault token would be sent here")
+            .with_hint("check the URL; for Azure Stack, a private cloud or `dsops emulator`, set the store's `cloud:` with `keyvault_dns_suffix`"),
+        );
+    }
+}

@@ -1,0 +1,360 @@
+//! YAML text to a tree of spanned nodes.
+//!
+//! Parsing is done by `serde-saphyr` (a maintained, panic-free serde YAML
+//! deserializer; `serde_yaml` is deprecated upstream). We deserialize into a
+//! generic spanned tree rather than straight into the model so that the decoder
+//! can report every problem at once, with its location, instead of stopping at
+//! the first one as a serde derive would.
+//!
+//! Hostile input is bounded here: the text size, nesting depth, node and event
+//! counts and alias expansion all have limits, and breaking one is a clear error.
+
+use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde_saphyr::{DuplicateKeyPolicy, Spanned};
+
+use crate::diagnostic::Diagnostic;
+use crate::source::{Source, Span};
+
+/// Largest configuration accepted, in bytes. A 10,000-variable file is about 2 MB.
+pub const MAX_CONFIG_BYTES: usize = 16 * 1024 * 1024;
+/// Deepest nesting accepted; a valid configuration is at most 6 levels deep.
+pub(crate) const MAX_DEPTH: usize = 64;
+/// Most alias (`*name`) uses accepted in one file.
+pub(crate) const MAX_ALIASES: usize = 10_000;
+/// Most events an alias may replay in total (what stops "billion laughs").
+pub(crate) const MAX_ALIAS_REPLAY: usize = 200_000;
+
+/// A YAML node and where it is.
+#[derive(Debug, Clone)]
+pub(crate) struct Node {
+    pub(crate) kind: NodeKind,
+    pub(crate) span: Span,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) enum NodeKind {
+    Null,
+    /// A scalar: `text` is the string value for strings and the source text for
+    /// numbers and booleans (so `secret: 0x1F` means the secret named `0x1F`).
+    Scalar {
+        text: String,
+        typed: Typed,
+    },
+    Seq(Vec<Node>),
+    Map(Vec<Entry>),
+}
+
+/// What YAML resolved a scalar to.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Typed {
+    Str,
+    Bool(bool),
+    Int(i64),
+    Float,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Entry {
+    pub(crate) key: Key,
+    pub(crate) value: Node,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Key {
+    pub(crate) text: String,
+    pub(crate) span: Span,
+    /// False for keys that are not scalars (`? [a, b]: x`).
+    pub(crate) is_scalar: bool,
+}
+
+impl Node {
+    /// A short noun for messages: "a mapping", "a list", "a string", ...
+    pub(crate) fn describe(&self) -> &'static str {
+        match &self.kind {
+            NodeKind::Null => "nothing",
+            NodeKind::Scalar { typed, .. } => match typed {
+                Typed::Str => "a string",
+                Typed::Bool(_) => "a boolean",
+                Typed::Int(_) => "an integer",
+                Typed::Float => "a number",
+            },
+            NodeKind::Seq(_) => "a list",
+            NodeKind::Map(_) => "a mapping",
+        }
+    }
+}
+
+/// Parses `source` into a tree, or the one diagnostic that says why it cannot.
+pub(crate) fn parse(source: &Source) -> Result<Node, Box<Diagnostic>> {
+    let text = source.text();
+    if text.len() > MAX_CONFIG_BYTES {
+        return Err(Box::new(
+            Diagnostic::error_without_span(
+                "file-too-large",
+                format!(
+                    "the configuration is {} bytes; the limit is {} bytes",
+                    text.len(),
+                    MAX_CONFIG_BYTES
+                ),
+            )
+            .with_hint("a dsops.yaml with 10,000 variables is about 2 MB: is this the right file?"),
+        ));
+    }
+    if text.trim().is_empty() {
+        return Ok(Node {
+            kind: NodeKind::Null,
+            span: Span::point(0),
+        });
+    }
+    let options = serde_saphyr::options! {
+        budget: serde_saphyr::budget! {
+            max_depth: MAX_DEPTH,
+            max_aliases: MAX_ALIASES,
+            max_documents: 1,
+            max_events: 4_000_000,
+            max_nodes: 2_000_000,
+            max_total_scalar_bytes: MAX_CONFIG_BYTES * 2,
+        },
+        alias_limits: serde_saphyr::alias_limits! {
+            max_total_replayed_events: MAX_ALIAS_REPLAY,
+            max_replay_stack_depth: 16,
+        },
+        duplicate_keys: DuplicateKeyPolicy::PassThrough,
+        strict_booleans: true,
+    };
+    match serde_saphyr::from_str_with_options::<Spanned<Raw>>(text, options) {
+        Ok(raw) => Ok(convert(source, raw)),
+        Err(err) => Err(Box::new(syntax_error(source, &err))),
+    }
+}
+
+fn syntax_error(source: &Source, err: &serde_saphyr::Error) -> Diagnostic {
+    let plain = err.without_snippet().to_string();
+    // The message may end with its own "at line L, column C": we show the location ourselves.
+    let message = match plain.find(" at line ") {
+        Some(i) => plain.get(..i).unwrap_or(&plain).to_string(),
+        None => plain.lines().next().unwrap_or("invalid YAML").to_string(),
+    };
+    let (code, hint) = if message.contains("budget") || message.contains("limit") {
+        (
+            "yaml-limit",
+            "dsops bounds nesting, aliases and size so that a hostile file cannot exhaust memory; \
+             a real dsops.yaml stays far below these limits",
+        )
+    } else {
+        (
+            "yaml-syntax",
+            "check the indentation and quoting around this spot; \
+             values containing `: ` or starting with `*`, `&`, `!`, `{` or `[` need quotes",
+        )
+    };
+    let span = err
+        .location()
+        .filter(|loc| loc.line() > 0)
+        .map(|loc| Span::point(source.offset_of(loc.line() as usize, loc.column() as usize)));
+    let diagnostic = match span {
+        Some(span) => Diagnostic::error(code, span, format!("invalid YAML: {message}")),
+        None => Diagnostic::error_without_span(code, format!("invalid YAML: {message}")),
+    };
+    diagnostic.with_hint(hint)
+}
+
+/// Turns serde-saphyr's spanned values into our nodes, taking byte spans and
+/// the source text of non-string scalars.
+fn convert(source: &Source, raw: Spanned<Raw>) -> Node {
+    let span = span_of(source, &raw.referenced);
+    let kind = match raw.value {
+        Raw::Null => NodeKind::Null,
+        Raw::Str(text) => NodeKind::Scalar {
+            text,
+            typed: Typed::Str,
+        },
+        Raw::Bool(b) => scalar_from_source(source, span, Typed::Bool(b)),
+        Raw::Int(i) => scalar_from_source(source, span, Typed::Int(i)),
+        Raw::Float => scalar_from_source(source, span, Typed::Float),
+        Raw::Seq(items) => NodeKind::Seq(items.into_iter().map(|n| convert(source, n)).collect()),
+        Raw::Map(entries) => NodeKind::Map(
+            entries
+                .into_iter()
+                .map(|(key, value)| {
+                    let key_node = convert(source, key);
+                    let (text, is_scalar) = match &key_node.kind {
+                        NodeKind::Scalar { text, .. } => (text.clone(), true),
+                        NodeKind::Null => (String::new(), true),
+                        _ => (String::new(), false),
+                    };
+                    Entry {
+                        key: Key {
+                            text,
+                            span: key_node.span,
+                            is_scalar,
+                        },
+                        value: convert(source, value),
+                    }
+                })
+                .collect(),
+        ),
+    };
+    Node { kind, span }
+}
+
+fn scalar_from_source(source: &Source, span: Span, typed: Typed) -> NodeKind {
+    NodeKind::Scalar {
+        text: source.slice(span).to_string(),
+        typed,
+    }
+}
+
+fn span_of(source: &Source, location: &serde_saphyr::Location) -> Span {
+    let span = location.span();
+    match (span.byte_offset(), span.byte_len()) {
+        (Some(start), Some(len)) => {
+            let start = usize::try_from(start).unwrap_or(usize::MAX);
+            let len = usize::try_from(len).unwrap_or(0);
+            Span::new(start, start.saturating_add(len)).clamp_to(source.text().len())
+        }
+        _ => Span::point(source.offset_of(location.line() as usize, location.column() as usize)),
+    }
+}
+
+/// The generic tree serde-saphyr fills in.
+enum Raw {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Float,
+    Str(String),
+    Seq(Vec<Spanned<Raw>>),
+    Map(Vec<(Spanned<Raw>, Spanned<Raw>)>),
+}
+
+impl<'de> Deserialize<'de> for Raw {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(RawVisitor)
+    }
+}
+
+struct RawVisitor;
+
+impl<'de> Visitor<'de> for RawVisitor {
+    type Value = Raw;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("any YAML value")
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Raw, E> {
+        Ok(Raw::Null)
+    }
+    fn visit_none<E: de::Error>(self) -> Result<Raw, E> {
+        Ok(Raw::Null)
+    }
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Raw, D::Error> {
+        Raw::deserialize(d)
+    }
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Raw, E> {
+        Ok(Raw::Bool(v))
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Raw, E> {
+        Ok(Raw::Int(v))
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Raw, E> {
+        Ok(i64::try_from(v).map_or(Raw::Float, Raw::Int))
+    }
+    fn visit_i128<E: de::Error>(self, v: i128) -> Result<Raw, E> {
+        Ok(i64::try_from(v).map_or(Raw::Float, Raw::Int))
+    }
+    fn visit_u128<E: de::Error>(self, v: u128) -> Result<Raw, E> {
+        Ok(i64::try_from(v).map_or(Raw::Float, Raw::Int))
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Raw, E> {
+        Ok(Raw::Float)
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Raw, E> {
+        Ok(Raw::Str(v.to_owned()))
+    }
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Raw, E> {
+        Ok(Raw::Str(v))
+    }
+    fn visit_bytes<E: de::Error>(self, v: &[u8]) -> Result<Raw, E> {
+        Ok(Raw::Str(String::from_utf8_lossy(v).into_owned()))
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Raw, A::Error> {
+        let mut items = Vec::new();
+        while let Some(item) = seq.next_element()? {
+            items.push(item);
+        }
+        Ok(Raw::Seq(items))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Raw, A::Error> {
+        let mut entries = Vec::new();
+        while let Some(key) = map.next_key()? {
+            let value = map.next_value()?;
+            entries.push((key, value));
+        }
+        Ok(Raw::Map(entries))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse_str(text: &str) -> Result<Node, Box<Diagnostic>> {
+        parse(&Source::new("t.yaml", text))
+    }
+
+    #[test]
+    fn keeps_the_source_text_of_non_string_scalars() {
+        let node = parse_str("a: 0x1F\nb: \"q\"\nc: yes\n").unwrap();
+        let NodeKind::Map(entries) = node.kind else {
+            panic!("not a map")
+        };
+        let texts: Vec<_> = entries
+            .iter()
+            .map(|e| match &e.value.kind {
+                NodeKind::Scalar { text, typed } => (text.as_str(), *typed),
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(
+            texts,
+            [
+                ("0x1F", Typed::Int(31)),
+                ("q", Typed::Str),
+                ("yes", Typed::Str)
+            ]
+        );
+    }
+
+    #[test]
+    fn alias_bombs_are_refused() {
+        let mut text = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+        for i in 1..12 {
+            let p = i - 1;
+            text.push_str(&format!(
+                "a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n"
+            ));
+        }
+        let err = parse_str(&text).unwrap_err();
+        assert_eq!(err.code, "yaml-limit", "{err:?}");
+    }
+
+    #[test]
+    fn deep_nesting_is_refused() {
+        let text = "[".repeat(10_000);
+        let err = parse_str(&text).unwrap_err();
+        assert!(
+            err.code == "yaml-limit" || err.code == "yaml-syntax",
+            "{err:?}"
+        );
+    }
+
+    #[test]
+    fn duplicate_keys_reach_the_decoder() {
+        let node = parse_str("a: 1\na: 2\n").unwrap();
+        let NodeKind::Map(entries) = node.kind else {
+            panic!("not a map")
+        };
+        assert_eq!(entries.len(), 2);
+    }
+}

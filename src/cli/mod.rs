@@ -1,0 +1,70 @@
+//! Argument parsing and dispatch; each subcommand lives in its own module.
+
+mod check;
+mod output;
+mod schema;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+/// Secrets for programs, without a stored credential.
+#[derive(Debug, Parser)]
+#[command(name = "dsops", version, about, long_about = None)]
+struct Cli {
+    /// The configuration file.
+    #[arg(
+        long,
+        global = true,
+        env = "DSOPS_CONFIG",
+        default_value = "dsops.yaml",
+        value_name = "PATH"
+    )]
+    config: PathBuf,
+
+    /// When to colour output.
+    #[arg(long, global = true, value_enum, default_value_t = ColorWhen::Auto, value_name = "WHEN")]
+    color: ColorWhen,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum ColorWhen {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Validate dsops.yaml offline and report every problem at once.
+    Check(check::CheckArgs),
+    /// Print the JSON Schema of dsops.yaml, for editors.
+    Schema,
+}
+
+/// Exit codes shared by every subcommand.
+pub(crate) mod exit {
+    /// Success.
+    pub(crate) const OK: u8 = 0;
+    /// The command ran and found problems (or failed).
+    pub(crate) const FAILED: u8 = 1;
+}
+
+pub(crate) fn main() -> ExitCode {
+    // clap exits with 2 on usage errors.
+    let cli = Cli::parse();
+    match cli.color {
+        ColorWhen::Auto => {}
+        ColorWhen::Always => anstream::ColorChoice::Always.write_global(),
+        ColorWhen::Never => anstream::ColorChoice::Never.write_global(),
+    }
+    let code = match cli.command {
+        Command::Check(args) => check::run(&cli.config, &args),
+        Command::Schema => schema::run(),
+    };
+    ExitCode::from(code)
+}

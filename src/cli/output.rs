@@ -1,0 +1,30 @@
+//! Writing to stdout and stderr without panicking on a closed pipe.
+
+use std::io::Write;
+
+/// Writes `text` to stdout (colours stripped unless the terminal wants them).
+/// A closed pipe (`dsops check | head`) is not an error worth reporting.
+pub(crate) fn stdout(text: &str) {
+    let mut out = anstream::stdout();
+    let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
+}
+
+/// Writes `text` to stderr.
+pub(crate) fn stderr(text: &str) {
+    let mut err = anstream::stderr();
+    let _ = err.write_all(text.as_bytes()).and_then(|()| err.flush());
+}
+
+/// Prints an error with its cause chain and a hint, the way every command reports failure.
+pub(crate) fn error(error: &dyn std::error::Error, hint: Option<&str>) {
+    let mut text = format!("error: {error}\n");
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(&format!("  caused by: {cause}\n"));
+        source = cause.source();
+    }
+    if let Some(hint) = hint {
+        text.push_str(&format!("  hint: {hint}\n"));
+    }
+    stderr(&text);
+}

@@ -1,0 +1,12 @@
+//! `dsops schema`.
+
+use super::exit;
+use super::output;
+
+pub(crate) fn run() -> u8 {
+    output::stdout(dsops::config::schema::JSON_SCHEMA);
+    if !dsops::config::schema::JSON_SCHEMA.ends_with('\n') {
+        output::stdout("\n");
+    }
+    exit::OK
+}

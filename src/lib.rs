@@ -1,0 +1,6 @@
+//! dsops: secrets for programs without a stored credential.
+//!
+//! The configuration model lives in [`config`] (the `dsops-config` crate,
+//! shared with the `#[dsops::env]` macro and build scripts).
+
+pub use dsops_config as config;

@@ -1,0 +1,18 @@
+//! The one integration-test binary: every test drives the real `dsops`
+//! binary or the public library API. Shared helpers live in `harness`.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::print_stdout,
+    clippy::print_stderr,
+    unreachable_pub
+)]
+
+mod bad_corpus;
+mod check_cli;
+mod harness;
+mod secrets;
+mod seed;
