@@ -43,7 +43,13 @@ pub(crate) fn run(config: &Path, args: &CheckArgs) -> u8 {
             Err(diagnostic) => {
                 unknown_env = *diagnostic;
                 let mut all: Vec<&Diagnostic> = vec![&unknown_env];
-                all.extend(loaded.diagnostics().iter().filter(|d| d.is_error()));
+                // Problems of the file as a whole (such as broken YAML) may be why.
+                all.extend(
+                    loaded
+                        .diagnostics()
+                        .iter()
+                        .filter(|d| d.is_error() && d.scope == dsops::config::Scope::Global),
+                );
                 all
             }
         },

@@ -29,9 +29,15 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
             Some('m') => 60,
             Some('h') => 3600,
             Some('d') => 86_400,
-            Some(other) => {
+            Some(other) if other.is_alphabetic() => {
                 return Err(format!(
                     "`{other}` is not a duration unit; use `s`, `m`, `h` or `d`"
+                ));
+            }
+            // `1.5h`, `10 minutes`: no fractions, no spaces.
+            Some(_) => {
+                return Err(format!(
+                    "`{text}` is not a duration; write whole numbers with units, such as `1h30m`"
                 ));
             }
             None => return Err(format!("`{text}` is missing a unit after `{number}`")),

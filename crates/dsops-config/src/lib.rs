@@ -178,6 +178,8 @@ fn values_on_line(source: &Source, span: Span) -> Span {
     let indent = text.len() - text.trim_start().len();
     match text.find(": ") {
         Some(colon) => Span::new(line.start + colon + 2, line.end),
+        // `KEY:` alone on its line has no value to hide.
+        None if text.trim_end().ends_with(':') => Span::point(line.end),
         None => Span::new(line.start + indent, line.end),
     }
 }
@@ -239,11 +241,13 @@ pub fn load_file(
                 "the file is not valid UTF-8",
             )
             .with_hint("save dsops.yaml as UTF-8");
+            // As for a YAML error, the snippet must not show a value of that line.
+            let sensitive = vec![values_on_line(&source, Span::point(valid))];
             Ok(Loaded {
                 source,
                 config: None,
                 diagnostics: vec![diagnostic],
-                sensitive: Vec::new(),
+                sensitive,
                 outline: Vec::new(),
             })
         }

@@ -279,7 +279,9 @@ pub fn check_identity_resource_id(s: &str) -> Result<(), ResourceIdProblem> {
         return shape("has an empty segment");
     }
     if let Err(why) = check_resource_group(group) {
-        return Err(ResourceIdProblem::Shape(format!("resource group {why}")));
+        return Err(ResourceIdProblem::Shape(format!(
+            "has the resource group `{group}`, which {why}"
+        )));
     }
     if !is_uuid(subscription) {
         return Err(ResourceIdProblem::SubscriptionNotGuid(
@@ -314,9 +316,7 @@ pub fn check_tenant(s: &str) -> Result<(), String> {
     if is_uuid(s) || (s.contains('.') && is_hostname(s)) {
         Ok(())
     } else if ["common", "organizations", "consumers"].contains(&s.to_ascii_lowercase().as_str()) {
-        Err(format!(
-            "`{s}` is a multi-tenant alias; client credentials and managed identities need the tenant's id or domain"
-        ))
+        Err("is a multi-tenant alias; client credentials and managed identities need the tenant's id or domain".into())
     } else {
         Err("is neither a tenant id (GUID) nor a domain such as `contoso.onmicrosoft.com`".into())
     }

@@ -11,8 +11,14 @@ pub fn did_you_mean<'a>(
     let folded = fold(word);
     let mut best: Option<(&str, usize)> = None;
     for candidate in candidates {
-        if fold(candidate) == folded {
+        let candidate_folded = fold(candidate);
+        if candidate_folded == folded {
             return Some(candidate);
+        }
+        // An abbreviation: `prod` for `production`, `dev` for `development`.
+        if folded.len() >= 3 && candidate_folded.starts_with(&folded) {
+            best = Some((candidate, 0));
+            continue;
         }
         let distance = strsim::damerau_levenshtein(
             &word.to_ascii_lowercase(),
@@ -54,6 +60,14 @@ mod tests {
         assert_eq!(did_you_mean("valut", keys), Some("vault"));
         assert_eq!(did_you_mean("Store", keys), Some("store"));
         assert_eq!(did_you_mean("banana", keys), None);
+        assert_eq!(
+            did_you_mean("prod", ["production", "staging"]),
+            Some("production")
+        );
+        assert_eq!(
+            did_you_mean("dev", ["production", "development"]),
+            Some("development")
+        );
         assert_eq!(
             did_you_mean("secret_stores", ["secretStores", "envs"]),
             Some("secretStores")

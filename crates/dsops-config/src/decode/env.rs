@@ -1,7 +1,7 @@
 //! `envs:`: environments, their variables, and each variable's `from:`.
 
 use super::store::{check_sql_server, no_effect_subscription, resource_type};
-use super::{Decoder, EnvOutline, Fields};
+use super::{Decoder, EnvOutline, Fields, Part};
 use crate::diagnostic::{Diagnostic, Scope};
 use crate::interpolate::is_variable_name;
 use crate::model::{
@@ -15,7 +15,7 @@ use crate::suggest::{did_you_mean, one_of};
 use crate::yaml::{Entry, NodeKind};
 
 pub(crate) const VARIABLE_KEYS: &[&str] = &["from", "optional"];
-const COMMON_FROM_KEYS: &[&str] = &["store", "subscription"];
+pub(crate) const COMMON_FROM_KEYS: &[&str] = &["store", "subscription"];
 pub(crate) const KEYVAULT_KEYS: &[&str] = &["vault", "secret", "version", "type"];
 pub(crate) const STORAGE_KEY_KEYS: &[&str] = &["resource_type", "account", "key", "resource_group"];
 pub(crate) const SAS_KEYS: &[&str] = &[
@@ -148,28 +148,39 @@ impl Decoder<'_> {
         &mut self,
         entry: &Entry,
         outline: &mut Vec<EnvOutline>,
-    ) -> Option<Vec<Environment>> {
+    ) -> Option<Part<Environment>> {
         let entries = self.mapping(&entry.value, "`envs`")?;
         self.check_duplicates(entries);
-        let mut envs = Vec::new();
-        let mut ok = true;
+        let mut envs = Part::empty();
         for entry in entries {
+            if !self.plain_key(entry) {
+                envs.complete = false;
+                continue;
+            }
             self.set_scope(Scope::Env(entry.key.text.clone()));
             let mut env_outline = EnvOutline {
                 name: entry.key.text.clone(),
                 stores: Vec::new(),
             };
             match self.decode_env(entry, &mut env_outline) {
-                Some(env) => envs.push(env),
-                None => ok = false,
+                Some((env, complete)) => {
+                    envs.items.push(env);
+                    envs.complete &= complete;
+                }
+                None => envs.complete = false,
             }
             outline.push(env_outline);
         }
         self.set_scope(Scope::Global);
-        ok.then_some(envs)
+        Some(envs)
     }
 
-    fn decode_env(&mut self, entry: &Entry, outline: &mut EnvOutline) -> Option<Environment> {
+    /// The environment with the variables that decoded, and whether that is all of them.
+    fn decode_env(
+        &mut self,
+        entry: &Entry,
+        outline: &mut EnvOutline,
+    ) -> Option<(Environment, bool)> {
         let name = Text {
             value: entry.key.text.clone(),
             span: entry.key.span,
@@ -196,12 +207,16 @@ impl Decoder<'_> {
         let mut variables = Vec::new();
         let mut ok = true;
         for entry in entries {
+            if !self.plain_key(entry) {
+                ok = false;
+                continue;
+            }
             match self.decode_variable(entry, outline) {
                 Some(v) => variables.push(v),
                 None => ok = false,
             }
         }
-        ok.then_some(Environment { name, variables })
+        Some((Environment { name, variables }, ok))
     }
 
     fn decode_variable(&mut self, entry: &Entry, outline: &mut EnvOutline) -> Option<Variable> {
@@ -231,8 +246,24 @@ impl Decoder<'_> {
                 (None, false)
             }
             NodeKind::Map(entries) => {
+                // Keys of a source written straight under the variable, without
+                // `from:`, are explained by the missing `from` below.
+                let has_from = entries
+                    .iter()
+                    .any(|e| e.key.is_scalar && e.key.text == "from");
+                let from_keys = all_from_keys();
+                let misplaced = |e: &Entry| {
+                    !has_from && e.key.is_scalar && from_keys.contains(&e.key.text.as_str())
+                };
+                let own: Vec<Entry>;
+                let checked = if entries.iter().any(misplaced) {
+                    own = entries.iter().filter(|e| !misplaced(e)).cloned().collect();
+                    own.as_slice()
+                } else {
+                    entries.as_slice()
+                };
                 let fields = self.fields(
-                    entries,
+                    checked,
                     VARIABLE_KEYS,
                     &format!("in variable `{}`", name.value),
                 );
@@ -244,6 +275,7 @@ impl Decoder<'_> {
                     Some(from) => self
                         .decode_from(from, outline)
                         .map(|r| ValueSource::Reference(Box::new(r))),
+                    None if fields.is_misspelled("from") => None,
                     None => {
                         let mut d = Diagnostic::error(
                             "missing-key",
@@ -251,12 +283,13 @@ impl Decoder<'_> {
                             format!("variable `{}` needs `from`", name.value),
                         )
                         .with_label("`from` is missing here");
-                        if entries.iter().any(|e| {
-                            !Form::users_of(&e.key.text).is_empty() || e.key.text == "store"
-                        }) {
+                        if entries.iter().any(misplaced) {
                             d = d.with_hint(
                                 "the source's keys go under `from:`, indented one level more",
                             );
+                            for entry in entries.iter().filter(|e| misplaced(e)) {
+                                d = d.with_note(entry.key.span, "belongs under `from:`");
+                            }
                         }
                         self.push(d);
                         None
@@ -292,7 +325,8 @@ impl Decoder<'_> {
                 format!("`{}` is not a valid environment variable name", name.value),
             )
             .with_hint("names are letters, digits and `_`, not starting with a digit");
-            if is_variable_name(&suggestion) {
+            // Non-ASCII letters have no good replacement (`ÉCLAIR` is not `_CLAIR`).
+            if is_variable_name(&suggestion) && name.value.is_ascii() {
                 d = d.with_label(format!("try `{suggestion}`"));
             }
             self.push(d);
@@ -358,7 +392,7 @@ impl Decoder<'_> {
     fn decode_from(&mut self, entry: &Entry, outline: &mut EnvOutline) -> Option<Reference> {
         let entries = self.mapping(&entry.value, "`from`")?;
         let span = entry.key.span;
-        let raw = Fields { entries };
+        let raw = Fields::raw(entries);
         let operation = match raw.get("operation") {
             Some(e) => Some(self.keyword(e, OPERATIONS, "operation")?),
             None => None,
@@ -427,7 +461,11 @@ impl Decoder<'_> {
     fn reference_fields<'n>(&mut self, entries: &'n [Entry], form: Form) -> Fields<'n> {
         let allowed = [COMMON_FROM_KEYS, form.keys()].concat();
         self.check_duplicates(entries);
-        for entry in entries.iter().filter(|e| e.key.is_scalar) {
+        let mut fields = Fields::raw(entries);
+        for entry in entries {
+            if !self.plain_key(entry) {
+                continue;
+            }
             let key = entry.key.text.as_str();
             if allowed.contains(&key) {
                 continue;
@@ -450,9 +488,9 @@ impl Decoder<'_> {
                     entry.key.span,
                     format!("unknown key `{key}` in `from`"),
                 );
-                d = match did_you_mean(key, allowed.iter().copied())
-                    .or_else(|| did_you_mean(key, all.iter().copied()))
-                {
+                let own = did_you_mean(key, allowed.iter().copied());
+                fields.misspelled.extend(own);
+                d = match own.or_else(|| did_you_mean(key, all.iter().copied())) {
                     Some(s) => d.with_label(format!("did you mean `{s}`?")),
                     None => d.with_label("not a dsops key"),
                 };
@@ -463,7 +501,7 @@ impl Decoder<'_> {
                 )));
             }
         }
-        Fields { entries }
+        fields
     }
 
     fn keyvault_target(&mut self, fields: &Fields<'_>, span: Span) -> Option<Target> {
@@ -487,6 +525,10 @@ impl Decoder<'_> {
             },
             None => KeyVaultObject::Secret,
         };
+        // A `vault` that is there but unusable, or misspelled, is reported already.
+        if vault.is_none() && (fields.get("vault").is_some() || fields.is_misspelled("vault")) {
+            return None;
+        }
         // A missing vault is resolved from the store's `vault_name` (checked in lint).
         let vault = match vault {
             Some(v) if v.value.contains("://") => Vault::Url(v),
@@ -540,6 +582,7 @@ impl Decoder<'_> {
                     StorageKey::Key1
                 }
             }),
+            None if fields.is_misspelled("key") => None,
             None => {
                 self.push(
                     Diagnostic::error("missing-key", span, "a storage reference needs `key: key1` (or `key2`), or `operation: generate_sas`")
@@ -567,7 +610,9 @@ impl Decoder<'_> {
         let expiry = match fields.get("expiry") {
             Some(e) => self.duration(e),
             None => {
-                self.missing(span, "expiry", what);
+                if !fields.is_misspelled("expiry") {
+                    self.missing(span, "expiry", what);
+                }
                 None
             }
         };
@@ -706,6 +751,7 @@ impl Decoder<'_> {
             None => None,
         };
         match (key, format) {
+            (None, None) if fields.is_misspelled("key") || fields.is_misspelled("format") => None,
             (None, None) => {
                 self.push(
                     Diagnostic::error("missing-key", span, "a Cosmos DB reference needs `key:` or `format: connection_string`")

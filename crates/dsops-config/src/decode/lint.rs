@@ -3,13 +3,14 @@
 
 use std::collections::HashMap;
 
-use super::Decoder;
+use super::{Decoder, Partial};
 use crate::diagnostic::{Diagnostic, Scope};
-use crate::model::{Config, Store, StoreKind, Target, ValueSource, Vault};
+use crate::model::{Store, StoreKind, Target, ValueSource, Vault};
 use crate::names;
 use crate::suggest::did_you_mean;
 
-pub(super) fn check(d: &mut Decoder<'_>, config: &Config) {
+pub(super) fn check(d: &mut Decoder<'_>, partial: &Partial) {
+    let config = &partial.config;
     let mut used: HashMap<&str, usize> = HashMap::new();
     for env in &config.envs {
         d.set_scope(Scope::Env(env.name.value.clone()));
@@ -17,6 +18,8 @@ pub(super) fn check(d: &mut Decoder<'_>, config: &Config) {
         for variable in &env.variables {
             if let Some(first) =
                 seen_upper.insert(variable.name.value.to_ascii_uppercase(), &variable.name)
+                // The same name twice is a `duplicate-key` already.
+                && first.value != variable.name.value
             {
                 d.push(
                     Diagnostic::warning(
@@ -35,7 +38,15 @@ pub(super) fn check(d: &mut Decoder<'_>, config: &Config) {
                 continue;
             }
             let Some(store) = config.store(&reference.store.value) else {
-                let names: Vec<&str> = config.stores.iter().map(|s| s.name.as_str()).collect();
+                // A store with errors of its own, or no usable `secretStores`:
+                // nothing more to say here.
+                let Some(names) = &partial.store_names else {
+                    continue;
+                };
+                if names.contains(&reference.store.value) {
+                    continue;
+                }
+                let names: Vec<&str> = names.iter().map(String::as_str).collect();
                 let mut diagnostic = Diagnostic::error(
                     "unknown-store",
                     reference.store.span,
@@ -70,7 +81,10 @@ pub(super) fn check(d: &mut Decoder<'_>, config: &Config) {
     }
     d.set_scope(Scope::Global);
     for store in &config.stores {
-        if !used.contains_key(store.name.as_str()) && !config.envs.is_empty() {
+        if !used.contains_key(store.name.as_str())
+            && !config.envs.is_empty()
+            && partial.envs_complete
+        {
             d.set_scope(Scope::Store(store.name.value.clone()));
             d.push(
                 Diagnostic::warning(
@@ -102,6 +116,7 @@ fn check_vault_of(d: &mut Decoder<'_>, store: &Store, vault: &Vault, at: crate::
                 };
                 d.push(
                     Diagnostic::error("missing-key", at, "a Key Vault reference needs `vault`")
+                        .with_label("`vault` is missing here")
                         .with_hint(hint),
                 );
                 return;
@@ -110,7 +125,8 @@ fn check_vault_of(d: &mut Decoder<'_>, store: &Store, vault: &Vault, at: crate::
     } else {
         text
     };
-    if !d.resolved(effective) || !effective.value.contains("://") {
+    // A URL of the wrong shape is reported already (`invalid-vault`).
+    if !d.resolved(effective) || names::check_vault_url(&effective.value).is_err() {
         return;
     }
     let Some(host) = names::url_host(&effective.value) else {

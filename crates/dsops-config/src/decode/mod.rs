@@ -5,9 +5,9 @@
 //! run reports everything. Cross-references (store names, unused stores) are
 //! checked afterwards in [`lint`].
 
-mod env;
+pub(crate) mod env;
 mod lint;
-mod store;
+pub(crate) mod store;
 
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
@@ -77,14 +77,13 @@ pub(crate) fn decode(
         unset_reported: HashMap::new(),
     };
     let mut outline = Vec::new();
-    let config = d.decode_root(root, &mut outline);
-    let config = match config {
-        Some(config) => {
-            lint::check(&mut d, &config);
-            Some(config)
-        }
-        None => None,
-    };
+    let partial = d.decode_root(root, &mut outline);
+    // The whole-file checks also run on what decoded of a file with errors,
+    // so that one run reports everything.
+    if let Some(partial) = &partial {
+        lint::check(&mut d, partial);
+    }
+    let config = partial.filter(|p| p.complete).map(|p| p.config);
     let has_errors = d.diagnostics.iter().any(Diagnostic::is_error);
     let mut diagnostics = d.diagnostics;
     diagnostics.sort_by_key(|diag| diag.span.map(|s| (s.start, s.end)));
@@ -96,11 +95,39 @@ pub(crate) fn decode(
     }
 }
 
+/// What decoded of a file, errors or not: the stores that decoded, and each
+/// environment with the variables that decoded.
+pub(crate) struct Partial {
+    pub(crate) config: Config,
+    /// Whether nothing was left out.
+    pub(crate) complete: bool,
+    /// Every store name written in the file, even of stores with errors;
+    /// `None` when `secretStores` itself is unusable or misspelled.
+    pub(crate) store_names: Option<Vec<String>>,
+    /// Whether every variable decoded, so that a store no variable uses is known.
+    pub(crate) envs_complete: bool,
+}
+
+/// Parts of a section that decoded, and whether that is all of them.
+pub(crate) struct Part<T> {
+    pub(crate) items: Vec<T>,
+    pub(crate) complete: bool,
+}
+
+impl<T> Part<T> {
+    fn empty() -> Self {
+        Self {
+            items: Vec::new(),
+            complete: true,
+        }
+    }
+}
+
 impl Decoder<'_> {
-    fn decode_root(&mut self, root: &Node, outline: &mut Vec<EnvOutline>) -> Option<Config> {
+    fn decode_root(&mut self, root: &Node, outline: &mut Vec<EnvOutline>) -> Option<Partial> {
         if matches!(root.kind, NodeKind::Null) {
             self.push(
-                Diagnostic::error("empty-config", root.span, "the configuration is empty")
+                Diagnostic::error("empty-config", Span::point(0), "the configuration is empty")
                     .with_hint(MINIMAL_EXAMPLE),
             );
             return None;
@@ -111,12 +138,18 @@ impl Decoder<'_> {
             None => 1,
             Some(entry) => self.decode_version(entry)?,
         };
-        let stores = match fields.get("secretStores") {
-            Some(entry) => self.decode_stores(entry),
-            None => Some(Vec::new()),
+        let (stores, store_names) = match fields.get("secretStores") {
+            Some(entry) => match self.decode_stores(entry) {
+                Some((stores, names)) => (Some(stores), Some(names)),
+                None => (None, None),
+            },
+            None if fields.is_misspelled("secretStores") => (Some(Part::empty()), None),
+            None => (Some(Part::empty()), Some(Vec::new())),
         };
         let envs = match fields.get("envs") {
             Some(entry) => self.decode_envs(entry, outline),
+            // The misspelled key is reported already.
+            None if fields.is_misspelled("envs") => None,
             None => {
                 self.push(
                     Diagnostic::warning_without_span(
@@ -125,13 +158,20 @@ impl Decoder<'_> {
                     )
                     .with_hint("add `envs:` with at least one environment and its variables"),
                 );
-                Some(Vec::new())
+                Some(Part::empty())
             }
         };
-        Some(Config {
-            version,
-            stores: stores?,
-            envs: envs?,
+        let envs_complete = envs.as_ref().is_some_and(|e| e.complete);
+        let complete = envs_complete && stores.as_ref().is_some_and(|s| s.complete);
+        Some(Partial {
+            config: Config {
+                version,
+                stores: stores.map(|s| s.items).unwrap_or_default(),
+                envs: envs.map(|e| e.items).unwrap_or_default(),
+            },
+            complete,
+            store_names,
+            envs_complete,
         })
     }
 
@@ -231,30 +271,54 @@ impl Decoder<'_> {
 
     /// Checks the keys of a mapping against `allowed` (reporting unknown and
     /// duplicate keys) and gives access to the known ones.
-    fn fields<'n>(&mut self, entries: &'n [Entry], allowed: &[&str], context: &str) -> Fields<'n> {
+    fn fields<'n>(
+        &mut self,
+        entries: &'n [Entry],
+        allowed: &[&'static str],
+        context: &str,
+    ) -> Fields<'n> {
         self.check_duplicates(entries);
+        let mut fields = Fields::raw(entries);
         for entry in entries {
-            if !entry.key.is_scalar {
-                self.push(Diagnostic::error(
-                    "wrong-type",
-                    entry.key.span,
-                    "keys must be plain words",
-                ));
-            } else if !allowed.contains(&entry.key.text.as_str()) {
-                self.unknown_key(entry, allowed, context);
+            if !self.plain_key(entry) {
+                continue;
+            }
+            if !allowed.contains(&entry.key.text.as_str()) {
+                fields
+                    .misspelled
+                    .extend(self.unknown_key(entry, allowed, context));
             }
         }
-        Fields { entries }
+        fields
     }
 
-    pub(crate) fn unknown_key(&mut self, entry: &Entry, allowed: &[&str], context: &str) {
+    /// Whether an entry's key is a scalar; reports a list or mapping used as a key.
+    pub(crate) fn plain_key(&mut self, entry: &Entry) -> bool {
+        if !entry.key.is_scalar {
+            self.push(
+                Diagnostic::error("wrong-type", entry.key.span, "keys must be plain words")
+                    .with_label("a list or mapping used as a key")
+                    .with_hint("write `key: value`; dsops has no complex keys (`? ...`)"),
+            );
+        }
+        entry.key.is_scalar
+    }
+
+    /// Reports an unknown key; returns the allowed key it is likely a typo of.
+    pub(crate) fn unknown_key(
+        &mut self,
+        entry: &Entry,
+        allowed: &[&'static str],
+        context: &str,
+    ) -> Option<&'static str> {
         let key = &entry.key.text;
         let mut diagnostic = Diagnostic::error(
             "unknown-key",
             entry.key.span,
             format!("unknown key `{key}` {context}"),
         );
-        match did_you_mean(key, allowed.iter().copied()) {
+        let suggestion = did_you_mean(key, allowed.iter().copied());
+        match suggestion {
             Some(suggestion) => {
                 diagnostic = diagnostic.with_label(format!("did you mean `{suggestion}`?"));
             }
@@ -264,6 +328,7 @@ impl Decoder<'_> {
         }
         let diagnostic = diagnostic.with_hint(format!("keys allowed here: {}", one_of(allowed)));
         self.push(diagnostic);
+        suggestion
     }
 
     /// Reports keys given twice; YAML forbids it and the second would silently win.
@@ -311,7 +376,9 @@ impl Decoder<'_> {
         match fields.get(key) {
             Some(entry) => self.text(entry),
             None => {
-                self.missing(parent, key, what);
+                if !fields.is_misspelled(key) {
+                    self.missing(parent, key, what);
+                }
                 None
             }
         }
@@ -637,6 +704,7 @@ impl Decoder<'_> {
     pub(crate) fn quote(&self, text: &Text, why: &str) -> String {
         match self.interpolated.get(&text.span) {
             Some(names) => format!("from `{names}` {}", why.replace(text.value.as_str(), "…")),
+            None if text.value.is_empty() => why.to_owned(),
             None => format!("`{}` {why}", text.value),
         }
     }
@@ -661,9 +729,25 @@ impl Decoder<'_> {
 /// The known entries of a mapping.
 pub(crate) struct Fields<'n> {
     entries: &'n [Entry],
+    /// Allowed keys that an unknown key was reported as a likely typo of
+    /// ("did you mean"): they are not reported missing as well.
+    misspelled: Vec<&'static str>,
 }
 
 impl<'n> Fields<'n> {
+    /// The entries, with no key checked.
+    pub(crate) fn raw(entries: &'n [Entry]) -> Self {
+        Self {
+            entries,
+            misspelled: Vec::new(),
+        }
+    }
+
+    /// Whether `key` is absent because it was misspelled (already reported).
+    pub(crate) fn is_misspelled(&self, key: &str) -> bool {
+        self.misspelled.contains(&key)
+    }
+
     /// The first entry with `key`.
     pub(crate) fn get(&self, key: &str) -> Option<&'n Entry> {
         self.entries

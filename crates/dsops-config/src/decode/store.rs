@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use super::{Decoder, Fields};
+use super::{Decoder, Fields, Part};
 use crate::diagnostic::{Diagnostic, Scope};
 use crate::model::{
     Cache, Cloud, CloudEndpoints, CloudName, CredentialSource, DebugSettings, Identity,
@@ -15,7 +15,7 @@ use crate::suggest::one_of;
 use crate::yaml::{Entry, Node, NodeKind};
 
 pub(crate) const STORE_TYPES: &[&str] = &["azure.managed_identity", "azure.keyvault"];
-const COMMON_KEYS: &[&str] = &[
+pub(crate) const COMMON_KEYS: &[&str] = &[
     "type",
     "tenant_id",
     "cloud",
@@ -26,8 +26,8 @@ const COMMON_KEYS: &[&str] = &[
     "preferred_regions",
     "debug",
 ];
-const MANAGED_IDENTITY_ONLY: &[&str] = &["identity", "fallback"];
-const KEYVAULT_ONLY: &[&str] = &["vault_name", "auth"];
+pub(crate) const MANAGED_IDENTITY_ONLY: &[&str] = &["identity", "fallback"];
+pub(crate) const KEYVAULT_ONLY: &[&str] = &["vault_name", "auth"];
 pub(crate) const IDENTITY_KEYS: &[&str] = &["type", "client_id", "object_id", "resource_id"];
 pub(crate) const IDENTITY_TYPES: &[&str] = &["system_assigned", "user_assigned"];
 pub(crate) const AUTH_KEYS: &[&str] = &["client_id", "client_secret", "tenant_id"];
@@ -81,20 +81,29 @@ pub(crate) fn all_store_keys() -> Vec<&'static str> {
 }
 
 impl Decoder<'_> {
-    pub(super) fn decode_stores(&mut self, entry: &Entry) -> Option<Vec<Store>> {
+    /// The stores that decoded, and the names of all of them.
+    pub(super) fn decode_stores(&mut self, entry: &Entry) -> Option<(Part<Store>, Vec<String>)> {
         let entries = self.mapping(&entry.value, "`secretStores`")?;
         self.check_duplicates(entries);
-        let mut stores = Vec::new();
-        let mut ok = true;
+        let mut stores = Part::empty();
         for entry in entries {
+            if !self.plain_key(entry) {
+                stores.complete = false;
+                continue;
+            }
             self.set_scope(Scope::Store(entry.key.text.clone()));
             match self.decode_store(entry) {
-                Some(store) => stores.push(store),
-                None => ok = false,
+                Some(store) => stores.items.push(store),
+                None => stores.complete = false,
             }
         }
         self.set_scope(Scope::Global);
-        ok.then_some(stores)
+        let names = entries
+            .iter()
+            .filter(|e| e.key.is_scalar)
+            .map(|e| e.key.text.clone())
+            .collect();
+        Some((stores, names))
     }
 
     fn decode_store(&mut self, entry: &Entry) -> Option<Store> {
@@ -110,26 +119,25 @@ impl Decoder<'_> {
             ));
         }
         let entries = self.mapping(&entry.value, &format!("store `{}`", name.value))?;
-        let raw = Fields { entries };
-        let kind = match raw.get("type") {
-            None => {
-                self.push(
-                    Diagnostic::error("missing-key", entry.key.span, format!("store `{}` needs `type`", name.value))
-                        .with_label("`type` is missing here")
-                        .with_hint("write `type: azure.managed_identity` (or `azure.keyvault` for a service principal)"),
-                );
-                None
-            }
-            Some(t) => self.keyword(t, STORE_TYPES, "store type").map(|k| match k {
+        let type_entry = Fields::raw(entries).get("type");
+        let kind = type_entry.and_then(|t| {
+            self.keyword(t, STORE_TYPES, "store type").map(|k| match k {
                 "azure.keyvault" => StoreKind::KeyVault,
                 _ => StoreKind::ManagedIdentity,
-            }),
-        };
+            })
+        });
         let context = format!("in store `{}`", name.value);
         let fields = match kind {
             Some(kind) => self.store_fields(entries, kind, &context),
             None => self.fields(entries, &all_store_keys(), &context),
         };
+        if type_entry.is_none() && !fields.is_misspelled("type") {
+            self.push(
+                Diagnostic::error("missing-key", entry.key.span, format!("store `{}` needs `type`", name.value))
+                    .with_label("`type` is missing here")
+                    .with_hint("write `type: azure.managed_identity` (or `azure.keyvault` for a service principal)"),
+            );
+        }
         let store_span = entry.key.span;
         let tenant_id = self.opt_text(fields.get("tenant_id"));
         if let Some(tenant) = &tenant_id {
@@ -151,7 +159,10 @@ impl Decoder<'_> {
             Some(e) => self.decode_service_principal(e, "`auth`", tenant_id.as_ref()),
             None => None,
         };
-        if kind == Some(StoreKind::KeyVault) && fields.get("auth").is_none() {
+        if kind == Some(StoreKind::KeyVault)
+            && fields.get("auth").is_none()
+            && !fields.is_misspelled("auth")
+        {
             self.push(
                 Diagnostic::error("missing-key", store_span, format!("store `{}` of type `azure.keyvault` needs `auth`", name.value))
                     .with_hint("give `auth: { client_id, client_secret, tenant_id }`, or switch to `type: azure.managed_identity`, which needs no credential"),
@@ -237,20 +248,27 @@ impl Decoder<'_> {
         }
         // Check the remaining keys (duplicates are checked on all of them).
         self.check_duplicates(entries);
+        let mut fields = Fields::raw(entries);
         for entry in rest {
-            if entry.key.is_scalar && !allowed.contains(&entry.key.text.as_str()) {
-                self.unknown_key(entry, &allowed, context);
+            if self.plain_key(entry) && !allowed.contains(&entry.key.text.as_str()) {
+                fields
+                    .misspelled
+                    .extend(self.unknown_key(entry, &allowed, context));
             }
         }
-        Fields { entries }
+        fields
     }
 
     fn decode_identity(&mut self, entry: &Entry) -> Option<Identity> {
         let entries = self.mapping(&entry.value, "`identity`")?;
         let fields = self.fields(entries, IDENTITY_KEYS, "in `identity`");
-        let kind = match fields.get("type") {
-            Some(t) => Some(self.keyword(t, IDENTITY_TYPES, "identity type")?),
-            None => None,
+        // An unknown type is reported; the ids are still checked.
+        let (kind, kind_ok) = match fields.get("type") {
+            Some(t) => {
+                let kind = self.keyword(t, IDENTITY_TYPES, "identity type");
+                (kind, kind.is_some())
+            }
+            None => (None, true),
         };
         let client_id = self.opt_text(fields.get("client_id"));
         let object_id = self.opt_text(fields.get("object_id"));
@@ -263,6 +281,9 @@ impl Decoder<'_> {
         }
         if let Some(id) = &resource_id {
             self.check_identity_resource_id(id);
+        }
+        if !kind_ok {
+            return None;
         }
         let ids: Vec<(&str, &Text)> = [
             ("client_id", client_id.as_ref()),
@@ -287,7 +308,10 @@ impl Decoder<'_> {
             return Some(Identity::SystemAssigned);
         }
         let Some(((chosen_key, _), ignored)) = ids.split_first() else {
-            if kind == Some("user_assigned") {
+            let misspelled = ["client_id", "object_id", "resource_id"]
+                .iter()
+                .any(|k| fields.is_misspelled(k));
+            if kind == Some("user_assigned") && !misspelled {
                 self.push(
                     Diagnostic::error(
                         "missing-key",
@@ -311,7 +335,7 @@ impl Decoder<'_> {
                 )
                 .with_label("ignored")
                 .with_hint(format!(
-                    "the identity endpoints accept one id per request; dsops uses `{chosen_key}`. Remove `{key}` (or keep only `{key}`)"
+                    "the identity endpoints accept one id per request, so dsops uses `{chosen_key}`; remove `{key}`, or remove `{chosen_key}` if `{key}` names the identity you meant"
                 )),
             );
         }
@@ -341,7 +365,7 @@ impl Decoder<'_> {
             Err(ResourceIdProblem::SubscriptionNotGuid(sub)) => self.push(
                 Diagnostic::warning(
                     "placeholder-id",
-                    id.span,
+                    self.subscription_segment(id, &sub),
                     format!("the subscription `{sub}` in this resource id is not a GUID"),
                 )
                 .with_label("a placeholder?")
@@ -349,6 +373,16 @@ impl Decoder<'_> {
                     "`az identity show -g GROUP -n NAME --query id` prints the real resource id",
                 ),
             ),
+        }
+    }
+
+    /// Where the subscription segment of a resource id is written: the part
+    /// after `/subscriptions/`, or the whole id if it is not spelled out verbatim.
+    fn subscription_segment(&self, id: &Text, sub: &str) -> Span {
+        let start = id.value.match_indices('/').nth(1).map(|(i, _)| i + 1);
+        match (self.text_offset(&id.value, id.span), start) {
+            (Some(base), Some(start)) => Span::new(base + start, base + start + sub.len()),
+            _ => id.span,
         }
     }
 
@@ -481,7 +515,9 @@ impl Decoder<'_> {
                 secret
             }
             None => {
-                self.missing(at, "client_secret", what);
+                if !fields.is_misspelled("client_secret") {
+                    self.missing(at, "client_secret", what);
+                }
                 None
             }
         };
@@ -489,7 +525,9 @@ impl Decoder<'_> {
             (Some(e), _) => self.text(e),
             (None, Some(t)) => Some(t.clone()),
             (None, None) => {
-                self.missing(at, "tenant_id", what);
+                if !fields.is_misspelled("tenant_id") {
+                    self.missing(at, "tenant_id", what);
+                }
                 None
             }
         };
@@ -546,7 +584,7 @@ impl Decoder<'_> {
     fn decode_credential_source(&mut self, item: &Node) -> Option<Spanned<CredentialSource>> {
         let entries = self.mapping(item, "a `fallback` entry")?;
         let span = entries.first().map_or(item.span, |e| e.key.span);
-        let raw = Fields { entries };
+        let raw = Fields::raw(entries);
         let Some(type_entry) = raw.get("type") else {
             self.push(
                 Diagnostic::error("missing-key", span, "a `fallback` entry needs `type`")
@@ -559,7 +597,7 @@ impl Decoder<'_> {
         let fields = self.fields(
             entries,
             fallback_keys(kind),
-            &format!("in a `{kind}` fallback"),
+            &format!("in a `type: {kind}` fallback"),
         );
         let source = match kind {
             "managed_identity" => CredentialSource::ManagedIdentity,
@@ -698,7 +736,9 @@ impl Decoder<'_> {
                 .keyword(t, RESOURCE_TYPES, "resource type")
                 .map(resource_type),
             None => {
-                self.missing(span, "type", "a `resources` entry");
+                if !fields.is_misspelled("type") {
+                    self.missing(span, "type", "a `resources` entry");
+                }
                 None
             }
         };
@@ -772,8 +812,13 @@ impl Decoder<'_> {
         let mut cache = Cache::default();
         let mut ok = true;
         if let Some(e) = fields.get("token_cache") {
-            let entries = self.mapping(&e.value, "`token_cache`")?;
-            let tc = self.fields(entries, TOKEN_CACHE_KEYS, "in `token_cache`");
+            let entries = self.mapping(&e.value, "`token_cache`");
+            ok &= entries.is_some();
+            let tc = self.fields(
+                entries.unwrap_or_default(),
+                TOKEN_CACHE_KEYS,
+                "in `token_cache`",
+            );
             if let Some(v) = tc.get("enabled") {
                 match self.boolean(v) {
                     Some(b) => cache.token_cache = b,
@@ -796,8 +841,13 @@ impl Decoder<'_> {
             }
         }
         if let Some(e) = fields.get("secret_cache") {
-            let entries = self.mapping(&e.value, "`secret_cache`")?;
-            let sc = self.fields(entries, SECRET_CACHE_KEYS, "in `secret_cache`");
+            let entries = self.mapping(&e.value, "`secret_cache`");
+            ok &= entries.is_some();
+            let sc = self.fields(
+                entries.unwrap_or_default(),
+                SECRET_CACHE_KEYS,
+                "in `secret_cache`",
+            );
             if let Some(v) = sc.get("enabled") {
                 match self.boolean(v) {
                     Some(b) => cache.secret_cache = b,
@@ -818,19 +868,27 @@ impl Decoder<'_> {
         let entries = self.mapping(&entry.value, "`performance`")?;
         let fields = self.fields(entries, PERFORMANCE_KEYS, "in `performance`");
         let mut performance = Performance::default();
+        let mut ok = true;
         if let Some(v) = fields.get("max_concurrent") {
-            let n = self.integer(v, 1, u64::from(crate::model::MAX_MAX_CONCURRENT))?;
-            performance.max_concurrent = u32::try_from(n).ok()?;
+            let max = u64::from(crate::model::MAX_MAX_CONCURRENT);
+            match self.integer(v, 1, max).and_then(|n| u32::try_from(n).ok()) {
+                Some(n) => performance.max_concurrent = n,
+                None => ok = false,
+            }
         }
         if let Some(v) = fields.get("batch_size") {
-            let n = self.integer(v, 1, 1000)?;
-            performance.batch_size = u32::try_from(n).ok();
-            self.push(
-                Diagnostic::warning("no-effect", v.key.span, "`batch_size` has no effect: Key Vault has no API that reads several secrets in one request")
-                    .with_hint("dsops sends one request per secret, `max_concurrent` at a time, over one reused connection; set `max_concurrent` to tune throughput"),
-            );
+            match self.integer(v, 1, 1000) {
+                Some(n) => {
+                    performance.batch_size = u32::try_from(n).ok();
+                    self.push(
+                        Diagnostic::warning("no-effect", v.key.span, "`batch_size` has no effect: Key Vault has no API that reads several secrets in one request")
+                            .with_hint("dsops sends one request per secret, `max_concurrent` at a time, over one reused connection; set `max_concurrent` to tune throughput"),
+                    );
+                }
+                None => ok = false,
+            }
         }
-        Some(performance)
+        ok.then_some(performance)
     }
 
     fn decode_regions(&mut self, entry: &Entry) -> Option<Vec<Text>> {
@@ -905,7 +963,7 @@ impl Decoder<'_> {
     }
 }
 
-const CLOUD_ALIASES: &[&str] = &["AzureCloud", "AzureChinaCloud", "AzureUSGovernment"];
+pub(crate) const CLOUD_ALIASES: &[&str] = &["AzureCloud", "AzureChinaCloud", "AzureUSGovernment"];
 
 pub(crate) fn resource_type(name: &str) -> ResourceType {
     match name {
