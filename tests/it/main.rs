@@ -14,5 +14,6 @@
 mod bad_corpus;
 mod check_cli;
 mod harness;
+mod schema;
 mod secrets;
 mod seed;

@@ -11,9 +11,9 @@
 use crate::harness::{self, load_check, summary};
 
 #[derive(Debug)]
-struct Example {
-    heading: String,
-    text: String,
+pub(crate) struct Example {
+    pub(crate) heading: String,
+    pub(crate) text: String,
 }
 
 fn page() -> String {
@@ -21,7 +21,7 @@ fn page() -> String {
 }
 
 /// YAML blocks with the heading they sit under, "Before/After" blocks split.
-fn yaml_blocks() -> Vec<Example> {
+pub(crate) fn yaml_blocks() -> Vec<Example> {
     let page = page();
     let mut heading = String::new();
     let mut blocks = Vec::new();
@@ -89,7 +89,7 @@ fn classify(text: &str) -> Kind {
 }
 
 /// The example as a configuration `dsops check` can take.
-fn as_config(example: &Example) -> Option<String> {
+pub(crate) fn as_config(example: &Example) -> Option<String> {
     match classify(&example.text) {
         Kind::Whole => Some(example.text.clone()),
         Kind::EnvsWithoutStores => Some(format!("{PAGE_STORE}{}", example.text)),
