@@ -226,3 +226,84 @@ fn the_example_in_the_repository_is_valid() {
         run(dsops(&harness::fixtures()).args(["check", "--config", "../../examples/dsops.yaml"]));
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
 }
+
+#[test]
+fn store_level_settings_reach_the_sources_that_need_them() {
+    use dsops::config::model::{CloudName, CredentialSource, Target, ValueSource};
+    let text = "secretStores:
+  azure:
+    type: azure.managed_identity
+    tenant_id: contoso.onmicrosoft.com
+    cloud: {}
+    fallback:
+      - type: service_principal
+        client_id: 55555555-5555-5555-5555-555555555555
+        client_secret: ${SECRET}
+      - type: azure_cli
+      - type: github_oidc
+      - type: workload_identity
+        tenant_id: fabrikam.onmicrosoft.com
+envs:
+  production:
+    VAR:
+      from: { store: azure, resource_type: keyvault, vault: my-vault, secret: s }
+";
+    let loaded = harness::load_check("dsops.yaml", text, &[("SECRET", "x")]);
+    assert!(
+        loaded.diagnostics().is_empty(),
+        "{:?}",
+        harness::summary(&loaded)
+    );
+    let config = loaded.config().unwrap();
+    let store = config.store("azure").unwrap();
+    assert_eq!(
+        store.cloud.name,
+        CloudName::Public,
+        "an empty `cloud:` mapping changes nothing"
+    );
+    let tenants: Vec<Option<&str>> = store
+        .fallback
+        .as_ref()
+        .unwrap()
+        .iter()
+        .map(|source| match &source.value {
+            CredentialSource::ServicePrincipal(sp) => Some(sp.tenant_id.as_str()),
+            CredentialSource::AzureCli { tenant_id }
+            | CredentialSource::GithubOidc { tenant_id, .. }
+            | CredentialSource::WorkloadIdentity { tenant_id, .. } => {
+                tenant_id.as_ref().map(|t| t.as_str())
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        tenants,
+        [
+            Some("contoso.onmicrosoft.com"),
+            Some("contoso.onmicrosoft.com"),
+            Some("contoso.onmicrosoft.com"),
+            Some("fabrikam.onmicrosoft.com"),
+        ]
+    );
+    let ValueSource::Reference(reference) = &config.env("production").unwrap().variables[0].value
+    else {
+        panic!("a reference")
+    };
+    assert!(matches!(reference.target, Target::KeyVault(_)));
+}
+
+#[test]
+fn durations_are_not_interpolated() {
+    let text = VALID.replace(
+        "    type: azure.managed_identity\n",
+        "    type: azure.managed_identity\n    cache: { secret_cache: { enabled: true, ttl: \"${TTL}\" } }\n",
+    );
+    let run = check(&text, &[], &[("TTL", "600")]);
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stdout
+            .contains("durations are not read from the environment"),
+        "{}",
+        run.stdout
+    );
+}

@@ -233,6 +233,10 @@ envs:
         "an identity named by its resource id",
         "secretStores:\n  azure:\n    type: azure.managed_identity\n    identity:\n      resource_id: /subscriptions/12345678-1234-1234-1234-123456789012/resourcegroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id\nenvs:\n  production:\n    VAR:\n      from: { store: azure, vault: my-vault, secret: s }\n",
     ),
+    (
+        "a service principal using the store's tenant, and an explicit Key Vault resource type",
+        "secretStores:\n  azure:\n    type: azure.managed_identity\n    tenant_id: contoso.onmicrosoft.com\n    fallback:\n      - type: service_principal\n        client_id: ${ID}\n        client_secret: ${SECRET}\nenvs:\n  production:\n    VAR:\n      from: { store: azure, resource_type: keyvault, vault: my-vault, secret: s }\n",
+    ),
 ];
 
 #[test]
@@ -314,7 +318,7 @@ fn invalid() -> Vec<(&'static str, String)> {
         (
             "a service principal fallback without tenant",
             with_store(
-                "type: azure.managed_identity\ntenant_id: contoso.onmicrosoft.com\nfallback:\n  - type: service_principal\n    client_id: ${ID}\n    client_secret: ${SECRET}",
+                "type: azure.managed_identity\nfallback:\n  - type: service_principal\n    client_id: ${ID}\n    client_secret: ${SECRET}",
             ),
         ),
         (

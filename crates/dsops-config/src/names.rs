@@ -313,7 +313,13 @@ pub fn check_entry_name(s: &str) -> Result<(), String> {
 
 /// An Entra tenant: a GUID or a verified domain (`contoso.onmicrosoft.com`).
 pub fn check_tenant(s: &str) -> Result<(), String> {
-    if is_uuid(s) || (s.contains('.') && is_hostname(s)) {
+    // A verified domain ends in a top-level domain with letters (`.com`, `.onmicrosoft.com`).
+    let domain = s.contains('.')
+        && is_hostname(s)
+        && s.rsplit('.')
+            .next()
+            .is_some_and(|tld| tld.bytes().any(|b| b.is_ascii_alphabetic()));
+    if is_uuid(s) || domain {
         Ok(())
     } else if ["common", "organizations", "consumers"].contains(&s.to_ascii_lowercase().as_str()) {
         Err("is a multi-tenant alias; client credentials and managed identities need the tenant's id or domain".into())
@@ -405,5 +411,6 @@ mod tests {
         assert!(check_tenant("contoso.onmicrosoft.com").is_ok());
         assert!(check_tenant("common").is_err());
         assert!(check_tenant("contoso").is_err());
+        assert!(check_tenant("1.5").is_err());
     }
 }

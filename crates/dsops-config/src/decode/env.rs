@@ -16,7 +16,7 @@ use crate::yaml::{Entry, NodeKind};
 
 pub(crate) const VARIABLE_KEYS: &[&str] = &["from", "optional"];
 pub(crate) const COMMON_FROM_KEYS: &[&str] = &["store", "subscription"];
-pub(crate) const KEYVAULT_KEYS: &[&str] = &["vault", "secret", "version", "type"];
+pub(crate) const KEYVAULT_KEYS: &[&str] = &["vault", "secret", "version", "type", "resource_type"];
 pub(crate) const STORAGE_KEY_KEYS: &[&str] = &["resource_type", "account", "key", "resource_group"];
 pub(crate) const SAS_KEYS: &[&str] = &[
     "resource_type",

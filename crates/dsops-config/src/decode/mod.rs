@@ -626,6 +626,13 @@ impl Decoder<'_> {
             NodeKind::Scalar {
                 typed: Typed::Str,
                 text,
+            } if text.contains("${") => Err(
+                "durations are not read from the environment (`${...}`): they are fixed in the file, like other quantities"
+                    .to_owned(),
+            ),
+            NodeKind::Scalar {
+                typed: Typed::Str,
+                text,
             } => parse_duration(text),
             _ => {
                 let text = self.scalar(entry)?;

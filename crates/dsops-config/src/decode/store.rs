@@ -177,7 +177,7 @@ impl Decoder<'_> {
             None => Some(Vec::new()),
         };
         let fallback = match fields.get("fallback") {
-            Some(e) => self.decode_fallback(e).map(Some),
+            Some(e) => self.decode_fallback(e, tenant_id.as_ref()).map(Some),
             None => Some(None),
         };
         let cache = match fields.get("cache") {
@@ -465,8 +465,12 @@ impl Decoder<'_> {
             }
         }
         let ca_bundle = self.opt_text(fields.get("ca_bundle")).map(|t| t.value);
+        // A mapping that changes nothing is just its base cloud.
+        let custom = entries.iter().any(|e| {
+            e.key.is_scalar && e.key.text != "base" && CLOUD_KEYS.contains(&e.key.text.as_str())
+        });
         ok.then_some(Cloud {
-            name: CloudName::Custom,
+            name: if custom { CloudName::Custom } else { base },
             endpoints,
             ca_bundle,
             span,
@@ -541,7 +545,12 @@ impl Decoder<'_> {
         })
     }
 
-    fn decode_fallback(&mut self, entry: &Entry) -> Option<Vec<Spanned<CredentialSource>>> {
+    /// `fallback:`; sources that need a tenant and give none use the store's `tenant_id`.
+    fn decode_fallback(
+        &mut self,
+        entry: &Entry,
+        store_tenant: Option<&Text>,
+    ) -> Option<Vec<Spanned<CredentialSource>>> {
         let items = self.sequence(entry)?;
         if items.is_empty() {
             self.push(
@@ -552,27 +561,29 @@ impl Decoder<'_> {
         }
         let mut sources = Vec::new();
         let mut ok = true;
-        let mut seen: Vec<(&'static str, Span)> = Vec::new();
+        // Sources that would ask for exactly the same token as an earlier one.
+        let mut seen: Vec<(String, Span)> = Vec::new();
         for item in items {
-            match self.decode_credential_source(item) {
+            match self.decode_credential_source(item, store_tenant) {
                 Some(source) => {
                     let kind = source.value.type_name();
-                    let parameterless = matches!(
-                        source.value,
-                        CredentialSource::ManagedIdentity
-                            | CredentialSource::AzureCli { tenant_id: None }
-                    );
-                    if let Some((_, first)) = seen
-                        .iter()
-                        .find(|(k, _)| *k == kind)
-                        .filter(|_| parameterless)
-                    {
-                        self.push(
-                            Diagnostic::warning("duplicate-fallback", source.span, format!("`{kind}` is already in the list, so this entry is never reached"))
-                                .with_note(*first, "first listed here"),
-                        );
+                    let same_as = match &source.value {
+                        CredentialSource::ManagedIdentity => Some(kind.to_owned()),
+                        CredentialSource::AzureCli { tenant_id } => Some(format!(
+                            "{kind}:{}",
+                            tenant_id.as_ref().map_or("", |t| t.as_str())
+                        )),
+                        _ => None,
+                    };
+                    if let Some(signature) = same_as {
+                        if let Some((_, first)) = seen.iter().find(|(s, _)| *s == signature) {
+                            self.push(
+                                Diagnostic::warning("duplicate-fallback", source.span, format!("`{kind}` is already in the list, so this entry is never reached"))
+                                    .with_note(*first, "first listed here"),
+                            );
+                        }
+                        seen.push((signature, source.span));
                     }
-                    seen.push((kind, source.span));
                     sources.push(source);
                 }
                 None => ok = false,
@@ -581,7 +592,11 @@ impl Decoder<'_> {
         ok.then_some(sources)
     }
 
-    fn decode_credential_source(&mut self, item: &Node) -> Option<Spanned<CredentialSource>> {
+    fn decode_credential_source(
+        &mut self,
+        item: &Node,
+        store_tenant: Option<&Text>,
+    ) -> Option<Spanned<CredentialSource>> {
         let entries = self.mapping(item, "a `fallback` entry")?;
         let span = entries.first().map_or(item.span, |e| e.key.span);
         let raw = Fields::raw(entries);
@@ -606,10 +621,12 @@ impl Decoder<'_> {
                 if let Some(t) = &tenant_id {
                     self.check_shape(t, "invalid-id", "tenant", names::check_tenant, "");
                 }
-                CredentialSource::AzureCli { tenant_id }
+                CredentialSource::AzureCli {
+                    tenant_id: tenant_id.or_else(|| store_tenant.cloned()),
+                }
             }
             "service_principal" => CredentialSource::ServicePrincipal(
-                self.service_principal_fields(&fields, span, &what, None)?,
+                self.service_principal_fields(&fields, span, &what, store_tenant)?,
             ),
             "environment" => {
                 let mut names = Vec::new();
@@ -656,7 +673,7 @@ impl Decoder<'_> {
                 }
             }
             "workload_identity" => {
-                let (client_id, tenant_id) = self.federation_ids(&fields);
+                let (client_id, tenant_id) = self.federation_ids(&fields, store_tenant);
                 CredentialSource::WorkloadIdentity {
                     client_id,
                     tenant_id,
@@ -664,7 +681,7 @@ impl Decoder<'_> {
                 }
             }
             _ => {
-                let (client_id, tenant_id) = self.federation_ids(&fields);
+                let (client_id, tenant_id) = self.federation_ids(&fields, store_tenant);
                 let audience = self
                     .opt_text(fields.get("audience"))
                     .unwrap_or_else(|| Text {
@@ -684,7 +701,11 @@ impl Decoder<'_> {
         })
     }
 
-    fn federation_ids(&mut self, fields: &Fields<'_>) -> (Option<Text>, Option<Text>) {
+    fn federation_ids(
+        &mut self,
+        fields: &Fields<'_>,
+        store_tenant: Option<&Text>,
+    ) -> (Option<Text>, Option<Text>) {
         let client_id = self.opt_text(fields.get("client_id"));
         if let Some(id) = &client_id {
             self.check_uuid(id, "client id", "the client id of the app registration or user-assigned identity that trusts this token");
@@ -693,7 +714,7 @@ impl Decoder<'_> {
         if let Some(t) = &tenant_id {
             self.check_shape(t, "invalid-id", "tenant", names::check_tenant, "");
         }
-        (client_id, tenant_id)
+        (client_id, tenant_id.or_else(|| store_tenant.cloned()))
     }
 
     fn decode_resources(&mut self, entry: &Entry) -> Option<Vec<Resource>> {
