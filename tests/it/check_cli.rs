@@ -307,3 +307,40 @@ fn durations_are_not_interpolated() {
         run.stdout
     );
 }
+
+#[test]
+fn references_without_a_vault_use_the_stores_vault_name() {
+    use dsops::config::model::{Target, ValueSource, Vault};
+    let text = "secretStores:
+  legacy:
+    type: azure.keyvault
+    vault_name: https://legacy-kv.vault.azure.net
+    auth: { client_id: 55555555-5555-5555-5555-555555555555, client_secret: ${S}, tenant_id: contoso.onmicrosoft.com }
+envs:
+  production:
+    A: { from: { store: legacy, secret: a } }
+    B: { from: { store: legacy, vault: other-kv, secret: b } }
+";
+    let loaded = harness::load_check("dsops.yaml", text, &[("S", "x")]);
+    let config = loaded.config().expect("valid");
+    let store = config.store("legacy").unwrap();
+    let vaults: Vec<Vault> = config
+        .env("production")
+        .unwrap()
+        .variables
+        .iter()
+        .map(|v| {
+            let ValueSource::Reference(r) = &v.value else {
+                panic!("a reference")
+            };
+            let Target::KeyVault(kv) = &r.target else {
+                panic!("Key Vault")
+            };
+            kv.vault_in(store).unwrap()
+        })
+        .collect();
+    assert!(
+        matches!(&vaults[0], Vault::Url(t) if t.as_str() == "https://legacy-kv.vault.azure.net")
+    );
+    assert!(matches!(&vaults[1], Vault::Name(t) if t.as_str() == "other-kv"));
+}

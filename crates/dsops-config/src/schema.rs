@@ -118,7 +118,7 @@ mod tests {
                     .flat_map(|t| fallback_keys(t).iter().copied())),
             ),
             ("/definitions/variable".into(), concat(&[VARIABLE_KEYS])),
-            ("/definitions/from".into(), set(all_from_keys())),
+            ("/definitions/from".into(), set(all_from_keys().to_vec())),
         ];
         for kind in FALLBACK_TYPES {
             lists.push((

@@ -58,19 +58,22 @@ pub(crate) const SAS_RESOURCE_TYPES: &str = "sco";
 pub(crate) const SAS_PROTOCOLS: &[&str] = &["https", "https,http"];
 
 /// Every key a `from:` may have, whatever its form.
-pub(crate) fn all_from_keys() -> Vec<&'static str> {
-    let mut keys: Vec<&str> = [
-        COMMON_FROM_KEYS,
-        KEYVAULT_KEYS,
-        SAS_KEYS,
-        SQL_KEYS,
-        COSMOS_KEYS,
-        TOKEN_KEYS,
-    ]
-    .concat();
-    let mut seen = std::collections::HashSet::new();
-    keys.retain(|k| seen.insert(*k));
-    keys
+pub(crate) fn all_from_keys() -> &'static [&'static str] {
+    static KEYS: std::sync::LazyLock<Vec<&'static str>> = std::sync::LazyLock::new(|| {
+        let mut keys: Vec<&str> = [
+            COMMON_FROM_KEYS,
+            KEYVAULT_KEYS,
+            SAS_KEYS,
+            SQL_KEYS,
+            COSMOS_KEYS,
+            TOKEN_KEYS,
+        ]
+        .concat();
+        let mut seen = std::collections::HashSet::new();
+        keys.retain(|k| seen.insert(*k));
+        keys
+    });
+    &KEYS
 }
 
 /// Which kind of reference a `from:` is.
@@ -529,17 +532,9 @@ impl Decoder<'_> {
         if vault.is_none() && (fields.get("vault").is_some() || fields.is_misspelled("vault")) {
             return None;
         }
-        // A missing vault is resolved from the store's `vault_name` (checked in lint).
-        let vault = match vault {
-            Some(v) if v.value.contains("://") => Vault::Url(v),
-            Some(v) => Vault::Name(v),
-            None => Vault::Name(Text {
-                value: String::new(),
-                span,
-            }),
-        };
+        // A missing vault is the store's `vault_name` (checked in lint).
         Some(Target::KeyVault(KeyVaultRef {
-            vault,
+            vault: vault.map(Vault::parse),
             name: name?,
             version,
             object,

@@ -75,7 +75,7 @@ pub(super) fn check(d: &mut Decoder<'_>, partial: &Partial) {
             };
             *used.entry(store.name.as_str()).or_default() += 1;
             if let Target::KeyVault(kv) = &reference.target {
-                check_vault_of(d, store, &kv.vault, reference.span);
+                check_vault_of(d, store, kv.vault.as_ref(), reference.span);
             }
         }
     }
@@ -102,10 +102,15 @@ pub(super) fn check(d: &mut Decoder<'_>, partial: &Partial) {
 /// A Key Vault reference needs a vault (its own or the store's `vault_name`),
 /// and a vault URL must be a Key Vault host of the store's cloud: a token for
 /// Key Vault is never sent anywhere else.
-fn check_vault_of(d: &mut Decoder<'_>, store: &Store, vault: &Vault, at: crate::source::Span) {
-    let text = vault.text();
-    let effective = if text.value.is_empty() {
-        match &store.default_vault {
+fn check_vault_of(
+    d: &mut Decoder<'_>,
+    store: &Store,
+    vault: Option<&Vault>,
+    at: crate::source::Span,
+) {
+    let effective = match vault {
+        Some(vault) => vault.text(),
+        None => match &store.default_vault {
             Some(default) => default,
             None => {
                 let hint = match store.kind {
@@ -121,9 +126,7 @@ fn check_vault_of(d: &mut Decoder<'_>, store: &Store, vault: &Vault, at: crate::
                 );
                 return;
             }
-        }
-    } else {
-        text
+        },
     };
     // A URL of the wrong shape is reported already (`invalid-vault`).
     if !d.resolved(effective) || names::check_vault_url(&effective.value).is_err() {

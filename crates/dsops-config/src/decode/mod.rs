@@ -333,9 +333,21 @@ impl Decoder<'_> {
 
     /// Reports keys given twice; YAML forbids it and the second would silently win.
     fn check_duplicates(&mut self, entries: &[Entry]) {
+        // Most mappings have a handful of keys: a scan beats hashing them.
+        const SCAN_BELOW: usize = 16;
         let mut seen: HashMap<&str, Span> = HashMap::new();
-        for entry in entries.iter().filter(|e| e.key.is_scalar) {
-            if let Some(first) = seen.get(entry.key.text.as_str()) {
+        for (i, entry) in entries.iter().enumerate().filter(|(_, e)| e.key.is_scalar) {
+            let first = if entries.len() < SCAN_BELOW {
+                entries
+                    .get(..i)
+                    .unwrap_or_default()
+                    .iter()
+                    .find(|e| e.key.is_scalar && e.key.text == entry.key.text)
+                    .map(|e| e.key.span)
+            } else {
+                seen.get(entry.key.text.as_str()).copied()
+            };
+            if let Some(first) = first {
                 self.push(
                     Diagnostic::error(
                         "duplicate-key",
@@ -343,10 +355,10 @@ impl Decoder<'_> {
                         format!("`{}` is given twice", entry.key.text),
                     )
                     .with_label("second definition")
-                    .with_note(*first, "first defined here")
+                    .with_note(first, "first defined here")
                     .with_hint("remove one of them: YAML keys must be unique"),
                 );
-            } else {
+            } else if entries.len() >= SCAN_BELOW {
                 seen.insert(&entry.key.text, entry.key.span);
             }
         }

@@ -66,6 +66,15 @@ pub enum Vault {
 }
 
 impl Vault {
+    /// A vault written as `text`: a URL if it has a scheme, else a name.
+    pub fn parse(text: Text) -> Self {
+        if text.value.contains("://") {
+            Vault::Url(text)
+        } else {
+            Vault::Name(text)
+        }
+    }
+
     /// The text as written (after interpolation).
     pub fn text(&self) -> &Text {
         match self {
@@ -88,14 +97,24 @@ pub enum KeyVaultObject {
 /// A Key Vault reference.
 #[derive(Debug, Clone)]
 pub struct KeyVaultRef {
-    /// `vault:` (or the store's `vault_name:`).
-    pub vault: Vault,
+    /// `vault:`; when absent the store's `vault_name:` is used (see [`KeyVaultRef::vault_in`]).
+    pub vault: Option<Vault>,
     /// `secret:`: the name of the secret, certificate or key.
     pub name: Text,
     /// `version:` (32 hex digits); latest when absent.
     pub version: Option<Text>,
     /// `type:`.
     pub object: KeyVaultObject,
+}
+
+impl KeyVaultRef {
+    /// The vault this reference reads: its own, or the store's `vault_name`.
+    /// A valid configuration always has one.
+    pub fn vault_in(&self, store: &super::Store) -> Option<Vault> {
+        self.vault
+            .clone()
+            .or_else(|| store.default_vault.clone().map(Vault::parse))
+    }
 }
 
 /// `key:` of a storage account reference.
