@@ -315,7 +315,7 @@ fn references_without_a_vault_use_the_stores_vault_name() {
   legacy:
     type: azure.keyvault
     vault_name: https://legacy-kv.vault.azure.net
-    auth: { client_id: 55555555-5555-5555-5555-555555555555, client_secret: ${S}, tenant_id: contoso.onmicrosoft.com }
+    auth: { client_id: 55555555-5555-5555-5555-555555555555, client_secret: \"${S}\", tenant_id: contoso.onmicrosoft.com }
 envs:
   production:
     A: { from: { store: legacy, secret: a } }
