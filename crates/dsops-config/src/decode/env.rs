@@ -184,17 +184,7 @@ impl Decoder<'_> {
         entry: &Entry,
         outline: &mut EnvOutline,
     ) -> Option<(Environment, bool)> {
-        let name = Text {
-            value: entry.key.text.clone(),
-            span: entry.key.span,
-        };
-        if let Err(why) = names::check_entry_name(&name.value) {
-            self.push(Diagnostic::error(
-                "invalid-name",
-                name.span,
-                format!("environment name `{}` {why}", name.value),
-            ));
-        }
+        let name = self.entry_name(entry, "environment");
         let entries = self.mapping(&entry.value, &format!("environment `{}`", name.value))?;
         if entries.is_empty() {
             self.push(

@@ -364,6 +364,21 @@ impl Decoder<'_> {
         }
     }
 
+    /// The name of a store or environment (a key), checked.
+    fn entry_name(&mut self, entry: &Entry, what: &str) -> Text {
+        if let Err(why) = crate::names::check_entry_name(&entry.key.text) {
+            self.push(Diagnostic::error(
+                "invalid-name",
+                entry.key.span,
+                format!("{what} name `{}` {why}", entry.key.text),
+            ));
+        }
+        Text {
+            value: entry.key.text.clone(),
+            span: entry.key.span,
+        }
+    }
+
     // ----- scalars -----------------------------------------------------------
 
     /// A string value, with `${NAME}` interpolated.

@@ -107,17 +107,7 @@ impl Decoder<'_> {
     }
 
     fn decode_store(&mut self, entry: &Entry) -> Option<Store> {
-        let name = Text {
-            value: entry.key.text.clone(),
-            span: entry.key.span,
-        };
-        if let Err(why) = names::check_entry_name(&name.value) {
-            self.push(Diagnostic::error(
-                "invalid-name",
-                name.span,
-                format!("store name `{}` {why}", name.value),
-            ));
-        }
+        let name = self.entry_name(entry, "store");
         let entries = self.mapping(&entry.value, &format!("store `{}`", name.value))?;
         let type_entry = Fields::raw(entries).get("type");
         let kind = type_entry.and_then(|t| {
