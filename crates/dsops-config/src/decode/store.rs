@@ -520,7 +520,11 @@ impl Decoder<'_> {
             (None, Some(t)) => Some(t.clone()),
             (None, None) => {
                 if !fields.is_misspelled("tenant_id") {
-                    self.missing(at, "tenant_id", what);
+                    self.push(
+                        Diagnostic::error("missing-key", at, format!("{what} needs `tenant_id`"))
+                            .with_label("`tenant_id` is missing here")
+                            .with_hint("give `tenant_id` here, or once on the store for every source that needs it"),
+                    );
                 }
                 None
             }
