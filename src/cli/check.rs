@@ -4,7 +4,9 @@ use std::path::Path;
 
 use clap::{Args, ValueEnum};
 use dsops::config::render::{self, Style};
-use dsops::config::{Diagnostic, LoadOptions, Loaded, ProcessEnvironment, ReadError, load_file};
+use dsops::config::{
+    Diagnostic, LoadOptions, Loaded, ProcessEnvironment, ReadError, Source, load_file,
+};
 
 use super::exit;
 use super::output;
@@ -132,18 +134,10 @@ fn unreadable(config: &Path, err: &ReadError, format: Format) -> u8 {
                 chain.push(cause.to_string());
                 source = cause.source();
             }
-            let report = serde_json::json!({
-                "file": config.display().to_string(),
-                "diagnostics": [{
-                    "severity": "error",
-                    "code": "unreadable",
-                    "message": chain.join(": "),
-                    "file": config.display().to_string(),
-                    "hint": hint,
-                }],
-                "errors": 1,
-                "warnings": 0,
-            });
+            // The same report shape as every other check result.
+            let diagnostic =
+                Diagnostic::error_without_span("unreadable", chain.join(": ")).with_hint(hint);
+            let report = render::json(&Source::new(config, ""), &[&diagnostic]);
             output::stdout(&format!("{report:#}\n"));
         }
         Format::Human => output::error(err, Some(hint)),

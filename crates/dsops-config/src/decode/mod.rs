@@ -475,7 +475,11 @@ impl Decoder<'_> {
         if !result.problems.is_empty() {
             self.unresolved.insert(span);
         }
-        let base = self.text_offset(raw, span);
+        let base = if result.problems.is_empty() {
+            None
+        } else {
+            self.text_offset(raw, span)
+        };
         for problem in result.problems {
             let at = |start: usize, end: usize| match base {
                 Some(base) => Span::new(base + start, base + end),
