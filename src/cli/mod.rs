@@ -1,6 +1,8 @@
 //! Argument parsing and dispatch; each subcommand lives in its own module.
 
 mod check;
+#[cfg(feature = "emulator")]
+mod emulator;
 mod output;
 mod schema;
 
@@ -44,6 +46,10 @@ enum Command {
     Check(check::CheckArgs),
     /// Print the JSON Schema of dsops.yaml, for editors.
     Schema,
+    /// Serve a local, offline Azure (managed identity, Entra ID, GitHub OIDC,
+    /// Key Vault, ARM) on loopback, for development and tests.
+    #[cfg(feature = "emulator")]
+    Emulator(emulator::EmulatorArgs),
 }
 
 /// Exit codes shared by every subcommand.
@@ -65,6 +71,8 @@ pub(crate) fn main() -> ExitCode {
     let code = match cli.command {
         Command::Check(args) => check::run(&cli.config, &args),
         Command::Schema => schema::run(),
+        #[cfg(feature = "emulator")]
+        Command::Emulator(args) => emulator::run(&args),
     };
     ExitCode::from(code)
 }

@@ -1,0 +1,561 @@
+//! Azure Resource Manager: subscriptions, storage accounts (list, get,
+//! `listKeys`), Cosmos DB accounts (list, get, `listKeys`,
+//! `listReadOnlyKeys`, `listConnectionStrings`) and vaults (get), with ARM's
+//! authentication and authorization errors.
+
+use serde_json::{Value, json};
+
+use crate::app::App;
+use crate::directory::{CosmosAccount, ResourceGroup, StorageAccount, Subscription};
+use crate::http::{Request, Response};
+use crate::roles::Action;
+use crate::tokens::{Caller, TokenProblem};
+
+const STORAGE: &str = "Microsoft.Storage";
+const COSMOS: &str = "Microsoft.DocumentDB";
+const KEYVAULT: &str = "Microsoft.KeyVault";
+
+fn arm_error(status: u16, code: &str, message: &str) -> Response {
+    Response::json(
+        status,
+        &json!({ "error": { "code": code, "message": message } }),
+    )
+}
+
+/// ARM's audiences, with and without the trailing slash.
+const AUDIENCES: &[&str] = &[
+    "https://management.azure.com",
+    "https://management.core.windows.net",
+    "https://management.chinacloudapi.cn",
+    "https://management.core.chinacloudapi.cn",
+    "https://management.usgovcloudapi.net",
+    "https://management.core.usgovcloudapi.net",
+];
+
+fn authenticate(app: &App, req: &Request) -> Result<Caller, Response> {
+    let challenge = |code: &str, message: &str, description: &str| {
+        arm_error(401, code, message).header(
+            "www-authenticate",
+            format!(
+                "Bearer authorization_uri=\"https://login.microsoftonline.com/common\", error=\"invalid_token\", error_description=\"{description}\""
+            ),
+        )
+    };
+    let Some(token) = req.bearer() else {
+        return Err(challenge(
+            "AuthenticationFailed",
+            "Authentication failed. The 'Authorization' header is missing.",
+            "The authentication failed because of missing 'Authorization' header.",
+        ));
+    };
+    let caller = app
+        .tokens
+        .validate(token)
+        .map_err(|problem| match problem {
+            TokenProblem::Expired => challenge(
+                "ExpiredAuthenticationToken",
+                "The access token expiry UTC time is earlier than current UTC time.",
+                "The access token has expired.",
+            ),
+            other => challenge(
+                "InvalidAuthenticationToken",
+                &format!("The access token is invalid: {other}."),
+                "The access token is invalid.",
+            ),
+        })?;
+    let aud = caller.audience.trim_end_matches('/');
+    let own = [
+        format!("https://{}", req.authority),
+        format!("https://{}", req.host),
+    ];
+    if !AUDIENCES.contains(&aud) && !own.iter().any(|o| o == aud) {
+        return Err(challenge(
+            "InvalidAuthenticationTokenAudience",
+            &format!(
+                "The access token has been obtained for wrong audience or resource '{}'. It should exactly match with one of the allowed audiences 'https://management.core.windows.net/','https://management.core.windows.net','https://management.azure.com/','https://management.azure.com'.",
+                caller.audience
+            ),
+            "The access token has been obtained for wrong audience or resource.",
+        ));
+    }
+    Ok(caller)
+}
+
+/// Routes `/subscriptions/...`.
+pub(super) fn handle(app: &App, req: &Request) -> Response {
+    if req.query("api-version").is_none_or(str::is_empty) {
+        return arm_error(
+            400,
+            "MissingApiVersionParameter",
+            "The api-version query parameter (?api-version=) is required for all requests.",
+        );
+    }
+    let caller = match authenticate(app, req) {
+        Ok(c) => c,
+        Err(response) => return response,
+    };
+    let who = app
+        .directory
+        .by_object_id(&caller.object_id)
+        .map_or_else(|| caller.object_id.clone(), |p| p.name.clone());
+    route(app, req, &caller).by(Some(who))
+}
+
+fn route(app: &App, req: &Request, caller: &Caller) -> Response {
+    let parts = req.parts();
+    let get = req.method == "GET";
+    let post = req.method == "POST";
+    if parts.as_slice() == ["subscriptions"] && get {
+        return list_subscriptions(app, caller);
+    }
+    let Some(sub_id) = parts.get(1) else {
+        return super::not_found(req);
+    };
+    let subscription = match subscription(app, caller, sub_id) {
+        Ok(s) => s,
+        Err(response) => return response,
+    };
+    let eq = |a: &str, b: &str| a.eq_ignore_ascii_case(b);
+    match parts.get(2..).unwrap_or_default() {
+        [] if get => Response::json(200, &subscription_json(subscription)),
+        ["providers", provider, kind]
+            if get && eq(provider, STORAGE) && eq(kind, "storageAccounts") =>
+        {
+            list(app, caller, subscription, None, STORAGE)
+        }
+        ["providers", provider, kind]
+            if get && eq(provider, COSMOS) && eq(kind, "databaseAccounts") =>
+        {
+            list(app, caller, subscription, None, COSMOS)
+        }
+        ["resourceGroups", rg, "providers", provider, kind, rest @ ..]
+            if eq(kind, "storageAccounts") && eq(provider, STORAGE) =>
+        {
+            let group = match group(subscription, rg) {
+                Ok(g) => g,
+                Err(response) => return response,
+            };
+            match rest {
+                [] if get => list(app, caller, subscription, Some(group), STORAGE),
+                [name] if get => with_storage(
+                    app,
+                    caller,
+                    group,
+                    name,
+                    Action::ArmRead,
+                    "read",
+                    storage_json,
+                ),
+                [name, op] if post && eq(op, "listKeys") => with_storage(
+                    app,
+                    caller,
+                    group,
+                    name,
+                    Action::StorageListKeys,
+                    "listkeys/action",
+                    storage_keys,
+                ),
+                _ => super::method_not_allowed(req),
+            }
+        }
+        ["resourceGroups", rg, "providers", provider, kind, rest @ ..]
+            if eq(kind, "databaseAccounts") && eq(provider, COSMOS) =>
+        {
+            let group = match group(subscription, rg) {
+                Ok(g) => g,
+                Err(response) => return response,
+            };
+            match rest {
+                [] if get => list(app, caller, subscription, Some(group), COSMOS),
+                [name] if get => with_cosmos(
+                    app,
+                    caller,
+                    group,
+                    name,
+                    Action::ArmRead,
+                    "read",
+                    cosmos_json,
+                ),
+                [name, op] if post && eq(op, "listKeys") => with_cosmos(
+                    app,
+                    caller,
+                    group,
+                    name,
+                    Action::CosmosListKeys,
+                    "listKeys/action",
+                    cosmos_keys,
+                ),
+                [name, op]
+                    if (post || get) && eq(op, "readonlykeys")
+                        || post && eq(op, "listReadOnlyKeys") =>
+                {
+                    with_cosmos(
+                        app,
+                        caller,
+                        group,
+                        name,
+                        Action::CosmosListReadOnlyKeys,
+                        "readonlykeys/action",
+                        cosmos_readonly_keys,
+                    )
+                }
+                [name, op] if post && eq(op, "listConnectionStrings") => with_cosmos(
+                    app,
+                    caller,
+                    group,
+                    name,
+                    Action::CosmosListConnectionStrings,
+                    "listConnectionStrings/action",
+                    cosmos_connection_strings,
+                ),
+                _ => super::method_not_allowed(req),
+            }
+        }
+        ["resourceGroups", rg, "providers", provider, kind, name]
+            if get && eq(provider, KEYVAULT) && eq(kind, "vaults") =>
+        {
+            get_vault(app, caller, subscription, rg, name)
+        }
+        _ => super::not_found(req),
+    }
+}
+
+fn subscription<'a>(app: &'a App, caller: &Caller, id: &str) -> Result<&'a Subscription, Response> {
+    let not_found = || {
+        arm_error(
+            404,
+            "SubscriptionNotFound",
+            &format!("The subscription '{id}' could not be found."),
+        )
+    };
+    let subscription = app
+        .directory
+        .subscriptions
+        .iter()
+        .find(|s| s.id.eq_ignore_ascii_case(id))
+        .ok_or_else(not_found)?;
+    if !caller
+        .tenant_id
+        .eq_ignore_ascii_case(&subscription.tenant_id)
+    {
+        return Err(arm_error(
+            401,
+            "InvalidAuthenticationTokenTenant",
+            &format!(
+                "The access token is from the wrong issuer 'https://sts.windows.net/{}/'. It must match the tenant 'https://sts.windows.net/{}/' associated with this subscription. Please use the authority (URL) 'https://login.windows.net/{}' to get the token.",
+                caller.tenant_id, subscription.tenant_id, subscription.tenant_id
+            ),
+        ));
+    }
+    if !app
+        .directory
+        .sees_subscription(&caller.object_id, &subscription.id)
+    {
+        return Err(not_found());
+    }
+    Ok(subscription)
+}
+
+fn group<'a>(subscription: &'a Subscription, rg: &str) -> Result<&'a ResourceGroup, Response> {
+    subscription
+        .groups
+        .iter()
+        .find(|g| g.name.eq_ignore_ascii_case(rg))
+        .ok_or_else(|| {
+            arm_error(
+                404,
+                "ResourceGroupNotFound",
+                &format!("Resource group '{rg}' could not be found."),
+            )
+        })
+}
+
+fn forbidden(caller: &Caller, action: &str, scope: &str) -> Response {
+    arm_error(
+        403,
+        "AuthorizationFailed",
+        &format!(
+            "The client '{}' with object id '{}' does not have authorization to perform action '{action}' over scope '{scope}' or the scope is invalid. If access was recently granted, please refresh your credentials.",
+            caller.object_id, caller.object_id
+        ),
+    )
+}
+
+fn subscription_json(s: &Subscription) -> Value {
+    json!({
+        "id": format!("/subscriptions/{}", s.id),
+        "subscriptionId": s.id,
+        "tenantId": s.tenant_id,
+        "displayName": s.name,
+        "state": "Enabled",
+        "subscriptionPolicies": { "locationPlacementId": "Public_2014-09-01", "quotaId": "PayAsYouGo_2014-09-01", "spendingLimit": "Off" },
+        "authorizationSource": "RoleBased",
+    })
+}
+
+fn list_subscriptions(app: &App, caller: &Caller) -> Response {
+    let value: Vec<Value> = app
+        .directory
+        .subscriptions
+        .iter()
+        .filter(|s| {
+            s.tenant_id.eq_ignore_ascii_case(&caller.tenant_id)
+                && app.directory.sees_subscription(&caller.object_id, &s.id)
+        })
+        .map(subscription_json)
+        .collect();
+    Response::json(
+        200,
+        &json!({ "value": value, "count": { "type": "Total", "value": value.len() } }),
+    )
+}
+
+fn list(
+    app: &App,
+    caller: &Caller,
+    subscription: &Subscription,
+    group: Option<&ResourceGroup>,
+    provider: &str,
+) -> Response {
+    let (kind, read) = if provider == STORAGE {
+        ("storageAccounts", "Microsoft.Storage/storageAccounts/read")
+    } else {
+        (
+            "databaseAccounts",
+            "Microsoft.DocumentDB/databaseAccounts/read",
+        )
+    };
+    let scope = match group {
+        Some(g) => format!(
+            "/subscriptions/{}/resourceGroups/{}",
+            subscription.id, g.name
+        ),
+        None => format!("/subscriptions/{}", subscription.id),
+    };
+    if !app
+        .directory
+        .allowed(&caller.object_id, Action::ArmRead, &scope)
+    {
+        return forbidden(caller, read, &scope);
+    }
+    let groups: Vec<&ResourceGroup> = match group {
+        Some(g) => vec![g],
+        None => subscription.groups.iter().collect(),
+    };
+    let value: Vec<Value> = groups
+        .iter()
+        .flat_map(|g| -> Vec<Value> {
+            if provider == STORAGE {
+                g.storage.iter().map(storage_json).collect()
+            } else {
+                g.cosmos.iter().map(cosmos_json).collect()
+            }
+        })
+        .collect();
+    let _ = kind;
+    Response::json(200, &json!({ "value": value }))
+}
+
+fn with_storage(
+    app: &App,
+    caller: &Caller,
+    group: &ResourceGroup,
+    name: &str,
+    action: Action,
+    verb: &str,
+    render: fn(&StorageAccount) -> Value,
+) -> Response {
+    let Some(account) = group
+        .storage
+        .iter()
+        .find(|a| a.name.eq_ignore_ascii_case(name))
+    else {
+        return arm_error(
+            404,
+            "ResourceNotFound",
+            &format!(
+                "The Resource 'Microsoft.Storage/storageAccounts/{name}' under resource group '{}' was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix",
+                group.name
+            ),
+        );
+    };
+    if !app
+        .directory
+        .allowed(&caller.object_id, action, &account.id)
+    {
+        return forbidden(
+            caller,
+            &format!("Microsoft.Storage/storageAccounts/{verb}"),
+            &account.id,
+        );
+    }
+    Response::json(200, &render(account))
+}
+
+fn with_cosmos(
+    app: &App,
+    caller: &Caller,
+    group: &ResourceGroup,
+    name: &str,
+    action: Action,
+    verb: &str,
+    render: fn(&CosmosAccount) -> Value,
+) -> Response {
+    let Some(account) = group
+        .cosmos
+        .iter()
+        .find(|a| a.name.eq_ignore_ascii_case(name))
+    else {
+        return arm_error(
+            404,
+            "ResourceNotFound",
+            &format!(
+                "The Resource 'Microsoft.DocumentDB/databaseAccounts/{name}' under resource group '{}' was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix",
+                group.name
+            ),
+        );
+    };
+    if !app
+        .directory
+        .allowed(&caller.object_id, action, &account.id)
+    {
+        return forbidden(
+            caller,
+            &format!("Microsoft.DocumentDB/databaseAccounts/{verb}"),
+            &account.id,
+        );
+    }
+    Response::json(200, &render(account))
+}
+
+fn storage_json(a: &StorageAccount) -> Value {
+    let endpoint = |service: &str| format!("https://{}.{service}.core.windows.net/", a.name);
+    json!({
+        "id": a.id,
+        "name": a.name,
+        "type": "Microsoft.Storage/storageAccounts",
+        "location": a.location,
+        "kind": "StorageV2",
+        "sku": { "name": "Standard_LRS", "tier": "Standard" },
+        "tags": {},
+        "properties": {
+            "provisioningState": "Succeeded",
+            "primaryLocation": a.location,
+            "statusOfPrimary": "available",
+            "supportsHttpsTrafficOnly": true,
+            "allowSharedKeyAccess": true,
+            "minimumTlsVersion": "TLS1_2",
+            "primaryEndpoints": {
+                "blob": endpoint("blob"),
+                "queue": endpoint("queue"),
+                "table": endpoint("table"),
+                "file": endpoint("file"),
+                "dfs": endpoint("dfs"),
+                "web": format!("https://{}.z6.web.core.windows.net/", a.name),
+            },
+        },
+    })
+}
+
+fn storage_keys(a: &StorageAccount) -> Value {
+    let key = |name: &str, value: &str| json!({ "creationTime": "2026-01-01T00:00:00.0000000Z", "keyName": name, "value": value, "permissions": "FULL" });
+    json!({ "keys": [key("key1", &a.key1), key("key2", &a.key2)] })
+}
+
+fn cosmos_json(a: &CosmosAccount) -> Value {
+    json!({
+        "id": a.id,
+        "name": a.name,
+        "type": "Microsoft.DocumentDB/databaseAccounts",
+        "location": a.location,
+        "kind": "GlobalDocumentDB",
+        "tags": {},
+        "properties": {
+            "provisioningState": "Succeeded",
+            "documentEndpoint": format!("https://{}.documents.azure.com:443/", a.name),
+            "databaseAccountOfferType": "Standard",
+            "disableLocalAuth": false,
+        },
+    })
+}
+
+fn cosmos_keys(a: &CosmosAccount) -> Value {
+    json!({
+        "primaryMasterKey": a.primary,
+        "secondaryMasterKey": a.secondary,
+        "primaryReadonlyMasterKey": a.primary_readonly,
+        "secondaryReadonlyMasterKey": a.secondary_readonly,
+    })
+}
+
+fn cosmos_readonly_keys(a: &CosmosAccount) -> Value {
+    json!({ "primaryReadonlyMasterKey": a.primary_readonly, "secondaryReadonlyMasterKey": a.secondary_readonly })
+}
+
+fn cosmos_connection_strings(a: &CosmosAccount) -> Value {
+    let endpoint = format!("https://{}.documents.azure.com:443/", a.name);
+    let entry = |key: &str, description: &str, kind: &str| {
+        json!({
+            "connectionString": format!("AccountEndpoint={endpoint};AccountKey={key};"),
+            "description": description,
+            "keyKind": kind,
+            "type": "Sql",
+        })
+    };
+    json!({ "connectionStrings": [
+        entry(&a.primary, "Primary SQL Connection String", "Primary"),
+        entry(&a.secondary, "Secondary SQL Connection String", "Secondary"),
+        entry(&a.primary_readonly, "Primary Read-Only SQL Connection String", "PrimaryReadonly"),
+        entry(&a.secondary_readonly, "Secondary Read-Only SQL Connection String", "SecondaryReadonly"),
+    ] })
+}
+
+fn get_vault(
+    app: &App,
+    caller: &Caller,
+    subscription: &Subscription,
+    rg: &str,
+    name: &str,
+) -> Response {
+    let place = app
+        .directory
+        .vaults
+        .get(&name.to_ascii_lowercase())
+        .filter(|p| {
+            p.resource_id.to_ascii_lowercase().starts_with(&format!(
+                "/subscriptions/{}/resourcegroups/{}/",
+                subscription.id,
+                rg.to_ascii_lowercase()
+            ))
+        });
+    let Some(place) = place else {
+        return arm_error(
+            404,
+            "ResourceNotFound",
+            &format!(
+                "The Resource 'Microsoft.KeyVault/vaults/{name}' under resource group '{rg}' was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix"
+            ),
+        );
+    };
+    if !app
+        .directory
+        .allowed(&caller.object_id, Action::ArmRead, &place.resource_id)
+    {
+        return forbidden(caller, "Microsoft.KeyVault/vaults/read", &place.resource_id);
+    }
+    Response::json(
+        200,
+        &json!({
+            "id": place.resource_id,
+            "name": name,
+            "type": "Microsoft.KeyVault/vaults",
+            "location": "westeurope",
+            "properties": {
+                "tenantId": place.tenant_id,
+                "vaultUri": format!("https://{name}.vault.azure.net/"),
+                "enableRbacAuthorization": true,
+                "sku": { "family": "A", "name": "standard" },
+            },
+        }),
+    )
+}

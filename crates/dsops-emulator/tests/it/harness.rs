@@ -1,0 +1,38 @@
+//! Starting emulators and clients that trust them.
+
+use std::net::SocketAddr;
+
+use dsops_emulator::{Emulator, Options, StateFile};
+
+/// An emulator with the example state, on free ports, on this runtime.
+pub async fn example() -> Emulator {
+    with_state(dsops_emulator::EXAMPLE_STATE).await
+}
+
+/// An emulator with the given state, on free ports, on this runtime.
+pub async fn with_state(yaml: &str) -> Emulator {
+    let state = StateFile::parse(yaml).expect("valid state");
+    Emulator::start(Options {
+        state,
+        ..Options::default()
+    })
+    .await
+    .expect("emulator starts")
+}
+
+/// A client that trusts only the emulator's CA and resolves `hosts` (e.g.
+/// `dev-vault.vault.azure.net`) to it, as a client in Azure resolves them.
+pub fn client(emulator: &Emulator, hosts: &[&str]) -> reqwest::Client {
+    let ca = reqwest::Certificate::from_pem(emulator.ca_pem().as_bytes()).expect("CA parses");
+    let address: SocketAddr = emulator.https_addr();
+    let mut builder = reqwest::Client::builder().tls_certs_only([ca]).no_proxy();
+    for host in hosts {
+        builder = builder.resolve(host, address);
+    }
+    builder.build().expect("client builds")
+}
+
+/// `https://HOST:PORT` for a host resolved to the emulator.
+pub fn url(emulator: &Emulator, host: &str, path: &str) -> String {
+    format!("https://{host}:{}{path}", emulator.https_addr().port())
+}
