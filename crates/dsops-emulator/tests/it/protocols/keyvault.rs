@@ -1,0 +1,275 @@
+//! The Key Vault data plane: challenge, RBAC, versions, certificates, keys.
+
+use dsops_emulator::Emulator;
+use serde_json::{Value, json};
+
+use super::imds_token;
+use crate::harness;
+
+const HOST: &str = "dev-vault.vault.azure.net";
+
+async fn kv(emulator: &Emulator, token: Option<&str>, path: &str) -> (u16, Value, reqwest::header::HeaderMap) {
+    let client = harness::client(emulator, &[HOST, "dev-vault.vault.localhost"]);
+    let separator = if path.contains('?') { '&' } else { '?' };
+    let url = if path.starts_with("https://") {
+        format!("{path}{separator}api-version=2025-07-01")
+    } else {
+        harness::url(emulator, HOST, &format!("{path}{separator}api-version=2025-07-01"))
+    };
+    let mut request = client.get(url);
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    (status, response.json().await.unwrap_or(Value::Null), headers)
+}
+
+async fn vault_token(emulator: &Emulator, query: &str) -> String {
+    imds_token(emulator, "https://vault.azure.net", query).await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_unauthenticated_request_gets_the_challenge() {
+    let emulator = harness::example().await;
+    let (status, body, headers) = kv(&emulator, None, "/secrets/database-password").await;
+    assert_eq!(status, 401);
+    assert_eq!(body["error"]["code"], "Unauthorized");
+    assert_eq!(
+        headers["www-authenticate"],
+        format!(
+            "Bearer authorization=\"https://login.microsoftonline.com/{}\", resource=\"https://vault.azure.net\"",
+            emulator.tenant_id()
+        )
+        .as_str()
+    );
+    // A custom suffix names its own resource, and the emulator as authority.
+    let url = format!("{}/secrets/database-password", emulator.vault_url("dev-vault"));
+    let (status, _, headers) = kv(&emulator, None, &url).await;
+    assert_eq!(status, 401);
+    let challenge = headers["www-authenticate"].to_str().unwrap();
+    assert!(challenge.contains("resource=\"https://vault.localhost\""), "{challenge}");
+    assert!(challenge.contains(&format!("authorization=\"{}/", emulator.https_url())), "{challenge}");
+
+    let (status, body, _) = kv(&emulator, None, "/secrets/x?api-version=").await;
+    assert_eq!((status, body["error"]["code"].as_str()), (400, Some("BadParameter")));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn tokens_for_another_audience_or_tenant_are_refused() {
+    let emulator = harness::example().await;
+    let arm = imds_token(&emulator, "https://management.azure.com/", "").await;
+    let (status, body, _) = kv(&emulator, Some(&arm), "/secrets/database-password").await;
+    assert_eq!(status, 401);
+    assert!(body["error"]["message"].as_str().unwrap().starts_with("AKV10022"), "{body}");
+
+    let (status, _, _) = kv(&emulator, Some("a.b.c"), "/secrets/database-password").await;
+    assert_eq!(status, 401);
+
+    // A vault in another tenant.
+    let two = harness::with_state(
+        r#"
+tenants: [{ id: 11111111-1111-1111-1111-111111111111 }, { id: 22222222-2222-2222-2222-222222222222 }]
+identities: { vm: { type: system_assigned } }
+vaults: { dev-vault: { tenant: 22222222-2222-2222-2222-222222222222 } }
+role_assignments: [{ principal: vm, role: Key Vault Secrets User, scope: "vault:dev-vault" }]
+"#,
+    )
+    .await;
+    let token = vault_token(&two, "").await;
+    let (status, body, headers) = kv(&two, Some(&token), "/secrets/anything").await;
+    assert_eq!(status, 401);
+    assert!(body["error"]["message"].as_str().unwrap().starts_with("AKV10032"), "{body}");
+    assert!(headers["www-authenticate"].to_str().unwrap().contains("22222222-2222-2222-2222-222222222222"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn secrets_with_versions_and_rbac() {
+    let emulator = harness::example().await;
+    let vm = vault_token(&emulator, "").await;
+
+    let (status, body, _) = kv(&emulator, Some(&vm), "/secrets/database-password").await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["value"], "dev-db-password");
+    assert_eq!(body["attributes"]["enabled"], true);
+    let id = body["id"].as_str().unwrap();
+    assert!(id.starts_with(&format!("https://{HOST}:")) && id.contains("/secrets/database-password/"), "{id}");
+
+    // The current version is the last; older ones by id; names are case-insensitive.
+    let (_, current, _) = kv(&emulator, Some(&vm), "/secrets/API-KEY").await;
+    assert_eq!(current["value"], "current-api-key");
+    assert_eq!(current["contentType"], "text/plain");
+    let (status, versions, _) = kv(&emulator, Some(&vm), "/secrets/api-key/versions").await;
+    assert_eq!(status, 200);
+    let ids: Vec<&str> = versions["value"].as_array().unwrap().iter().map(|v| v["id"].as_str().unwrap()).collect();
+    assert_eq!(ids.len(), 2);
+    let old_version = ids[0].rsplit('/').next().unwrap();
+    let (status, old, _) = kv(&emulator, Some(&vm), &format!("/secrets/api-key/{old_version}")).await;
+    assert_eq!((status, old["value"].as_str()), (200, Some("old-api-key")));
+    let (status, body, _) = kv(&emulator, Some(&vm), "/secrets/api-key/0123456789abcdef0123456789abcdef").await;
+    assert_eq!((status, body["error"]["code"].as_str()), (404, Some("SecretNotFound")));
+
+    let (status, body, _) = kv(&emulator, Some(&vm), "/secrets/missing").await;
+    assert_eq!(status, 404);
+    assert_eq!(body["error"]["code"], "SecretNotFound");
+
+    let (status, body, _) = kv(&emulator, Some(&vm), "/secrets/retired-token").await;
+    assert_eq!(status, 403);
+    assert_eq!(body["error"]["innererror"]["code"], "SecretDisabled");
+    assert!(!body.to_string().contains("no-longer-used"));
+
+    // `worker` is granted one secret only.
+    let worker_id = emulator.identity("worker").unwrap();
+    let worker = vault_token(&emulator, &format!("&client_id={}", worker_id.client_id)).await;
+    let (status, _, _) = kv(&emulator, Some(&worker), "/secrets/database-password").await;
+    assert_eq!(status, 200);
+    let (status, body, _) = kv(&emulator, Some(&worker), "/secrets/api-key").await;
+    assert_eq!(status, 403);
+    assert_eq!(body["error"]["innererror"]["code"], "ForbiddenByRbac");
+    let message = body["error"]["message"].as_str().unwrap();
+    assert!(message.contains(&format!("oid={}", worker_id.object_id)), "{message}");
+    assert!(message.contains("Microsoft.KeyVault/vaults/secrets/getSecret/action"), "{message}");
+    // Without access, a missing secret is 403 too: RBAC comes first.
+    let (status, _, _) = kv(&emulator, Some(&worker), "/secrets/missing").await;
+    assert_eq!(status, 403);
+
+    let (status, list, _) = kv(&emulator, Some(&vm), "/secrets").await;
+    assert_eq!(status, 200);
+    assert!(list["value"].as_array().unwrap().iter().all(|s| s.get("value").is_none()), "lists carry no values");
+
+    let log = serde_json::to_string(&emulator.log().entries()).unwrap();
+    for canary in ["dev-db-password", "current-api-key", "old-api-key", "eyJ"] {
+        assert!(!log.contains(canary), "{canary} in the log");
+    }
+    let unknown = format!("https://nope.vault.localhost:{}/secrets/x", emulator.https_addr().port());
+    let client = harness::client(&emulator, &["nope.vault.localhost"]);
+    let response = client.get(format!("{unknown}?api-version=7.5")).bearer_auth(&vm).send().await.unwrap();
+    assert_eq!(response.status(), 404);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn setting_a_secret_needs_the_officer_role_and_adds_a_version() {
+    let emulator = harness::example().await;
+    let client = harness::client(&emulator, &[HOST]);
+    let url = harness::url(&emulator, HOST, "/secrets/rotated?api-version=7.5");
+    let vm = vault_token(&emulator, "").await;
+    let denied = client.put(&url).bearer_auth(&vm).json(&json!({ "value": "v1" })).send().await.unwrap();
+    assert_eq!(denied.status(), 403);
+
+    let ci = emulator.identity("ci").unwrap();
+    let form = [
+        ("grant_type", "client_credentials"),
+        ("client_id", ci.client_id.as_str()),
+        ("client_secret", "dev-only-client-secret"),
+        ("scope", "https://vault.azure.net/.default"),
+    ];
+    let token: Value = client
+        .post(format!("{}/{}/oauth2/v2.0/token", emulator.https_url(), emulator.tenant_id()))
+        .form(&form)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let officer = token["access_token"].as_str().unwrap();
+    for value in ["v1", "v2"] {
+        let response = client
+            .put(&url)
+            .bearer_auth(officer)
+            .json(&json!({ "value": value, "contentType": "text/plain", "tags": { "by": "test" } }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+    }
+    let (status, body, _) = kv(&emulator, Some(&vm), "/secrets/rotated").await;
+    assert_eq!((status, body["value"].as_str()), (200, Some("v2")));
+    assert_eq!(body["tags"]["by"], "test");
+}
+
+fn b64(text: &str) -> Vec<u8> {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.decode(text).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn certificates_have_a_backing_secret_and_key() {
+    let emulator = harness::example().await;
+    let ci = emulator.identity("ci").unwrap();
+    let client = harness::client(&emulator, &[]);
+    let token: Value = client
+        .post(format!("{}/{}/oauth2/v2.0/token", emulator.https_url(), emulator.tenant_id()))
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", ci.client_id.as_str()),
+            ("client_secret", "dev-only-client-secret"),
+            ("scope", "https://vault.azure.net/.default"),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = token["access_token"].as_str().unwrap();
+
+    let (status, cert, _) = kv(&emulator, Some(token), "/certificates/tls-cert").await;
+    assert_eq!(status, 200, "{cert}");
+    let der = b64(cert["cer"].as_str().unwrap());
+    assert_eq!(der[0], 0x30, "DER");
+    let version = cert["id"].as_str().unwrap().rsplit('/').next().unwrap().to_owned();
+    assert!(cert["sid"].as_str().unwrap().ends_with(&format!("/secrets/tls-cert/{version}")));
+
+    let (status, secret, _) = kv(&emulator, Some(token), &format!("/secrets/tls-cert/{version}")).await;
+    assert_eq!(status, 200);
+    assert_eq!(secret["contentType"], "application/x-pem-file");
+    assert_eq!(secret["managed"], true);
+    let pem = secret["value"].as_str().unwrap();
+    assert!(pem.starts_with("-----BEGIN PRIVATE KEY-----\n") && pem.contains("-----BEGIN CERTIFICATE-----"));
+
+    let (status, pfx, _) = kv(&emulator, Some(token), "/secrets/signing-cert").await;
+    assert_eq!(status, 200);
+    assert_eq!(pfx["contentType"], "application/x-pkcs12");
+    let pfx_bytes = b64(pfx["value"].as_str().unwrap());
+    assert_eq!(pfx_bytes[0], 0x30);
+    check_pkcs12_with_openssl(&pfx_bytes);
+
+    let (status, key, _) = kv(&emulator, Some(token), "/keys/tls-cert").await;
+    assert_eq!(status, 200);
+    assert_eq!(key["key"]["kty"], "RSA");
+    assert_eq!(key["managed"], true);
+    let (_, ec, _) = kv(&emulator, Some(token), "/keys/ec-key").await;
+    assert_eq!((ec["key"]["kty"].as_str(), ec["key"]["crv"].as_str()), (Some("EC"), Some("P-256")));
+    assert!(ec["key"].get("d").is_none(), "never the private part");
+    let (status, body, _) = kv(&emulator, Some(token), "/keys/none").await;
+    assert_eq!((status, body["error"]["code"].as_str()), (404, Some("KeyNotFound")));
+    let (status, body, _) = kv(&emulator, Some(token), "/certificates/none").await;
+    assert_eq!((status, body["error"]["code"].as_str()), (404, Some("CertificateNotFound")));
+
+    // Secrets User alone cannot read certificates.
+    let vm = vault_token(&emulator, "").await;
+    let (status, _, _) = kv(&emulator, Some(&vm), "/certificates/tls-cert").await;
+    assert_eq!(status, 403);
+}
+
+/// OpenSSL, the reference PKCS#12 reader, opens the PFX with the empty
+/// password, verifies its MAC and finds the key and the certificate.
+fn check_pkcs12_with_openssl(pfx: &[u8]) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("cert.pfx");
+    std::fs::write(&path, pfx).unwrap();
+    let output = std::process::Command::new("openssl")
+        .args(["pkcs12", "-in"])
+        .arg(&path)
+        .args(["-passin", "pass:", "-nodes"])
+        .output()
+        .expect("openssl is installed");
+    let text = String::from_utf8_lossy(&output.stdout);
+    let errors = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "openssl: {errors}");
+    assert!(!errors.contains("MAC"), "MAC: {errors}");
+    assert!(text.contains("BEGIN PRIVATE KEY") && text.contains("BEGIN CERTIFICATE"), "{text}");
+    assert!(text.contains("signer.contoso.com"), "{text}");
+}
