@@ -13,6 +13,7 @@
 
 mod bad_corpus;
 mod check_cli;
+mod emulator_cli;
 mod harness;
 mod schema;
 mod secrets;

@@ -34,7 +34,12 @@ fn kv_error_inner(status: u16, code: &str, message: &str, inner: &str) -> Respon
 struct Target<'a> {
     name: String,
     place: &'a VaultPlace,
+    /// The DNS suffix (`vault.azure.net`), without a port.
     suffix: String,
+    /// The suffix with the port the client used, when it is not 443
+    /// (`vault.localhost:8443`): the resource of the challenge, so that
+    /// clients that check the challenge against the vault URL accept it.
+    resource_host: String,
     base: String,
 }
 
@@ -58,10 +63,19 @@ fn target<'a>(app: &'a App, req: &Request) -> Result<Target<'a>, Response> {
             ),
         ));
     };
+    let port = req
+        .authority
+        .rsplit_once(':')
+        .map(|(_, p)| p)
+        .filter(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()) && *p != "443");
     Ok(Target {
         name: name.to_owned(),
         place,
         suffix: suffix.to_owned(),
+        resource_host: match port {
+            Some(p) => format!("{suffix}:{p}"),
+            None => suffix.to_owned(),
+        },
         base: format!("https://{}", req.authority),
     })
 }
@@ -156,7 +170,7 @@ fn challenge(app: &App, target: &Target<'_>, message: &str) -> Response {
         "www-authenticate",
         format!(
             "Bearer authorization=\"{authority}/{}\", resource=\"https://{}\"",
-            target.place.tenant_id, target.suffix
+            target.place.tenant_id, target.resource_host
         ),
     )
 }
@@ -175,7 +189,7 @@ fn authenticate(app: &App, req: &Request, target: &Target<'_>) -> Result<Caller,
     let aud = caller.audience.trim_end_matches('/');
     let suffix_host = target.suffix.split(':').next().unwrap_or_default();
     let accepted = [
-        format!("https://{}", target.suffix),
+        format!("https://{}", target.resource_host),
         format!("https://{suffix_host}"),
         "https://vault.azure.net".to_owned(),
         KEY_VAULT_APP_ID.to_owned(),
@@ -308,16 +322,15 @@ fn get_secret(
             .map(|s| (s.name.as_str(), s.get(version)));
         // A certificate's backing secret is also readable with Certificate User.
         let managed = matches!(found, Some((_, Some(v))) if v.managed_by.is_some());
-        if let Err(denied) = allowed_plain {
-            if !(managed
+        if let Err(denied) = allowed_plain
+            && !(managed
                 && app.directory.allowed(
                     &caller.object_id,
                     Action::CertificateSecretGet,
                     &format!("{}/certificates/{name}", target.place.resource_id),
                 ))
-            {
-                return denied;
-            }
+        {
+            return denied;
         }
         match found {
             Some((real_name, Some(v))) => {
@@ -580,10 +593,10 @@ fn get_key(
                     );
                 }
                 let mut body = json!({ "key": key, "attributes": v.attributes.json(), "tags": {} });
-                if v.managed {
-                    if let Some(map) = body.as_object_mut() {
-                        map.insert("managed".into(), true.into());
-                    }
+                if v.managed
+                    && let Some(map) = body.as_object_mut()
+                {
+                    map.insert("managed".into(), true.into());
                 }
                 Response::json(200, &body)
             }

@@ -5,12 +5,12 @@ use std::net::SocketAddr;
 use dsops_emulator::{Emulator, Options, StateFile};
 
 /// An emulator with the example state, on free ports, on this runtime.
-pub async fn example() -> Emulator {
+pub(crate) async fn example() -> Emulator {
     with_state(dsops_emulator::EXAMPLE_STATE).await
 }
 
 /// An emulator with the given state, on free ports, on this runtime.
-pub async fn with_state(yaml: &str) -> Emulator {
+pub(crate) async fn with_state(yaml: &str) -> Emulator {
     let state = StateFile::parse(yaml).expect("valid state");
     Emulator::start(Options {
         state,
@@ -22,7 +22,7 @@ pub async fn with_state(yaml: &str) -> Emulator {
 
 /// A client that trusts only the emulator's CA and resolves `hosts` (e.g.
 /// `dev-vault.vault.azure.net`) to it, as a client in Azure resolves them.
-pub fn client(emulator: &Emulator, hosts: &[&str]) -> reqwest::Client {
+pub(crate) fn client(emulator: &Emulator, hosts: &[&str]) -> reqwest::Client {
     let ca = reqwest::Certificate::from_pem(emulator.ca_pem().as_bytes()).expect("CA parses");
     let address: SocketAddr = emulator.https_addr();
     let mut builder = reqwest::Client::builder().tls_certs_only([ca]).no_proxy();
@@ -33,6 +33,6 @@ pub fn client(emulator: &Emulator, hosts: &[&str]) -> reqwest::Client {
 }
 
 /// `https://HOST:PORT` for a host resolved to the emulator.
-pub fn url(emulator: &Emulator, host: &str, path: &str) -> String {
+pub(crate) fn url(emulator: &Emulator, host: &str, path: &str) -> String {
     format!("https://{host}:{}{path}", emulator.https_addr().port())
 }

@@ -1,6 +1,15 @@
 //! Integration tests of the emulator: real HTTP over loopback, and the
 //! official Azure SDKs against it.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::print_stdout,
+    clippy::print_stderr
+)]
+
 mod harness;
 
 mod load;

@@ -26,7 +26,13 @@ async fn storage_accounts_are_listed_and_their_keys_read() {
     let emulator = harness::example().await;
     let token = imds_token(&emulator, "https://management.azure.com/", "").await;
 
-    let (status, subs) = arm(&emulator, "GET", Some(&token), "/subscriptions?api-version=2022-12-01").await;
+    let (status, subs) = arm(
+        &emulator,
+        "GET",
+        Some(&token),
+        "/subscriptions?api-version=2022-12-01",
+    )
+    .await;
     assert_eq!(status, 200, "{subs}");
     assert_eq!(subs["value"][0]["subscriptionId"], SUB);
 
@@ -39,17 +45,34 @@ async fn storage_accounts_are_listed_and_their_keys_read() {
     .await;
     assert_eq!(status, 200, "{list}");
     let id = list["value"][0]["id"].as_str().unwrap().to_owned();
-    assert_eq!(id, format!("/subscriptions/{SUB}/resourceGroups/rg-app/providers/Microsoft.Storage/storageAccounts/devstorage"));
+    assert_eq!(
+        id,
+        format!(
+            "/subscriptions/{SUB}/resourceGroups/rg-app/providers/Microsoft.Storage/storageAccounts/devstorage"
+        )
+    );
 
-    let (status, keys) =
-        arm(&emulator, "POST", Some(&token), &format!("{id}/listKeys?api-version=2023-05-01&$expand=kerb")).await;
+    let (status, keys) = arm(
+        &emulator,
+        "POST",
+        Some(&token),
+        &format!("{id}/listKeys?api-version=2023-05-01&$expand=kerb"),
+    )
+    .await;
     assert_eq!(status, 200, "{keys}");
     assert_eq!(keys["keys"][0]["keyName"], "key1");
     assert_eq!(keys["keys"][1]["keyName"], "key2");
-    assert_eq!(keys["keys"][0]["value"].as_str().unwrap().len(), 88, "64 bytes in base64");
+    assert_eq!(
+        keys["keys"][0]["value"].as_str().unwrap().len(),
+        88,
+        "64 bytes in base64"
+    );
 
     let (status, body) = arm(&emulator, "POST", Some(&token), &format!("{id}/listKeys")).await;
-    assert_eq!((status, body["error"]["code"].as_str()), (400, Some("MissingApiVersionParameter")));
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (400, Some("MissingApiVersionParameter"))
+    );
     let (status, body) = arm(
         &emulator,
         "POST",
@@ -57,7 +80,10 @@ async fn storage_accounts_are_listed_and_their_keys_read() {
         &format!("/subscriptions/{SUB}/resourceGroups/rg-app/providers/Microsoft.Storage/storageAccounts/nope/listKeys?api-version=2023-05-01"),
     )
     .await;
-    assert_eq!((status, body["error"]["code"].as_str()), (404, Some("ResourceNotFound")));
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (404, Some("ResourceNotFound"))
+    );
     let (status, body) = arm(
         &emulator,
         "POST",
@@ -65,53 +91,108 @@ async fn storage_accounts_are_listed_and_their_keys_read() {
         &format!("/subscriptions/{SUB}/resourceGroups/rg-nope/providers/Microsoft.Storage/storageAccounts/x/listKeys?api-version=2023-05-01"),
     )
     .await;
-    assert_eq!((status, body["error"]["code"].as_str()), (404, Some("ResourceGroupNotFound")));
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (404, Some("ResourceGroupNotFound"))
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn cosmos_keys_and_connection_strings() {
     let emulator = harness::example().await;
     let token = imds_token(&emulator, "https://management.azure.com", "").await;
-    let account = format!("/subscriptions/{SUB}/resourceGroups/rg-app/providers/Microsoft.DocumentDB/databaseAccounts/devcosmos");
-    let (status, keys) = arm(&emulator, "POST", Some(&token), &format!("{account}/listKeys?api-version=2024-05-15")).await;
+    let account = format!(
+        "/subscriptions/{SUB}/resourceGroups/rg-app/providers/Microsoft.DocumentDB/databaseAccounts/devcosmos"
+    );
+    let (status, keys) = arm(
+        &emulator,
+        "POST",
+        Some(&token),
+        &format!("{account}/listKeys?api-version=2024-05-15"),
+    )
+    .await;
     assert_eq!(status, 200, "{keys}");
-    for k in ["primaryMasterKey", "secondaryMasterKey", "primaryReadonlyMasterKey", "secondaryReadonlyMasterKey"] {
+    for k in [
+        "primaryMasterKey",
+        "secondaryMasterKey",
+        "primaryReadonlyMasterKey",
+        "secondaryReadonlyMasterKey",
+    ] {
         assert!(keys[k].is_string(), "{k}");
     }
-    let (status, ro) =
-        arm(&emulator, "POST", Some(&token), &format!("{account}/listReadOnlyKeys?api-version=2024-05-15")).await;
+    let (status, ro) = arm(
+        &emulator,
+        "POST",
+        Some(&token),
+        &format!("{account}/listReadOnlyKeys?api-version=2024-05-15"),
+    )
+    .await;
     assert_eq!(status, 200);
-    assert_eq!(ro["primaryReadonlyMasterKey"], keys["primaryReadonlyMasterKey"]);
+    assert_eq!(
+        ro["primaryReadonlyMasterKey"],
+        keys["primaryReadonlyMasterKey"]
+    );
     assert!(ro.get("primaryMasterKey").is_none());
-    let (status, strings) =
-        arm(&emulator, "POST", Some(&token), &format!("{account}/listConnectionStrings?api-version=2024-05-15")).await;
+    let (status, strings) = arm(
+        &emulator,
+        "POST",
+        Some(&token),
+        &format!("{account}/listConnectionStrings?api-version=2024-05-15"),
+    )
+    .await;
     assert_eq!(status, 200);
-    let first = strings["connectionStrings"][0]["connectionString"].as_str().unwrap();
+    let first = strings["connectionStrings"][0]["connectionString"]
+        .as_str()
+        .unwrap();
     assert_eq!(
         first,
-        format!("AccountEndpoint=https://devcosmos.documents.azure.com:443/;AccountKey={};", keys["primaryMasterKey"].as_str().unwrap())
+        format!(
+            "AccountEndpoint=https://devcosmos.documents.azure.com:443/;AccountKey={};",
+            keys["primaryMasterKey"].as_str().unwrap()
+        )
     );
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn access_is_checked_per_subscription_and_action() {
     let emulator = harness::example().await;
-    let list = format!("/subscriptions/{SUB}/providers/Microsoft.Storage/storageAccounts?api-version=2023-05-01");
+    let list = format!(
+        "/subscriptions/{SUB}/providers/Microsoft.Storage/storageAccounts?api-version=2023-05-01"
+    );
 
     let (status, body) = arm(&emulator, "GET", None, &list).await;
-    assert_eq!((status, body["error"]["code"].as_str()), (401, Some("AuthenticationFailed")));
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (401, Some("AuthenticationFailed"))
+    );
 
     let vault_token = imds_token(&emulator, "https://vault.azure.net", "").await;
     let (status, body) = arm(&emulator, "GET", Some(&vault_token), &list).await;
-    assert_eq!((status, body["error"]["code"].as_str()), (401, Some("InvalidAuthenticationTokenAudience")));
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (401, Some("InvalidAuthenticationTokenAudience"))
+    );
 
     // `outsider` has no role anywhere: the subscription is invisible to it.
     let outsider = emulator.identity("outsider").unwrap();
-    let token =
-        imds_token(&emulator, "https://management.azure.com/", &format!("&client_id={}", outsider.client_id)).await;
+    let token = imds_token(
+        &emulator,
+        "https://management.azure.com/",
+        &format!("&client_id={}", outsider.client_id),
+    )
+    .await;
     let (status, body) = arm(&emulator, "GET", Some(&token), &list).await;
-    assert_eq!((status, body["error"]["code"].as_str()), (404, Some("SubscriptionNotFound")));
-    let (status, subs) = arm(&emulator, "GET", Some(&token), "/subscriptions?api-version=2022-12-01").await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (404, Some("SubscriptionNotFound"))
+    );
+    let (status, subs) = arm(
+        &emulator,
+        "GET",
+        Some(&token),
+        "/subscriptions?api-version=2022-12-01",
+    )
+    .await;
     assert_eq!(status, 200);
     assert_eq!(subs["value"].as_array().unwrap().len(), 0);
 
@@ -139,9 +220,18 @@ role_assignments: [{ principal: vm, role: Reader, scope: "subscription:Prod" }]
     )
     .await;
     let token = imds_token(&reader, "https://management.azure.com/", "").await;
-    let (status, subs) = arm(&reader, "GET", Some(&token), "/subscriptions?api-version=2022-12-01").await;
+    let (status, subs) = arm(
+        &reader,
+        "GET",
+        Some(&token),
+        "/subscriptions?api-version=2022-12-01",
+    )
+    .await;
     assert_eq!(status, 200);
-    let sub_id = subs["value"][0]["subscriptionId"].as_str().unwrap().to_owned();
+    let sub_id = subs["value"][0]["subscriptionId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let (status, body) = arm(
         &reader,
         "POST",
@@ -151,5 +241,10 @@ role_assignments: [{ principal: vm, role: Reader, scope: "subscription:Prod" }]
     .await;
     assert_eq!(status, 403, "{body}");
     assert_eq!(body["error"]["code"], "AuthorizationFailed");
-    assert!(body["error"]["message"].as_str().unwrap().contains("Microsoft.Storage/storageAccounts/listkeys/action"));
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("Microsoft.Storage/storageAccounts/listkeys/action")
+    );
 }

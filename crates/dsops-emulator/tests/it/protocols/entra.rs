@@ -13,7 +13,10 @@ const EXCHANGE: &str = "api://AzureADTokenExchange";
 async fn token_request(emulator: &Emulator, tenant: &str, form: &[(&str, &str)]) -> (u16, Value) {
     let client = harness::client(emulator, &[]);
     let response = client
-        .post(format!("{}/{tenant}/oauth2/v2.0/token", emulator.https_url()))
+        .post(format!(
+            "{}/{tenant}/oauth2/v2.0/token",
+            emulator.https_url()
+        ))
         .form(form)
         .send()
         .await
@@ -54,14 +57,18 @@ async fn client_secret_gives_a_token_for_the_scope_resource() {
     let (status, body) = token_request(&emulator, &tenant, &wrong).await;
     assert_eq!((status, aadsts(&body)), (401, 7000215), "{body}");
     assert_eq!(body["error"], "invalid_client");
-    assert!(!body.to_string().contains("not-it"), "the secret is not echoed");
+    assert!(
+        !body.to_string().contains("not-it"),
+        "the secret is not echoed"
+    );
 
     let mut no_default = form;
     no_default[3] = ("scope", "https://vault.azure.net");
     let (status, body) = token_request(&emulator, &tenant, &no_default).await;
     assert_eq!((status, aadsts(&body)), (400, 1002012), "{body}");
 
-    let (status, body) = token_request(&emulator, "00000000-0000-0000-0000-000000000000", &form).await;
+    let (status, body) =
+        token_request(&emulator, "00000000-0000-0000-0000-000000000000", &form).await;
     assert_eq!((status, aadsts(&body)), (400, 90002), "{body}");
 
     let mut stranger = form;
@@ -86,22 +93,37 @@ async fn discovery_documents_point_back_at_the_emulator() {
     let client = harness::client(&emulator, &[]);
     let tenant = emulator.tenant_id();
     let config: Value = client
-        .get(format!("{}/{tenant}/v2.0/.well-known/openid-configuration", emulator.https_url()))
+        .get(format!(
+            "{}/{tenant}/v2.0/.well-known/openid-configuration",
+            emulator.https_url()
+        ))
         .send()
         .await
         .unwrap()
         .json()
         .await
         .unwrap();
-    assert_eq!(config["token_endpoint"], format!("{}/{tenant}/oauth2/v2.0/token", emulator.https_url()));
-    let jwks: Value = client.get(config["jwks_uri"].as_str().unwrap()).send().await.unwrap().json().await.unwrap();
+    assert_eq!(
+        config["token_endpoint"],
+        format!("{}/{tenant}/oauth2/v2.0/token", emulator.https_url())
+    );
+    let jwks: Value = client
+        .get(config["jwks_uri"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(jwks["keys"][0]["kty"], "RSA");
 }
 
 async fn github_token(emulator: &Emulator, audience: &str, bearer: Option<&str>) -> (u16, Value) {
     let client = harness::client(emulator, &[]);
-    let mut request =
-        client.get(format!("{}/github/idtoken?api-version=2.0&audience={audience}", emulator.https_url()));
+    let mut request = client.get(format!(
+        "{}/github/idtoken?api-version=2.0&audience={audience}",
+        emulator.https_url()
+    ));
     if let Some(bearer) = bearer {
         request = request.bearer_auth(bearer);
     }
@@ -115,7 +137,10 @@ fn assertion_form<'a>(client_id: &'a str, assertion: &'a str) -> [(&'a str, &'a 
         ("grant_type", "client_credentials"),
         ("client_id", client_id),
         ("scope", "https://vault.azure.net/.default"),
-        ("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"),
+        (
+            "client_assertion_type",
+            "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+        ),
         ("client_assertion", assertion),
     ]
 }
@@ -135,17 +160,31 @@ async fn a_github_token_is_exchanged_for_an_access_token() {
     assert_eq!(github["aud"], EXCHANGE);
     assert_eq!(github["iss"], emulator.github_issuer());
     assert_eq!(github["sub"], "repo:octo-org/octo-repo:ref:refs/heads/main");
-    assert_eq!(github["exp"].as_i64().unwrap() - github["iat"].as_i64().unwrap(), 300);
+    assert_eq!(
+        github["exp"].as_i64().unwrap() - github["iat"].as_i64().unwrap(),
+        300
+    );
 
     let ci = emulator.identity("ci").unwrap();
-    let (status, body) = token_request(&emulator, emulator.tenant_id(), &assertion_form(&ci.client_id, &jwt)).await;
+    let (status, body) = token_request(
+        &emulator,
+        emulator.tenant_id(),
+        &assertion_form(&ci.client_id, &jwt),
+    )
+    .await;
     assert_eq!(status, 200, "{body}");
-    assert_eq!(claims(body["access_token"].as_str().unwrap())["oid"], ci.object_id.as_str());
+    assert_eq!(
+        claims(body["access_token"].as_str().unwrap())["oid"],
+        ci.object_id.as_str()
+    );
 
     // The issuer's discovery and keys are served where `iss` says.
     let client = harness::client(&emulator, &[]);
     let discovery: Value = client
-        .get(format!("{}/.well-known/openid-configuration", emulator.github_issuer()))
+        .get(format!(
+            "{}/.well-known/openid-configuration",
+            emulator.github_issuer()
+        ))
         .send()
         .await
         .unwrap()
@@ -153,7 +192,14 @@ async fn a_github_token_is_exchanged_for_an_access_token() {
         .await
         .unwrap();
     assert_eq!(discovery["issuer"], emulator.github_issuer());
-    let jwks: Value = client.get(discovery["jwks_uri"].as_str().unwrap()).send().await.unwrap().json().await.unwrap();
+    let jwks: Value = client
+        .get(discovery["jwks_uri"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(jwks["keys"][0]["alg"], "RS256");
 }
 
@@ -168,17 +214,39 @@ async fn assertions_that_match_no_federated_credential_are_refused() {
             .expect("github issuer")
     };
 
-    let other_branch = mint(EXCHANGE, json!({ "sub": "repo:octo-org/octo-repo:ref:refs/heads/evil" }));
-    let (status, body) = token_request(&emulator, &tenant, &assertion_form(&ci.client_id, &other_branch)).await;
+    let other_branch = mint(
+        EXCHANGE,
+        json!({ "sub": "repo:octo-org/octo-repo:ref:refs/heads/evil" }),
+    );
+    let (status, body) = token_request(
+        &emulator,
+        &tenant,
+        &assertion_form(&ci.client_id, &other_branch),
+    )
+    .await;
     assert_eq!((status, aadsts(&body)), (400, 70021), "{body}");
-    assert!(body["error_description"].as_str().unwrap().contains("refs/heads/evil"));
+    assert!(
+        body["error_description"]
+            .as_str()
+            .unwrap()
+            .contains("refs/heads/evil")
+    );
 
     let wrong_audience = mint("api://something-else", json!({}));
-    let (status, body) = token_request(&emulator, &tenant, &assertion_form(&ci.client_id, &wrong_audience)).await;
+    let (status, body) = token_request(
+        &emulator,
+        &tenant,
+        &assertion_form(&ci.client_id, &wrong_audience),
+    )
+    .await;
     assert_eq!((status, aadsts(&body)), (400, 700212), "{body}");
 
-    let expired = mint(EXCHANGE, json!({ "exp": 1_000_000_000, "iat": 999_999_000, "nbf": 999_999_000 }));
-    let (status, body) = token_request(&emulator, &tenant, &assertion_form(&ci.client_id, &expired)).await;
+    let expired = mint(
+        EXCHANGE,
+        json!({ "exp": 1_000_000_000, "iat": 999_999_000, "nbf": 999_999_000 }),
+    );
+    let (status, body) =
+        token_request(&emulator, &tenant, &assertion_form(&ci.client_id, &expired)).await;
     assert_eq!((status, aadsts(&body)), (400, 700024), "{body}");
 
     let good = mint(EXCHANGE, json!({}));
@@ -191,10 +259,20 @@ async fn assertions_that_match_no_federated_credential_are_refused() {
     };
     tampered[1] = &forged_claims;
     let tampered = tampered.join(".");
-    let (status, body) = token_request(&emulator, &tenant, &assertion_form(&ci.client_id, &tampered)).await;
+    let (status, body) = token_request(
+        &emulator,
+        &tenant,
+        &assertion_form(&ci.client_id, &tampered),
+    )
+    .await;
     assert_eq!((status, aadsts(&body)), (400, 5002738), "{body}");
 
-    let (status, body) = token_request(&emulator, &tenant, &assertion_form(&ci.client_id, "not-a-jwt")).await;
+    let (status, body) = token_request(
+        &emulator,
+        &tenant,
+        &assertion_form(&ci.client_id, "not-a-jwt"),
+    )
+    .await;
     assert_eq!((status, aadsts(&body)), (400, 50027), "{body}");
 
     // A workload-identity issuer of the state (an AKS cluster, say).
@@ -212,8 +290,19 @@ identities:
     .await;
     let api = aks.identity("api").unwrap();
     let token = aks
-        .mint_oidc_token("aks", EXCHANGE, json!({ "sub": "system:serviceaccount:default:api" }).as_object().unwrap())
+        .mint_oidc_token(
+            "aks",
+            EXCHANGE,
+            json!({ "sub": "system:serviceaccount:default:api" })
+                .as_object()
+                .unwrap(),
+        )
         .unwrap();
-    let (status, body) = token_request(&aks, aks.tenant_id(), &assertion_form(&api.client_id, &token)).await;
+    let (status, body) = token_request(
+        &aks,
+        aks.tenant_id(),
+        &assertion_form(&api.client_id, &token),
+    )
+    .await;
     assert_eq!(status, 200, "{body}");
 }

@@ -8,13 +8,21 @@ use crate::harness;
 
 const HOST: &str = "dev-vault.vault.azure.net";
 
-async fn kv(emulator: &Emulator, token: Option<&str>, path: &str) -> (u16, Value, reqwest::header::HeaderMap) {
+async fn kv(
+    emulator: &Emulator,
+    token: Option<&str>,
+    path: &str,
+) -> (u16, Value, reqwest::header::HeaderMap) {
     let client = harness::client(emulator, &[HOST, "dev-vault.vault.localhost"]);
     let separator = if path.contains('?') { '&' } else { '?' };
     let url = if path.starts_with("https://") {
         format!("{path}{separator}api-version=2025-07-01")
     } else {
-        harness::url(emulator, HOST, &format!("{path}{separator}api-version=2025-07-01"))
+        harness::url(
+            emulator,
+            HOST,
+            &format!("{path}{separator}api-version=2025-07-01"),
+        )
     };
     let mut request = client.get(url);
     if let Some(token) = token {
@@ -23,7 +31,11 @@ async fn kv(emulator: &Emulator, token: Option<&str>, path: &str) -> (u16, Value
     let response = request.send().await.unwrap();
     let status = response.status().as_u16();
     let headers = response.headers().clone();
-    (status, response.json().await.unwrap_or(Value::Null), headers)
+    (
+        status,
+        response.json().await.unwrap_or(Value::Null),
+        headers,
+    )
 }
 
 async fn vault_token(emulator: &Emulator, query: &str) -> String {
@@ -36,24 +48,40 @@ async fn an_unauthenticated_request_gets_the_challenge() {
     let (status, body, headers) = kv(&emulator, None, "/secrets/database-password").await;
     assert_eq!(status, 401);
     assert_eq!(body["error"]["code"], "Unauthorized");
+    // Real Key Vault's challenge; the resource carries the port the client
+    // used when it is not 443, as clients check it against the vault URL.
     assert_eq!(
         headers["www-authenticate"],
         format!(
-            "Bearer authorization=\"https://login.microsoftonline.com/{}\", resource=\"https://vault.azure.net\"",
-            emulator.tenant_id()
+            "Bearer authorization=\"https://login.microsoftonline.com/{}\", resource=\"https://vault.azure.net:{}\"",
+            emulator.tenant_id(),
+            emulator.https_addr().port()
         )
         .as_str()
     );
     // A custom suffix names its own resource, and the emulator as authority.
-    let url = format!("{}/secrets/database-password", emulator.vault_url("dev-vault"));
+    let url = format!(
+        "{}/secrets/database-password",
+        emulator.vault_url("dev-vault")
+    );
     let (status, _, headers) = kv(&emulator, None, &url).await;
     assert_eq!(status, 401);
     let challenge = headers["www-authenticate"].to_str().unwrap();
-    assert!(challenge.contains("resource=\"https://vault.localhost\""), "{challenge}");
-    assert!(challenge.contains(&format!("authorization=\"{}/", emulator.https_url())), "{challenge}");
+    let resource = format!(
+        "resource=\"https://vault.localhost:{}\"",
+        emulator.https_addr().port()
+    );
+    assert!(challenge.contains(&resource), "{challenge}");
+    assert!(
+        challenge.contains(&format!("authorization=\"{}/", emulator.https_url())),
+        "{challenge}"
+    );
 
     let (status, body, _) = kv(&emulator, None, "/secrets/x?api-version=").await;
-    assert_eq!((status, body["error"]["code"].as_str()), (400, Some("BadParameter")));
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (400, Some("BadParameter"))
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -62,7 +90,13 @@ async fn tokens_for_another_audience_or_tenant_are_refused() {
     let arm = imds_token(&emulator, "https://management.azure.com/", "").await;
     let (status, body, _) = kv(&emulator, Some(&arm), "/secrets/database-password").await;
     assert_eq!(status, 401);
-    assert!(body["error"]["message"].as_str().unwrap().starts_with("AKV10022"), "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("AKV10022"),
+        "{body}"
+    );
 
     let (status, _, _) = kv(&emulator, Some("a.b.c"), "/secrets/database-password").await;
     assert_eq!(status, 401);
@@ -80,8 +114,19 @@ role_assignments: [{ principal: vm, role: Key Vault Secrets User, scope: "vault:
     let token = vault_token(&two, "").await;
     let (status, body, headers) = kv(&two, Some(&token), "/secrets/anything").await;
     assert_eq!(status, 401);
-    assert!(body["error"]["message"].as_str().unwrap().starts_with("AKV10032"), "{body}");
-    assert!(headers["www-authenticate"].to_str().unwrap().contains("22222222-2222-2222-2222-222222222222"));
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("AKV10032"),
+        "{body}"
+    );
+    assert!(
+        headers["www-authenticate"]
+            .to_str()
+            .unwrap()
+            .contains("22222222-2222-2222-2222-222222222222")
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -94,7 +139,10 @@ async fn secrets_with_versions_and_rbac() {
     assert_eq!(body["value"], "dev-db-password");
     assert_eq!(body["attributes"]["enabled"], true);
     let id = body["id"].as_str().unwrap();
-    assert!(id.starts_with(&format!("https://{HOST}:")) && id.contains("/secrets/database-password/"), "{id}");
+    assert!(
+        id.starts_with(&format!("https://{HOST}:")) && id.contains("/secrets/database-password/"),
+        "{id}"
+    );
 
     // The current version is the last; older ones by id; names are case-insensitive.
     let (_, current, _) = kv(&emulator, Some(&vm), "/secrets/API-KEY").await;
@@ -102,13 +150,31 @@ async fn secrets_with_versions_and_rbac() {
     assert_eq!(current["contentType"], "text/plain");
     let (status, versions, _) = kv(&emulator, Some(&vm), "/secrets/api-key/versions").await;
     assert_eq!(status, 200);
-    let ids: Vec<&str> = versions["value"].as_array().unwrap().iter().map(|v| v["id"].as_str().unwrap()).collect();
+    let ids: Vec<&str> = versions["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["id"].as_str().unwrap())
+        .collect();
     assert_eq!(ids.len(), 2);
     let old_version = ids[0].rsplit('/').next().unwrap();
-    let (status, old, _) = kv(&emulator, Some(&vm), &format!("/secrets/api-key/{old_version}")).await;
+    let (status, old, _) = kv(
+        &emulator,
+        Some(&vm),
+        &format!("/secrets/api-key/{old_version}"),
+    )
+    .await;
     assert_eq!((status, old["value"].as_str()), (200, Some("old-api-key")));
-    let (status, body, _) = kv(&emulator, Some(&vm), "/secrets/api-key/0123456789abcdef0123456789abcdef").await;
-    assert_eq!((status, body["error"]["code"].as_str()), (404, Some("SecretNotFound")));
+    let (status, body, _) = kv(
+        &emulator,
+        Some(&vm),
+        "/secrets/api-key/0123456789abcdef0123456789abcdef",
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (404, Some("SecretNotFound"))
+    );
 
     let (status, body, _) = kv(&emulator, Some(&vm), "/secrets/missing").await;
     assert_eq!(status, 404);
@@ -128,23 +194,44 @@ async fn secrets_with_versions_and_rbac() {
     assert_eq!(status, 403);
     assert_eq!(body["error"]["innererror"]["code"], "ForbiddenByRbac");
     let message = body["error"]["message"].as_str().unwrap();
-    assert!(message.contains(&format!("oid={}", worker_id.object_id)), "{message}");
-    assert!(message.contains("Microsoft.KeyVault/vaults/secrets/getSecret/action"), "{message}");
+    assert!(
+        message.contains(&format!("oid={}", worker_id.object_id)),
+        "{message}"
+    );
+    assert!(
+        message.contains("Microsoft.KeyVault/vaults/secrets/getSecret/action"),
+        "{message}"
+    );
     // Without access, a missing secret is 403 too: RBAC comes first.
     let (status, _, _) = kv(&emulator, Some(&worker), "/secrets/missing").await;
     assert_eq!(status, 403);
 
     let (status, list, _) = kv(&emulator, Some(&vm), "/secrets").await;
     assert_eq!(status, 200);
-    assert!(list["value"].as_array().unwrap().iter().all(|s| s.get("value").is_none()), "lists carry no values");
+    assert!(
+        list["value"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|s| s.get("value").is_none()),
+        "lists carry no values"
+    );
 
     let log = serde_json::to_string(&emulator.log().entries()).unwrap();
     for canary in ["dev-db-password", "current-api-key", "old-api-key", "eyJ"] {
         assert!(!log.contains(canary), "{canary} in the log");
     }
-    let unknown = format!("https://nope.vault.localhost:{}/secrets/x", emulator.https_addr().port());
+    let unknown = format!(
+        "https://nope.vault.localhost:{}/secrets/x",
+        emulator.https_addr().port()
+    );
     let client = harness::client(&emulator, &["nope.vault.localhost"]);
-    let response = client.get(format!("{unknown}?api-version=7.5")).bearer_auth(&vm).send().await.unwrap();
+    let response = client
+        .get(format!("{unknown}?api-version=7.5"))
+        .bearer_auth(&vm)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), 404);
 }
 
@@ -154,7 +241,13 @@ async fn setting_a_secret_needs_the_officer_role_and_adds_a_version() {
     let client = harness::client(&emulator, &[HOST]);
     let url = harness::url(&emulator, HOST, "/secrets/rotated?api-version=7.5");
     let vm = vault_token(&emulator, "").await;
-    let denied = client.put(&url).bearer_auth(&vm).json(&json!({ "value": "v1" })).send().await.unwrap();
+    let denied = client
+        .put(&url)
+        .bearer_auth(&vm)
+        .json(&json!({ "value": "v1" }))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(denied.status(), 403);
 
     let ci = emulator.identity("ci").unwrap();
@@ -165,7 +258,11 @@ async fn setting_a_secret_needs_the_officer_role_and_adds_a_version() {
         ("scope", "https://vault.azure.net/.default"),
     ];
     let token: Value = client
-        .post(format!("{}/{}/oauth2/v2.0/token", emulator.https_url(), emulator.tenant_id()))
+        .post(format!(
+            "{}/{}/oauth2/v2.0/token",
+            emulator.https_url(),
+            emulator.tenant_id()
+        ))
         .form(&form)
         .send()
         .await
@@ -191,7 +288,9 @@ async fn setting_a_secret_needs_the_officer_role_and_adds_a_version() {
 
 fn b64(text: &str) -> Vec<u8> {
     use base64::Engine as _;
-    base64::engine::general_purpose::STANDARD.decode(text).unwrap()
+    base64::engine::general_purpose::STANDARD
+        .decode(text)
+        .unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -200,7 +299,11 @@ async fn certificates_have_a_backing_secret_and_key() {
     let ci = emulator.identity("ci").unwrap();
     let client = harness::client(&emulator, &[]);
     let token: Value = client
-        .post(format!("{}/{}/oauth2/v2.0/token", emulator.https_url(), emulator.tenant_id()))
+        .post(format!(
+            "{}/{}/oauth2/v2.0/token",
+            emulator.https_url(),
+            emulator.tenant_id()
+        ))
         .form(&[
             ("grant_type", "client_credentials"),
             ("client_id", ci.client_id.as_str()),
@@ -219,15 +322,34 @@ async fn certificates_have_a_backing_secret_and_key() {
     assert_eq!(status, 200, "{cert}");
     let der = b64(cert["cer"].as_str().unwrap());
     assert_eq!(der[0], 0x30, "DER");
-    let version = cert["id"].as_str().unwrap().rsplit('/').next().unwrap().to_owned();
-    assert!(cert["sid"].as_str().unwrap().ends_with(&format!("/secrets/tls-cert/{version}")));
+    let version = cert["id"]
+        .as_str()
+        .unwrap()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_owned();
+    assert!(
+        cert["sid"]
+            .as_str()
+            .unwrap()
+            .ends_with(&format!("/secrets/tls-cert/{version}"))
+    );
 
-    let (status, secret, _) = kv(&emulator, Some(token), &format!("/secrets/tls-cert/{version}")).await;
+    let (status, secret, _) = kv(
+        &emulator,
+        Some(token),
+        &format!("/secrets/tls-cert/{version}"),
+    )
+    .await;
     assert_eq!(status, 200);
     assert_eq!(secret["contentType"], "application/x-pem-file");
     assert_eq!(secret["managed"], true);
     let pem = secret["value"].as_str().unwrap();
-    assert!(pem.starts_with("-----BEGIN PRIVATE KEY-----\n") && pem.contains("-----BEGIN CERTIFICATE-----"));
+    assert!(
+        pem.starts_with("-----BEGIN PRIVATE KEY-----\n")
+            && pem.contains("-----BEGIN CERTIFICATE-----")
+    );
 
     let (status, pfx, _) = kv(&emulator, Some(token), "/secrets/signing-cert").await;
     assert_eq!(status, 200);
@@ -241,12 +363,21 @@ async fn certificates_have_a_backing_secret_and_key() {
     assert_eq!(key["key"]["kty"], "RSA");
     assert_eq!(key["managed"], true);
     let (_, ec, _) = kv(&emulator, Some(token), "/keys/ec-key").await;
-    assert_eq!((ec["key"]["kty"].as_str(), ec["key"]["crv"].as_str()), (Some("EC"), Some("P-256")));
+    assert_eq!(
+        (ec["key"]["kty"].as_str(), ec["key"]["crv"].as_str()),
+        (Some("EC"), Some("P-256"))
+    );
     assert!(ec["key"].get("d").is_none(), "never the private part");
     let (status, body, _) = kv(&emulator, Some(token), "/keys/none").await;
-    assert_eq!((status, body["error"]["code"].as_str()), (404, Some("KeyNotFound")));
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (404, Some("KeyNotFound"))
+    );
     let (status, body, _) = kv(&emulator, Some(token), "/certificates/none").await;
-    assert_eq!((status, body["error"]["code"].as_str()), (404, Some("CertificateNotFound")));
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (404, Some("CertificateNotFound"))
+    );
 
     // Secrets User alone cannot read certificates.
     let vm = vault_token(&emulator, "").await;
@@ -270,6 +401,9 @@ fn check_pkcs12_with_openssl(pfx: &[u8]) {
     let errors = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "openssl: {errors}");
     assert!(!errors.contains("MAC"), "MAC: {errors}");
-    assert!(text.contains("BEGIN PRIVATE KEY") && text.contains("BEGIN CERTIFICATE"), "{text}");
+    assert!(
+        text.contains("BEGIN PRIVATE KEY") && text.contains("BEGIN CERTIFICATE"),
+        "{text}"
+    );
     assert!(text.contains("signer.contoso.com"), "{text}");
 }

@@ -8,21 +8,42 @@ const VAULT: &str = "https://vault.azure.net";
 #[tokio::test(flavor = "multi_thread")]
 async fn imds_requires_the_metadata_header_and_parameters() {
     let emulator = harness::example().await;
-    let path = "/metadata/identity/oauth2/token?api-version=2018-02-01&resource=https://vault.azure.net";
+    let path =
+        "/metadata/identity/oauth2/token?api-version=2018-02-01&resource=https://vault.azure.net";
     let (status, body) = http_get(&emulator, path, &[]).await;
     assert_eq!(status, 400);
     assert_eq!(body["error"], "invalid_request");
-    assert_eq!(body["error_description"], "Required metadata header not specified");
+    assert_eq!(
+        body["error_description"],
+        "Required metadata header not specified"
+    );
 
-    let (status, body) =
-        http_get(&emulator, "/metadata/identity/oauth2/token?resource=x", &[("Metadata", "true")]).await;
+    let (status, body) = http_get(
+        &emulator,
+        "/metadata/identity/oauth2/token?resource=x",
+        &[("Metadata", "true")],
+    )
+    .await;
     assert_eq!(status, 400);
-    assert!(body["error"].as_str().unwrap().contains("api-version was not specified"), "{body}");
+    assert!(
+        body["error"]
+            .as_str()
+            .unwrap()
+            .contains("api-version was not specified"),
+        "{body}"
+    );
 
-    let (status, body) =
-        http_get(&emulator, "/metadata/identity/oauth2/token?api-version=2018-02-01", &[("Metadata", "true")]).await;
+    let (status, body) = http_get(
+        &emulator,
+        "/metadata/identity/oauth2/token?api-version=2018-02-01",
+        &[("Metadata", "true")],
+    )
+    .await;
     assert_eq!(status, 400);
-    assert_eq!(body["error_description"], "Required audience parameter not specified");
+    assert_eq!(
+        body["error_description"],
+        "Required audience parameter not specified"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -30,12 +51,22 @@ async fn imds_issues_tokens_for_the_system_and_user_assigned_identities() {
     let emulator = harness::example().await;
     let vm = emulator.identity("vm").unwrap();
     let worker = emulator.identity("worker").unwrap();
-    let base = "/metadata/identity/oauth2/token?api-version=2018-02-01&resource=https://vault.azure.net";
+    let base =
+        "/metadata/identity/oauth2/token?api-version=2018-02-01&resource=https://vault.azure.net";
 
     let (status, body) = http_get(&emulator, base, &[("Metadata", "true")]).await;
     assert_eq!(status, 200, "{body}");
     // Every field is a string, as IMDS sends them (the Rust SDK rejects numbers).
-    for field in ["access_token", "client_id", "expires_in", "expires_on", "ext_expires_in", "not_before", "resource", "token_type"] {
+    for field in [
+        "access_token",
+        "client_id",
+        "expires_in",
+        "expires_on",
+        "ext_expires_in",
+        "not_before",
+        "resource",
+        "token_type",
+    ] {
         assert!(body[field].is_string(), "{field} in {body}");
     }
     assert_eq!(body["client_id"], vm.client_id.as_str());
@@ -52,9 +83,17 @@ async fn imds_issues_tokens_for_the_system_and_user_assigned_identities() {
         format!("&object_id={}", worker.object_id),
         format!("&msi_res_id={}", worker.resource_id.clone().unwrap()),
     ] {
-        let (status, body) = http_get(&emulator, &format!("{base}{selector}"), &[("Metadata", "true")]).await;
+        let (status, body) = http_get(
+            &emulator,
+            &format!("{base}{selector}"),
+            &[("Metadata", "true")],
+        )
+        .await;
         assert_eq!(status, 200, "{selector}: {body}");
-        assert_eq!(claims(body["access_token"].as_str().unwrap())["oid"], worker.object_id.as_str());
+        assert_eq!(
+            claims(body["access_token"].as_str().unwrap())["oid"],
+            worker.object_id.as_str()
+        );
     }
 
     let (status, body) = http_get(
@@ -68,13 +107,21 @@ async fn imds_issues_tokens_for_the_system_and_user_assigned_identities() {
 
     let (status, _) = http_get(
         &emulator,
-        &format!("{base}&client_id={}&object_id={}", worker.client_id, worker.object_id),
+        &format!(
+            "{base}&client_id={}&object_id={}",
+            worker.client_id, worker.object_id
+        ),
         &[("Metadata", "true")],
     )
     .await;
     assert_eq!(status, 400);
 
-    let logged: Vec<_> = emulator.log().entries().into_iter().filter(|e| e.status == 200).collect();
+    let logged: Vec<_> = emulator
+        .log()
+        .entries()
+        .into_iter()
+        .filter(|e| e.status == 200)
+        .collect();
     assert_eq!(logged.len(), 4);
     assert_eq!(logged[0].identity.as_deref(), Some("vm"));
     assert_eq!(logged[0].token_for.as_deref(), Some(VAULT));
@@ -83,17 +130,19 @@ async fn imds_issues_tokens_for_the_system_and_user_assigned_identities() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn an_identity_the_host_does_not_have_is_not_found() {
-    let emulator = harness::with_state(
-        "identities:\n  detached: { type: user_assigned, assigned: false }\n",
-    )
-    .await;
+    let emulator =
+        harness::with_state("identities:\n  detached: { type: user_assigned, assigned: false }\n")
+            .await;
     let detached = emulator.identity("detached").unwrap();
     let path = format!(
         "/metadata/identity/oauth2/token?api-version=2018-02-01&resource=https://vault.azure.net&client_id={}",
         detached.client_id
     );
     let (status, body) = http_get(&emulator, &path, &[("Metadata", "true")]).await;
-    assert_eq!((status, body["error_description"].as_str()), (400, Some("Identity not found")));
+    assert_eq!(
+        (status, body["error_description"].as_str()),
+        (400, Some("Identity not found"))
+    );
     // No system-assigned identity either.
     let (status, _) = http_get(
         &emulator,
@@ -128,8 +177,12 @@ async fn app_service_checks_the_identity_header() {
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["client_id"], worker.client_id.as_str());
 
-    let (status, _) =
-        http_get(&emulator, "/msi/token?api-version=2017-09-01&resource=x", &[("X-IDENTITY-HEADER", &header)]).await;
+    let (status, _) = http_get(
+        &emulator,
+        "/msi/token?api-version=2017-09-01&resource=x",
+        &[("X-IDENTITY-HEADER", &header)],
+    )
+    .await;
     assert_eq!(status, 400);
 }
 
@@ -139,10 +192,20 @@ async fn arc_challenges_with_a_key_file_and_accepts_its_content() {
     let path = "/arc/metadata/identity/oauth2/token?api-version=2020-06-01&resource=https://vault.azure.net";
     let url = format!("{}{path}", emulator.http_url().unwrap());
     let client = reqwest::Client::new();
-    let challenge = client.get(&url).header("Metadata", "true").send().await.unwrap();
+    let challenge = client
+        .get(&url)
+        .header("Metadata", "true")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(challenge.status(), 401);
-    let realm = challenge.headers()["www-authenticate"].to_str().unwrap().to_owned();
-    let key_file = realm.strip_prefix("Basic realm=").expect("Basic realm=<path>");
+    let realm = challenge.headers()["www-authenticate"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let key_file = realm
+        .strip_prefix("Basic realm=")
+        .expect("Basic realm=<path>");
     assert!(key_file.ends_with(".key"), "{key_file}");
     let key = std::fs::read_to_string(key_file).unwrap();
 
@@ -155,7 +218,10 @@ async fn arc_challenges_with_a_key_file_and_accepts_its_content() {
         .unwrap();
     assert_eq!(response.status(), 200);
     let body: serde_json::Value = response.json().await.unwrap();
-    assert_eq!(body["client_id"], emulator.identity("vm").unwrap().client_id.as_str());
+    assert_eq!(
+        body["client_id"],
+        emulator.identity("vm").unwrap().client_id.as_str()
+    );
 
     let wrong = client
         .get(&url)
@@ -166,10 +232,20 @@ async fn arc_challenges_with_a_key_file_and_accepts_its_content() {
         .unwrap();
     assert_eq!(wrong.status(), 401);
 
-    let (status, body) =
-        http_get(&emulator, &format!("{path}&client_id=x"), &[("Metadata", "true")]).await;
+    let (status, body) = http_get(
+        &emulator,
+        &format!("{path}&client_id=x"),
+        &[("Metadata", "true")],
+    )
+    .await;
     assert_eq!(status, 400);
-    assert!(body["error_description"].as_str().unwrap().contains("not supported"), "{body}");
+    assert!(
+        body["error_description"]
+            .as_str()
+            .unwrap()
+            .contains("not supported"),
+        "{body}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -186,9 +262,17 @@ async fn cloud_shell_takes_a_posted_form() {
         .unwrap();
     assert_eq!(response.status(), 200);
     let body: serde_json::Value = response.json().await.unwrap();
-    assert_eq!(claims(body["access_token"].as_str().unwrap())["aud"], "https://management.azure.com/");
+    assert_eq!(
+        claims(body["access_token"].as_str().unwrap())["aud"],
+        "https://management.azure.com/"
+    );
 
-    let no_header = client.post(&url).form(&[("resource", "x")]).send().await.unwrap();
+    let no_header = client
+        .post(&url)
+        .form(&[("resource", "x")])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(no_header.status(), 400);
     let user_assigned = client
         .post(&url)

@@ -11,7 +11,11 @@ use dsops_emulator::Emulator;
 use serde_json::Value;
 
 /// GET on the plain HTTP listener.
-pub(crate) async fn http_get(emulator: &Emulator, path: &str, headers: &[(&str, &str)]) -> (u16, Value) {
+pub(crate) async fn http_get(
+    emulator: &Emulator,
+    path: &str,
+    headers: &[(&str, &str)],
+) -> (u16, Value) {
     let url = format!("{}{path}", emulator.http_url().expect("http listener"));
     let mut request = reqwest::Client::new().get(url);
     for (k, v) in headers {
@@ -26,7 +30,9 @@ pub(crate) async fn http_get(emulator: &Emulator, path: &str, headers: &[(&str, 
 pub(crate) async fn imds_token(emulator: &Emulator, resource: &str, query: &str) -> String {
     let (status, body) = http_get(
         emulator,
-        &format!("/metadata/identity/oauth2/token?api-version=2018-02-01&resource={resource}{query}"),
+        &format!(
+            "/metadata/identity/oauth2/token?api-version=2018-02-01&resource={resource}{query}"
+        ),
         &[("Metadata", "true")],
     )
     .await;
@@ -38,6 +44,8 @@ pub(crate) async fn imds_token(emulator: &Emulator, resource: &str, query: &str)
 pub(crate) fn claims(token: &str) -> Value {
     use base64::Engine as _;
     let payload = token.split('.').nth(1).expect("three parts");
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload).expect("base64url");
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload)
+        .expect("base64url");
     serde_json::from_slice(&bytes).expect("JSON claims")
 }
