@@ -94,7 +94,8 @@ pub(crate) fn run(args: &EmulatorArgs) -> u8 {
         bind: args.bind,
         https_port: args.port,
         http_port: (!args.no_http).then_some(args.http_port),
-        ca_file: Some(args.ca_file.clone()),
+        // Absolute, so the printed SSL_CERT_FILE works from any directory.
+        ca_file: Some(std::path::absolute(&args.ca_file).unwrap_or_else(|_| args.ca_file.clone())),
         hostnames: args.hostnames.clone(),
         ..Options::default()
     };

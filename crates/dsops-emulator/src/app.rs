@@ -30,8 +30,8 @@ pub(crate) struct App {
     pub(crate) identity_header: String,
     /// Where Arc challenge key files go.
     pub(crate) arc_key_dir: PathBuf,
-    /// Contents of the Arc key files handed out, newest last.
-    pub(crate) arc_keys: Mutex<VecDeque<String>>,
+    /// Contents and paths of the Arc key files handed out, newest last.
+    pub(crate) arc_keys: Mutex<VecDeque<(String, PathBuf)>>,
     pub(crate) faults: Arc<Faults>,
     pub(crate) log: Arc<RequestLog>,
     /// `https://127.0.0.1:PORT`.
@@ -101,16 +101,19 @@ impl App {
             .find(|i| i.url == url)
     }
 
-    /// Remembers an Arc key handed out.
-    pub(crate) fn remember_arc_key(&self, key: String) {
+    /// Remembers an Arc key handed out; the oldest beyond `ARC_KEYS_KEPT`
+    /// is forgotten and its file removed.
+    pub(crate) fn remember_arc_key(&self, key: String, path: PathBuf) {
         let mut keys = self
             .arc_keys
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if keys.len() == ARC_KEYS_KEPT {
-            keys.pop_front();
+        if keys.len() == ARC_KEYS_KEPT
+            && let Some((_, old)) = keys.pop_front()
+        {
+            let _ = std::fs::remove_file(old);
         }
-        keys.push_back(key);
+        keys.push_back((key, path));
     }
 
     /// Whether `key` is an Arc key handed out.
@@ -119,10 +122,9 @@ impl App {
             .arc_keys
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        keys.iter().any(|k| crate::crypto::same_secret(k, key))
+        keys.iter().any(|(k, _)| crate::crypto::same_secret(k, key))
     }
 }
 
-/// The size of Arc's key directory listing is bounded by `ARC_KEYS_KEPT`;
-/// key files are removed when the emulator stops.
+/// Arc key files end so (clients check it).
 pub(crate) const ARC_KEY_SUFFIX: &str = ".key";

@@ -123,10 +123,13 @@ mod tempdir {
 
     impl TempDir {
         pub(crate) fn new() -> std::io::Result<Self> {
+            // Random: several emulators in one process must not share it.
+            let unique =
+                crate::crypto::random_bytes(8).map_err(|e| std::io::Error::other(e.to_string()))?;
             let name = format!(
                 "dsops-emulator-arc-{}-{}",
                 std::process::id(),
-                crate::crypto::now()
+                crate::crypto::hex(&unique)
             );
             let path = std::env::temp_dir().join(name);
             std::fs::create_dir_all(&path)?;

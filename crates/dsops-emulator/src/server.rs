@@ -229,7 +229,16 @@ fn streamed(body: Bytes, fault: &FaultSpec) -> Body {
         if truncate {
             sender.abort(std::io::Error::other("truncated by a fault"));
         } else if hang {
-            tokio::time::sleep(Duration::from_secs(3600)).await;
+            // Nothing more, until the client goes away (an empty frame fails
+            // once the body is dropped) or an hour has passed.
+            for _ in 0..3600 {
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                let probe =
+                    tokio::time::timeout(Duration::from_secs(1), sender.send_data(Bytes::new()));
+                if matches!(probe.await, Ok(Err(_))) {
+                    break;
+                }
+            }
         }
     });
     channel.boxed()

@@ -39,6 +39,7 @@ pub(crate) enum TokenProblem {
     Expired,
     NotYetValid,
     MissingClaim(&'static str),
+    WrongIssuer,
 }
 
 impl std::fmt::Display for TokenProblem {
@@ -48,6 +49,7 @@ impl std::fmt::Display for TokenProblem {
             TokenProblem::Expired => f.write_str("the token is expired"),
             TokenProblem::NotYetValid => f.write_str("the token is not valid yet"),
             TokenProblem::MissingClaim(c) => write!(f, "the token has no `{c}` claim"),
+            TokenProblem::WrongIssuer => f.write_str("the token's issuer does not match"),
         }
     }
 }
@@ -266,11 +268,11 @@ impl Issuer {
     }
 
     /// Verifies a token this issuer signed: signature, times, and `iss`.
-    pub(crate) fn verify(&self, token: &str) -> Result<Value, String> {
-        let claims = self.key.verify(token).map_err(|e| e.to_string())?;
-        check_times(&claims).map_err(|e| e.to_string())?;
+    pub(crate) fn verify(&self, token: &str) -> Result<Value, TokenProblem> {
+        let claims = self.key.verify(token).map_err(TokenProblem::Invalid)?;
+        check_times(&claims)?;
         if claims.get("iss").and_then(Value::as_str) != Some(self.url.as_str()) {
-            return Err("the issuer does not match".to_owned());
+            return Err(TokenProblem::WrongIssuer);
         }
         Ok(claims)
     }

@@ -317,13 +317,10 @@ fn list(
     group: Option<&ResourceGroup>,
     provider: &str,
 ) -> Response {
-    let (kind, read) = if provider == STORAGE {
-        ("storageAccounts", "Microsoft.Storage/storageAccounts/read")
+    let read = if provider == STORAGE {
+        "Microsoft.Storage/storageAccounts/read"
     } else {
-        (
-            "databaseAccounts",
-            "Microsoft.DocumentDB/databaseAccounts/read",
-        )
+        "Microsoft.DocumentDB/databaseAccounts/read"
     };
     let scope = match group {
         Some(g) => format!(
@@ -352,7 +349,6 @@ fn list(
             }
         })
         .collect();
-    let _ = kind;
     Response::json(200, &json!({ "value": value }))
 }
 

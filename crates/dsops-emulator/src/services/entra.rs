@@ -8,6 +8,7 @@ use crate::app::App;
 use crate::crypto::{guid_from, jwt, now, random_b64, same_secret};
 use crate::directory::Principal;
 use crate::http::{Request, Response};
+use crate::tokens::TokenProblem;
 
 const ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 
@@ -406,7 +407,7 @@ fn check_assertion(app: &App, principal: &Principal, assertion: &str) -> Result<
     };
     match issuer.verify(assertion) {
         Ok(_) => Ok(()),
-        Err(why) if why.contains("expired") => Err(aadsts(
+        Err(TokenProblem::Expired | TokenProblem::NotYetValid) => Err(aadsts(
             400,
             "invalid_client",
             700024,

@@ -260,7 +260,7 @@ pub(super) fn arc(app: &App, req: &Request) -> Response {
                     &format!("cannot write the key file: {e}"),
                 );
             }
-            app.remember_arc_key(key);
+            app.remember_arc_key(key, path.clone());
             imds_error(
                 401,
                 "invalid_request",

@@ -284,3 +284,31 @@ async fn cloud_shell_takes_a_posted_form() {
     assert_eq!(user_assigned.status(), 400);
     assert_eq!(client.get(&url).send().await.unwrap().status(), 405);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn arc_key_files_do_not_pile_up() {
+    let emulator = harness::example().await;
+    let url = format!(
+        "{}/arc/metadata/identity/oauth2/token?api-version=2020-06-01&resource=x",
+        emulator.http_url().unwrap()
+    );
+    let client = reqwest::Client::new();
+    let mut directory = None;
+    for _ in 0..100 {
+        let challenge = client
+            .get(&url)
+            .header("Metadata", "true")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(challenge.status(), 401, "{:?}", challenge.text().await);
+        let realm = challenge.headers()["www-authenticate"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        let file = std::path::PathBuf::from(realm.strip_prefix("Basic realm=").unwrap());
+        directory = file.parent().map(std::path::Path::to_path_buf);
+    }
+    let files = std::fs::read_dir(directory.unwrap()).unwrap().count();
+    assert!(files <= 64, "{files} key files kept");
+}
