@@ -169,7 +169,13 @@ fn summary_json(emulator: &Emulator) -> Value {
         .into_iter()
         .map(|v| (v.clone(), Value::String(emulator.vault_url(&v))))
         .collect();
+    let subscriptions: Map<String, Value> = emulator
+        .subscriptions()
+        .into_iter()
+        .map(|(name, id)| (name, Value::String(id)))
+        .collect();
     json!({
+        "subscriptions": subscriptions,
         "https": emulator.https_url(),
         "http": emulator.http_url(),
         "ca_file": emulator.ca_file().map(|p| p.display().to_string()),
@@ -197,6 +203,9 @@ fn summary_human(emulator: &Emulator) -> String {
         ));
     }
     text.push_str(&format!("  tenant  {}\n", emulator.tenant_id()));
+    for (name, id) in emulator.subscriptions() {
+        text.push_str(&format!("  subscription  {id}  {name}\n"));
+    }
     for vault in emulator.vault_names() {
         text.push_str(&format!("  vault   {}\n", emulator.vault_url(&vault)));
     }

@@ -297,6 +297,16 @@ impl Emulator {
         format!("https://{name}.vault.localhost:{}", self.https.port())
     }
 
+    /// The subscriptions: display name and id.
+    pub fn subscriptions(&self) -> Vec<(String, String)> {
+        self.app
+            .directory
+            .subscriptions
+            .iter()
+            .map(|s| (s.name.clone(), s.id.clone()))
+            .collect()
+    }
+
     /// The names of the vaults, lower-case.
     pub fn vault_names(&self) -> Vec<String> {
         self.app.directory.vaults.keys().cloned().collect()

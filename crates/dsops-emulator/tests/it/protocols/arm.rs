@@ -248,3 +248,101 @@ role_assignments: [{ principal: vm, role: Reader, scope: "subscription:Prod" }]
             .contains("Microsoft.Storage/storageAccounts/listkeys/action")
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn each_subscription_shows_only_to_identities_with_a_role_in_it() {
+    let emulator = harness::with_state(
+        r#"
+subscriptions:
+  - name: Dev
+    resource_groups: { rg-dev: { storage_accounts: { devstore: {} } } }
+  - name: Prod
+    resource_groups:
+      rg-a: { storage_accounts: { proda: {} } }
+      rg-b: { storage_accounts: { prodb: {} }, cosmosdb_accounts: { prodcosmos: {} } }
+identities:
+  vm: { type: system_assigned }
+role_assignments:
+  - { principal: vm, role: Reader and Data Access, scope: "subscription:Prod" }
+"#,
+    )
+    .await;
+    let token = imds_token(&emulator, "https://management.azure.com/", "").await;
+    let (_, subs) = arm(
+        &emulator,
+        "GET",
+        Some(&token),
+        "/subscriptions?api-version=2022-12-01",
+    )
+    .await;
+    let names: Vec<&str> = subs["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["displayName"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, vec!["Prod"]);
+    let prod = subs["value"][0]["subscriptionId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    let (status, list) = arm(
+        &emulator,
+        "GET",
+        Some(&token),
+        &format!("/subscriptions/{prod}/providers/Microsoft.Storage/storageAccounts?api-version=2023-05-01"),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let accounts: Vec<&str> = list["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        accounts,
+        vec!["proda", "prodb"],
+        "accounts of every resource group"
+    );
+    let (status, _) = arm(
+        &emulator,
+        "POST",
+        Some(&token),
+        &format!("/subscriptions/{prod}/resourceGroups/rg-b/providers/Microsoft.Storage/storageAccounts/prodb/listKeys?api-version=2023-05-01"),
+    )
+    .await;
+    assert_eq!(status, 200);
+    // Listing keys is not listing Cosmos keys.
+    let (status, body) = arm(
+        &emulator,
+        "POST",
+        Some(&token),
+        &format!("/subscriptions/{prod}/resourceGroups/rg-b/providers/Microsoft.DocumentDB/databaseAccounts/prodcosmos/listKeys?api-version=2024-05-15"),
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (403, Some("AuthorizationFailed"))
+    );
+
+    let dev = emulator
+        .subscriptions()
+        .into_iter()
+        .find(|(name, _)| name == "Dev")
+        .unwrap()
+        .1;
+    let dev = format!("/subscriptions/{dev}");
+    let (status, body) = arm(
+        &emulator,
+        "GET",
+        Some(&token),
+        &format!("{dev}/providers/Microsoft.Storage/storageAccounts?api-version=2023-05-01"),
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (404, Some("SubscriptionNotFound"))
+    );
+}
