@@ -4,3 +4,5 @@
 //! shared with the `#[dsops::env]` macro and build scripts).
 
 pub use dsops_config as config;
+
+pub mod identity;

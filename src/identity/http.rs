@@ -1,0 +1,430 @@
+//! HTTP for every identity source (and, through the SDK transport, the Azure
+//! SDK's credentials): retries with jittered exponential backoff on the
+//! statuses a caller names, honouring `Retry-After`; a timeout per attempt and
+//! a deadline over all of them; extra CA certificates; `*.localhost` resolved
+//! to loopback (RFC 6761); managed identity endpoints never through a proxy.
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+use reqwest::{Method, StatusCode};
+
+use super::error::IdentityError;
+use super::trace::{Trace, without_query};
+
+/// How often and how long to retry.
+#[derive(Debug, Clone)]
+pub struct RetryPolicy {
+    /// Retries after the first attempt.
+    pub max_retries: u32,
+    /// The first backoff; it doubles each time.
+    pub base_delay: Duration,
+    /// The longest backoff (a longer `Retry-After` is honoured up to the deadline).
+    pub max_delay: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        Self {
+            max_retries: 4,
+            base_delay: Duration::from_millis(250),
+            max_delay: Duration::from_secs(8),
+        }
+    }
+}
+
+/// Settings of [`Http`].
+#[derive(Debug, Clone)]
+pub struct HttpOptions {
+    /// Extra CA certificates to trust (PEM), besides the platform's.
+    pub ca_pem: Option<Vec<u8>>,
+    /// Time allowed for one attempt.
+    pub request_timeout: Duration,
+    /// Time allowed for one request with all its retries.
+    pub deadline: Duration,
+    /// Retries.
+    pub retry: RetryPolicy,
+    /// The `debug` trace.
+    pub trace: Trace,
+}
+
+impl Default for HttpOptions {
+    fn default() -> Self {
+        Self {
+            ca_pem: None,
+            request_timeout: Duration::from_secs(15),
+            deadline: Duration::from_secs(60),
+            retry: RetryPolicy::default(),
+            trace: Trace::off(),
+        }
+    }
+}
+
+/// Which client a request takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Route {
+    /// Entra ID, Key Vault, ARM: proxies from the environment apply.
+    Remote,
+    /// Managed identity endpoints on the host or link-local: never a proxy.
+    Local,
+}
+
+/// A request to send.
+#[derive(Debug)]
+pub(crate) struct Outgoing {
+    pub(crate) method: Method,
+    pub(crate) url: String,
+    pub(crate) headers: HeaderMap,
+    pub(crate) body: Option<Bytes>,
+}
+
+impl Outgoing {
+    pub(crate) fn get(url: impl Into<String>) -> Self {
+        Self {
+            method: Method::GET,
+            url: url.into(),
+            headers: HeaderMap::new(),
+            body: None,
+        }
+    }
+
+    pub(crate) fn post_form(url: impl Into<String>, form: &[(&str, &str)]) -> Self {
+        let body = form_body(form);
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            reqwest::header::CONTENT_TYPE,
+            HeaderValue::from_static("application/x-www-form-urlencoded"),
+        );
+        Self {
+            method: Method::POST,
+            url: url.into(),
+            headers,
+            body: Some(Bytes::from(body)),
+        }
+    }
+
+    /// Adds a header; `sensitive` ones are never shown by reqwest's `Debug`.
+    pub(crate) fn header(mut self, name: &'static str, value: &str, sensitive: bool) -> Self {
+        if let Ok(mut v) = HeaderValue::from_str(value) {
+            v.set_sensitive(sensitive);
+            self.headers.insert(HeaderName::from_static(name), v);
+        }
+        self
+    }
+}
+
+/// `application/x-www-form-urlencoded`.
+pub(crate) fn form_body(form: &[(&str, &str)]) -> String {
+    let mut serializer = form_urlencoded_serializer();
+    for (k, v) in form {
+        serializer.append_pair(k, v);
+    }
+    serializer.finish()
+}
+
+fn form_urlencoded_serializer() -> form_urlencoded::Serializer<'static, String> {
+    form_urlencoded::Serializer::new(String::new())
+}
+
+/// A response, read whole.
+#[derive(Debug)]
+pub(crate) struct Incoming {
+    pub(crate) status: StatusCode,
+    pub(crate) headers: HeaderMap,
+    pub(crate) body: Bytes,
+}
+
+/// When to retry.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct RetryOn {
+    /// Statuses worth another attempt.
+    pub(crate) statuses: &'static [u16],
+    /// Retry when the connection fails or times out.
+    pub(crate) transport_errors: bool,
+    /// A shorter time for each attempt (the IMDS probe).
+    pub(crate) attempt_timeout: Option<Duration>,
+    /// Retries allowed (overrides the policy when set; 0 for a probe).
+    pub(crate) max_retries: Option<u32>,
+}
+
+impl RetryOn {
+    /// Entra ID, Key Vault, ARM: throttling and server errors.
+    pub(crate) const SERVICE: RetryOn = RetryOn {
+        statuses: &[408, 429, 500, 502, 503, 504],
+        transport_errors: true,
+        attempt_timeout: None,
+        max_retries: None,
+    };
+    /// IMDS: also 404 (identity not yet there) and 410 (IMDS updating).
+    pub(crate) const IMDS: RetryOn = RetryOn {
+        statuses: &[404, 408, 410, 429, 500, 502, 503, 504],
+        transport_errors: true,
+        attempt_timeout: None,
+        max_retries: None,
+    };
+}
+
+/// The HTTP clients and their settings.
+#[derive(Debug, Clone)]
+pub struct Http {
+    remote: reqwest::Client,
+    local: reqwest::Client,
+    options: Arc<HttpOptions>,
+}
+
+impl Http {
+    /// Builds the clients.
+    pub fn new(options: HttpOptions) -> Result<Self, IdentityError> {
+        let build = |proxy: bool| -> Result<reqwest::Client, IdentityError> {
+            let mut builder = reqwest::Client::builder()
+                .dns_resolver(Arc::new(LocalhostResolver))
+                .connect_timeout(options.request_timeout.min(Duration::from_secs(10)))
+                .user_agent(concat!("dsops/", env!("CARGO_PKG_VERSION")));
+            if !proxy {
+                builder = builder.no_proxy();
+            }
+            if let Some(pem) = &options.ca_pem {
+                let certs = reqwest::Certificate::from_pem_bundle(pem).map_err(|e| {
+                    IdentityError::Config(format!("the CA bundle is not PEM certificates: {e}"))
+                })?;
+                builder = builder.tls_certs_merge(certs);
+            }
+            builder
+                .build()
+                .map_err(|e| IdentityError::Config(format!("cannot set up HTTPS: {e}")))
+        };
+        Ok(Self {
+            remote: build(true)?,
+            local: build(false)?,
+            options: Arc::new(options),
+        })
+    }
+
+    /// The trace.
+    pub fn trace(&self) -> &Trace {
+        &self.options.trace
+    }
+
+    /// The options.
+    pub fn options(&self) -> &HttpOptions {
+        &self.options
+    }
+
+    /// Sends `request`, retrying as `retry` says, until it gets a final answer
+    /// (success or an error status not worth retrying, returned as is) or the
+    /// deadline passes.
+    pub(crate) async fn send(
+        &self,
+        route: Route,
+        request: &Outgoing,
+        retry: RetryOn,
+    ) -> Result<Incoming, IdentityError> {
+        let client = match route {
+            Route::Remote => &self.remote,
+            Route::Local => &self.local,
+        };
+        let started = Instant::now();
+        let deadline = started + self.options.deadline;
+        let policy = &self.options.retry;
+        let max_retries = retry.max_retries.unwrap_or(policy.max_retries);
+        let method: &'static str = method_name(&request.method);
+        let endpoint = without_query(&request.url).to_owned();
+        let mut attempt: u32 = 0;
+        loop {
+            let remaining = deadline.saturating_duration_since(Instant::now());
+            let timeout = retry
+                .attempt_timeout
+                .unwrap_or(self.options.request_timeout)
+                .min(remaining);
+            if timeout.is_zero() {
+                return Err(IdentityError::Timeout {
+                    method,
+                    endpoint,
+                    after: started.elapsed(),
+                });
+            }
+            let mut builder = client
+                .request(request.method.clone(), &request.url)
+                .headers(request.headers.clone());
+            if let Some(body) = &request.body {
+                builder = builder.body(body.clone());
+            }
+            let sent = Instant::now();
+            let outcome = tokio::time::timeout(timeout, async {
+                let response = builder.send().await?;
+                let status = response.status();
+                let headers = response.headers().clone();
+                let body = response.bytes().await?;
+                Ok::<_, reqwest::Error>(Incoming {
+                    status,
+                    headers,
+                    body,
+                })
+            })
+            .await;
+            let elapsed = sent.elapsed().as_millis();
+            let last = attempt >= max_retries;
+            match outcome {
+                Ok(Ok(incoming)) => {
+                    self.options.trace.request(
+                        method,
+                        &request.url,
+                        incoming.status.as_str(),
+                        elapsed,
+                    );
+                    let retryable = retry.statuses.contains(&incoming.status.as_u16());
+                    if !retryable || last {
+                        return Ok(incoming);
+                    }
+                    let wait =
+                        retry_after(&incoming.headers).unwrap_or_else(|| backoff(policy, attempt));
+                    if Instant::now() + wait >= deadline {
+                        return Ok(incoming);
+                    }
+                    tokio::time::sleep(wait).await;
+                }
+                Ok(Err(error)) => {
+                    self.options.trace.request(
+                        method,
+                        &request.url,
+                        &format!("error: {}", short(&error)),
+                        elapsed,
+                    );
+                    if !retry.transport_errors || last {
+                        return Err(IdentityError::Transport {
+                            method,
+                            endpoint,
+                            source: error,
+                        });
+                    }
+                    let wait = backoff(policy, attempt)
+                        .min(deadline.saturating_duration_since(Instant::now()));
+                    tokio::time::sleep(wait).await;
+                }
+                Err(_) => {
+                    self.options
+                        .trace
+                        .request(method, &request.url, "timeout", elapsed);
+                    if !retry.transport_errors || last {
+                        return Err(IdentityError::Timeout {
+                            method,
+                            endpoint,
+                            after: sent.elapsed(),
+                        });
+                    }
+                }
+            }
+            attempt += 1;
+        }
+    }
+}
+
+fn method_name(method: &Method) -> &'static str {
+    match *method {
+        Method::GET => "GET",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::DELETE => "DELETE",
+        Method::HEAD => "HEAD",
+        Method::PATCH => "PATCH",
+        _ => "request",
+    }
+}
+
+/// The kind of a transport error, without its URL (which may hold a query).
+fn short(error: &reqwest::Error) -> &'static str {
+    if error.is_connect() {
+        "connection failed"
+    } else if error.is_timeout() {
+        "timeout"
+    } else if error.is_body() || error.is_decode() {
+        "body incomplete"
+    } else {
+        "request failed"
+    }
+}
+
+/// `Retry-After` in seconds, or Azure's `retry-after-ms` / `x-ms-retry-after-ms`.
+fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let text = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+    };
+    for name in ["retry-after-ms", "x-ms-retry-after-ms"] {
+        if let Some(ms) = text(name).and_then(|v| v.parse::<u64>().ok()) {
+            return Some(Duration::from_millis(ms));
+        }
+    }
+    text("retry-after")
+        .and_then(|v| v.parse::<u64>().ok())
+        .map(Duration::from_secs)
+}
+
+/// Exponential backoff with ±20% jitter.
+fn backoff(policy: &RetryPolicy, attempt: u32) -> Duration {
+    let exponential = policy
+        .base_delay
+        .saturating_mul(2u32.saturating_pow(attempt.min(16)));
+    let capped = exponential.min(policy.max_delay);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    // 0.8 to 1.2, from the clock's low bits: enough to spread clients apart.
+    let factor = 0.8 + f64::from(nanos % 401) / 1000.0;
+    capped.mul_f64(factor)
+}
+
+/// Resolves `localhost` and `*.localhost` to loopback (RFC 6761), other names
+/// through the system.
+#[derive(Debug)]
+struct LocalhostResolver;
+
+impl reqwest::dns::Resolve for LocalhostResolver {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let host = name.as_str().trim_end_matches('.').to_ascii_lowercase();
+        Box::pin(async move {
+            if host == "localhost" || host.ends_with(".localhost") {
+                let addrs: Vec<SocketAddr> = vec![
+                    SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 0),
+                    SocketAddr::new(IpAddr::V6(Ipv6Addr::LOCALHOST), 0),
+                ];
+                return Ok(Box::new(addrs.into_iter()) as reqwest::dns::Addrs);
+            }
+            let addrs: Vec<SocketAddr> =
+                tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+            Ok(Box::new(addrs.into_iter()) as reqwest::dns::Addrs)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_and_is_capped() {
+        let policy = RetryPolicy::default();
+        let first = backoff(&policy, 0);
+        assert!(
+            first >= Duration::from_millis(200) && first <= Duration::from_millis(300),
+            "{first:?}"
+        );
+        let late = backoff(&policy, 30);
+        assert!(late <= Duration::from_millis(9_600), "{late:?}");
+    }
+
+    #[test]
+    fn retry_after_in_seconds_or_milliseconds() {
+        let mut headers = HeaderMap::new();
+        headers.insert("retry-after", HeaderValue::from_static("3"));
+        assert_eq!(retry_after(&headers), Some(Duration::from_secs(3)));
+        headers.insert("x-ms-retry-after-ms", HeaderValue::from_static("150"));
+        assert_eq!(retry_after(&headers), Some(Duration::from_millis(150)));
+    }
+}

@@ -1,0 +1,133 @@
+//! IMDS: `GET /metadata/identity/oauth2/token` with `Metadata: true`, on VMs,
+//! scale sets and Container Instances. Before the first token, a probe
+//! without the header (which IMDS answers at once with 400) tells within a
+//! second whether there is an IMDS at all, so a laptop moves on quickly.
+
+use std::time::Duration;
+
+use dsops_config::model::Identity;
+use tokio::sync::OnceCell;
+
+use super::super::error::{IdentityError, SourceError};
+use super::super::http::{Http, Outgoing, RetryOn, Route};
+use super::super::{AccessToken, Scope, TokenSource};
+use super::{describe_identity, parse_token, selector_query, status_error};
+
+/// IMDS's address in Azure.
+const DEFAULT_HOST: &str = "http://169.254.169.254";
+const API_VERSION: &str = "2019-08-01";
+/// How long the probe waits for any answer.
+pub(crate) const PROBE_TIMEOUT: Duration = Duration::from_secs(1);
+
+#[derive(Debug)]
+pub(crate) struct Imds {
+    http: Http,
+    host: String,
+    identity: Identity,
+    probe: OnceCell<Result<(), String>>,
+}
+
+impl Imds {
+    pub(crate) fn new(http: Http, host: Option<String>, identity: Identity) -> Self {
+        let host = host
+            .unwrap_or_else(|| DEFAULT_HOST.to_owned())
+            .trim_end_matches('/')
+            .to_owned();
+        Self {
+            http,
+            host,
+            identity,
+            probe: OnceCell::new(),
+        }
+    }
+
+    fn endpoint(&self) -> String {
+        format!("{}/metadata/identity/oauth2/token", self.host)
+    }
+
+    /// Whether anything answers at the endpoint within `PROBE_TIMEOUT`.
+    async fn probe(&self) -> Result<(), String> {
+        let retry = RetryOn {
+            statuses: &[],
+            transport_errors: false,
+            attempt_timeout: Some(PROBE_TIMEOUT),
+            max_retries: Some(0),
+        };
+        let url = format!("{}?api-version={API_VERSION}", self.endpoint());
+        match self
+            .http
+            .send(Route::Local, &Outgoing::get(url), retry)
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(IdentityError::Timeout { .. }) => Err(format!(
+                "no IMDS answered at {} within {} ms (not an Azure VM, scale set or container instance)",
+                self.host,
+                PROBE_TIMEOUT.as_millis()
+            )),
+            Err(_) => Err(format!(
+                "no IMDS at {} (connection failed: not an Azure VM, scale set or container instance)",
+                self.host
+            )),
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl TokenSource for Imds {
+    fn kind(&self) -> &'static str {
+        "managed_identity"
+    }
+
+    fn describe(&self) -> String {
+        format!(
+            "managed identity via IMDS at {} ({})",
+            self.host,
+            describe_identity(&self.identity)
+        )
+    }
+
+    async fn token(&self, scope: &Scope) -> Result<AccessToken, SourceError> {
+        let probe = self.probe.get_or_init(|| self.probe()).await;
+        if let Err(reason) = probe {
+            return Err(SourceError::Unavailable(reason.clone()));
+        }
+        let selector = selector_query(
+            &self.identity,
+            [Some("client_id"), Some("object_id"), Some("msi_res_id")],
+            "IMDS",
+        )?;
+        let mut query = vec![
+            ("api-version", API_VERSION.to_owned()),
+            ("resource", scope.resource().to_owned()),
+        ];
+        query.extend(selector);
+        let pairs: Vec<(&str, &str)> = query.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let url = format!(
+            "{}?{}",
+            self.endpoint(),
+            super::super::http::form_body(&pairs)
+        );
+        let request = Outgoing::get(url).header("metadata", "true", false);
+        let endpoint = self.endpoint();
+        let response = self
+            .http
+            .send(Route::Local, &request, RetryOn::IMDS)
+            .await?;
+        if response.status.is_success() {
+            return Ok(parse_token(&endpoint, &response)?);
+        }
+        let error = status_error(&endpoint, &response);
+        if response.status.as_u16() == 400 {
+            if let IdentityError::Status { message, .. } = &error {
+                if message.contains("Identity not found") {
+                    return Err(SourceError::Failed(IdentityError::Unsupported(format!(
+                        "IMDS has no {} identity on this host: assign it (e.g. `az vm identity assign`)",
+                        describe_identity(&self.identity)
+                    ))));
+                }
+            }
+        }
+        Err(SourceError::Failed(error))
+    }
+}
