@@ -6,3 +6,4 @@
 pub use dsops_config as config;
 
 pub mod identity;
+pub mod keyvault;

@@ -1,6 +1,7 @@
 //! Argument parsing and dispatch; each subcommand lives in its own module.
 
 mod check;
+mod doctor;
 #[cfg(feature = "emulator")]
 mod emulator;
 mod output;
@@ -44,6 +45,10 @@ enum ColorWhen {
 enum Command {
     /// Validate dsops.yaml offline and report every problem at once.
     Check(check::CheckArgs),
+    /// Find out why secrets can or cannot be had here: which identity
+    /// wins, whose tokens it gets, and whether each Key Vault object can be
+    /// read; one fix per failure.
+    Doctor(doctor::DoctorArgs),
     /// Print the JSON Schema of dsops.yaml, for editors.
     Schema,
     /// Serve a local, offline Azure (managed identity, Entra ID, GitHub OIDC,
@@ -70,6 +75,7 @@ pub(crate) fn main() -> ExitCode {
     }
     let code = match cli.command {
         Command::Check(args) => check::run(&cli.config, &args),
+        Command::Doctor(args) => doctor::run(&cli.config, &args),
         Command::Schema => schema::run(),
         #[cfg(feature = "emulator")]
         Command::Emulator(args) => emulator::run(&args),

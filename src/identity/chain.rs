@@ -182,7 +182,7 @@ impl Chain {
                 (attempt, None) => Err(self.error(scope, vec![attempt])),
             };
         }
-        let (attempts, found) = self.walk(scope).await;
+        let (attempts, found) = self.walk_sources(scope).await;
         match found {
             Some((index, token)) => {
                 *self
@@ -204,8 +204,25 @@ impl Chain {
     }
 
     /// Tries every source in order until one gives a token for `scope`,
-    /// without the cache: what `dsops doctor` shows.
+    /// whatever worked before: what `dsops doctor` shows. The source that
+    /// gives it is kept for later [`Chain::token`] calls, and its token cached.
     pub async fn walk(&self, scope: &Scope) -> (Vec<Attempt>, Option<(usize, AccessToken)>) {
+        let (attempts, found) = self.walk_sources(scope).await;
+        if let Some((index, token)) = &found {
+            *self
+                .winner
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(*index);
+            let token = token.clone();
+            let _ = self
+                .cache
+                .get_or_fetch(scope, || async { Ok::<_, ()>(token) })
+                .await;
+        }
+        (attempts, found)
+    }
+
+    async fn walk_sources(&self, scope: &Scope) -> (Vec<Attempt>, Option<(usize, AccessToken)>) {
         let mut attempts = Vec::new();
         let mut found = None;
         for (index, source) in self.sources.iter().enumerate() {
@@ -238,10 +255,15 @@ impl Chain {
         let (outcome, token) = match result {
             Ok(token) => {
                 trace.identity(|| {
+                    let claims = &token.claims;
+                    let known = |v: &Option<String>| v.clone().unwrap_or_else(|| "unknown".to_owned());
                     format!(
-                        "{} ({}) gave a token for {scope} ({millis} ms)",
+                        "{} ({}) gave a token for {scope}: object id {}, app id {}, tenant {} ({millis} ms)",
                         source.kind(),
-                        source.describe()
+                        source.describe(),
+                        known(&claims.object_id),
+                        known(&claims.client_id),
+                        known(&claims.tenant_id)
                     )
                 });
                 (AttemptOutcome::Succeeded, Some(token))

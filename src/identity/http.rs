@@ -222,9 +222,10 @@ impl Http {
         request: &Outgoing,
         retry: RetryOn,
     ) -> Result<Incoming, IdentityError> {
+        // Loopback never goes through a proxy, whatever HTTPS_PROXY says.
         let client = match route {
-            Route::Remote => &self.remote,
-            Route::Local => &self.local,
+            Route::Remote if !is_loopback_url(&request.url) => &self.remote,
+            Route::Remote | Route::Local => &self.local,
         };
         let started = Instant::now();
         let deadline = started + self.options.deadline;
@@ -293,7 +294,7 @@ impl Http {
                         &format!("error: {}", short(&error)),
                         elapsed,
                     );
-                    if !retry.transport_errors || last {
+                    if !retry.transport_errors || last || is_permanent(&error) {
                         return Err(IdentityError::Transport {
                             method,
                             endpoint,
@@ -322,6 +323,22 @@ impl Http {
     }
 }
 
+/// Whether a URL's host is loopback: `localhost`, `*.localhost`, 127/8, `::1`.
+fn is_loopback_url(url: &str) -> bool {
+    let Some(rest) = url.split("://").nth(1) else {
+        return false;
+    };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let host = match authority.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or_default(),
+        None => authority.rsplit_once(':').map_or(authority, |(h, _)| h),
+    };
+    let host = host.to_ascii_lowercase();
+    host == "localhost"
+        || host.ends_with(".localhost")
+        || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
 fn method_name(method: &Method) -> &'static str {
     match *method {
         Method::GET => "GET",
@@ -345,6 +362,24 @@ fn short(error: &reqwest::Error) -> &'static str {
     } else {
         "request failed"
     }
+}
+
+/// A failure another attempt cannot fix: a certificate the client does not
+/// trust, a name that does not resolve. Refused connections and resets are
+/// worth retrying; these only cost the user the backoff.
+fn is_permanent(error: &reqwest::Error) -> bool {
+    let mut source: Option<&dyn std::error::Error> = Some(error);
+    while let Some(e) = source {
+        let text = e.to_string().to_ascii_lowercase();
+        if text.contains("certificate")
+            || text.contains("dns error")
+            || text.contains("failed to lookup address")
+        {
+            return true;
+        }
+        source = e.source();
+    }
+    false
 }
 
 /// `Retry-After` in seconds, or Azure's `retry-after-ms` / `x-ms-retry-after-ms`.
@@ -403,6 +438,23 @@ impl reqwest::dns::Resolve for LocalhostResolver {
     }
 }
 
+/// Requests to the services themselves (Key Vault, ARM), for code outside
+/// `identity` (`crate::keyvault`).
+impl Http {
+    /// `GET url` with `token` as the bearer, through the client that honours
+    /// proxies, retried as [`RetryOn::SERVICE`] says. Any final status is
+    /// returned as is.
+    pub(crate) async fn get_with_bearer(
+        &self,
+        url: &str,
+        token: &secrecy::SecretString,
+    ) -> Result<Incoming, IdentityError> {
+        let bearer = format!("Bearer {}", secrecy::ExposeSecret::expose_secret(token));
+        let request = Outgoing::get(url).header("authorization", &bearer, true);
+        self.send(Route::Remote, &request, RetryOn::SERVICE).await
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -417,6 +469,25 @@ mod tests {
         );
         let late = backoff(&policy, 30);
         assert!(late <= Duration::from_millis(9_600), "{late:?}");
+    }
+
+    #[test]
+    fn loopback_urls() {
+        for url in [
+            "http://127.0.0.1:80/x",
+            "https://v.vault.localhost:8443/",
+            "http://[::1]:9/",
+            "http://localhost",
+        ] {
+            assert!(is_loopback_url(url), "{url}");
+        }
+        for url in [
+            "https://vault.azure.net/",
+            "http://169.254.169.254/x",
+            "https://localhost.evil.com/",
+        ] {
+            assert!(!is_loopback_url(url), "{url}");
+        }
     }
 
     #[test]

@@ -31,6 +31,10 @@ pub fn dsops(dir: &Path) -> Command {
         cmd.env("PATH", path);
     }
     cmd.env("NO_COLOR", "1");
+    // Should a test reach the default identity chain by mistake, IMDS is a
+    // closed loopback port, never 169.254.169.254. Tests that want IMDS set
+    // their own.
+    cmd.env("AZURE_POD_IDENTITY_AUTHORITY_HOST", "http://127.0.0.1:9");
     cmd
 }
 

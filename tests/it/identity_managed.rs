@@ -11,7 +11,7 @@ use dsops::identity::{AttemptOutcome, Chain, Http, HttpOptions, Scope, Trace};
 use dsops_emulator::{Emulator, FaultSpec, Options, StateFile};
 use secrecy::ExposeSecret;
 
-pub const STATE: &str = r#"
+pub(crate) const STATE: &str = r#"
 identities:
   vm: { type: system_assigned }
   worker: { type: user_assigned, client_id: 11111111-2222-3333-4444-555555555555 }
@@ -23,7 +23,7 @@ role_assignments:
   - { principal: vm, role: Key Vault Secrets User, scope: "vault:dev-vault" }
 "#;
 
-pub async fn emulator(state: &str) -> Emulator {
+pub(crate) async fn emulator(state: &str) -> Emulator {
     let state = StateFile::parse(state).unwrap();
     Emulator::start(Options {
         state,
@@ -35,7 +35,10 @@ pub async fn emulator(state: &str) -> Emulator {
 
 /// The store `azure` of a dsops.yaml with `store_yaml` (indented under the
 /// store), loaded as `exec` will load it.
-pub fn store(store_yaml: &str, env: &HashMap<String, String>) -> dsops::config::model::Store {
+pub(crate) fn store(
+    store_yaml: &str,
+    env: &HashMap<String, String>,
+) -> dsops::config::model::Store {
     let text = format!(
         "secretStores:\n  azure:\n    type: azure.managed_identity\n{store_yaml}\nenvs:\n  dev:\n    X: {{ from: {{ store: azure, vault: dev-vault, secret: database-password }} }}\n"
     );
@@ -48,7 +51,7 @@ pub fn store(store_yaml: &str, env: &HashMap<String, String>) -> dsops::config::
     loaded.config().unwrap().store("azure").unwrap().clone()
 }
 
-pub fn http(emulator: &Emulator, trace: Trace) -> Http {
+pub(crate) fn http(emulator: &Emulator, trace: Trace) -> Http {
     Http::new(HttpOptions {
         ca_pem: Some(emulator.ca_pem().as_bytes().to_vec()),
         deadline: Duration::from_secs(20),

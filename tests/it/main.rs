@@ -13,8 +13,12 @@
 
 mod bad_corpus;
 mod check_cli;
+mod doctor_cli;
 mod emulator_cli;
 mod harness;
+mod identity_chain;
+mod identity_managed;
+mod identity_sdk;
 mod schema;
 mod secrets;
 mod seed;

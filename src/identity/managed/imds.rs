@@ -118,15 +118,14 @@ impl TokenSource for Imds {
             return Ok(parse_token(&endpoint, &response)?);
         }
         let error = status_error(&endpoint, &response);
-        if response.status.as_u16() == 400 {
-            if let IdentityError::Status { message, .. } = &error {
-                if message.contains("Identity not found") {
-                    return Err(SourceError::Failed(IdentityError::Unsupported(format!(
-                        "IMDS has no {} identity on this host: assign it (e.g. `az vm identity assign`)",
-                        describe_identity(&self.identity)
-                    ))));
-                }
-            }
+        if response.status.as_u16() == 400
+            && let IdentityError::Status { message, .. } = &error
+            && message.contains("Identity not found")
+        {
+            return Err(SourceError::Failed(IdentityError::Unsupported(format!(
+                "IMDS has no {} identity on this host: assign it (e.g. `az vm identity assign`)",
+                describe_identity(&self.identity)
+            ))));
         }
         Err(SourceError::Failed(error))
     }

@@ -100,7 +100,13 @@ pub(super) fn handle(app: &App, req: &Request) -> Response {
     let parts = req.parts();
     let response = match (req.method.as_str(), parts.as_slice()) {
         ("GET", ["secrets"]) => list_secrets(app, &caller, &target),
-        ("GET", ["secrets", name, "versions"]) => list_versions(app, &caller, &target, name),
+        ("GET", ["secrets", name, "versions"]) => list_versions(app, req, &caller, &target, name),
+        ("GET", ["certificates", name, "versions"]) => {
+            list_object_versions(app, req, &caller, &target, "certificates", name)
+        }
+        ("GET", ["keys", name, "versions"]) => {
+            list_object_versions(app, req, &caller, &target, "keys", name)
+        }
         ("GET", ["secrets", name]) => get_secret(app, &caller, &target, name, None),
         ("GET", ["secrets", name, version]) => {
             get_secret(app, &caller, &target, name, Some(version))
@@ -373,7 +379,21 @@ fn list_secrets(app: &App, caller: &Caller, target: &Target<'_>) -> Response {
     })
 }
 
-fn list_versions(app: &App, caller: &Caller, target: &Target<'_>, name: &str) -> Response {
+/// `maxresults` (1 to 25 in Key Vault), default 25.
+fn max_results(req: &Request) -> usize {
+    req.query("maxresults")
+        .and_then(|v| v.parse::<usize>().ok())
+        .unwrap_or(25)
+        .clamp(1, 25)
+}
+
+fn list_versions(
+    app: &App,
+    req: &Request,
+    caller: &Caller,
+    target: &Target<'_>,
+    name: &str,
+) -> Response {
     if let Err(denied) = authorize(
         app,
         caller,
@@ -389,6 +409,7 @@ fn list_versions(app: &App, caller: &Caller, target: &Target<'_>, name: &str) ->
                 let items: Vec<Value> = s
                     .versions
                     .iter()
+                    .take(max_results(req))
                     .map(|v| secret_bundle(target, &s.name, v, false))
                     .collect();
                 Response::json(200, &json!({ "value": items, "nextLink": null }))
@@ -479,6 +500,55 @@ fn set_secret(
         },
         None => kv_error(500, "InternalError", "The secret vanished."),
     }
+}
+
+/// `GET /keys/{name}/versions`, `GET /certificates/{name}/versions`.
+fn list_object_versions(
+    app: &App,
+    req: &Request,
+    caller: &Caller,
+    target: &Target<'_>,
+    kind: &str,
+    name: &str,
+) -> Response {
+    let action = if kind == "keys" {
+        Action::KeyRead
+    } else {
+        Action::CertificateRead
+    };
+    if let Err(denied) = authorize(app, caller, target, action, &format!("/{kind}/{name}")) {
+        return denied;
+    }
+    let limit = max_results(req);
+    read_vault(app, target, |vault| {
+        let key = name.to_ascii_lowercase();
+        let items: Option<Vec<Value>> = if kind == "keys" {
+            vault.keys.get(&key).map(|k| {
+                k.versions
+                    .iter()
+                    .take(limit)
+                    .map(|v| {
+                        json!({ "kid": format!("{}/keys/{}/{}", target.base, k.name, v.version), "attributes": v.attributes.json(), "managed": v.managed })
+                    })
+                    .collect()
+            })
+        } else {
+            vault.certificates.get(&key).map(|c| {
+                c.versions
+                    .iter()
+                    .take(limit)
+                    .map(|v| {
+                        json!({ "id": format!("{}/certificates/{}/{}", target.base, c.name, v.version), "x5t": x5t(&v.der), "attributes": v.attributes.json() })
+                    })
+                    .collect()
+            })
+        };
+        match items {
+            Some(items) => Response::json(200, &json!({ "value": items, "nextLink": null })),
+            None if kind == "keys" => not_found("key", "KeyNotFound", name, None),
+            None => not_found("certificate", "CertificateNotFound", name, None),
+        }
+    })
 }
 
 fn list_objects(app: &App, caller: &Caller, target: &Target<'_>, kind: &str) -> Response {

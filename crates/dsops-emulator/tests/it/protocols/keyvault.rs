@@ -407,3 +407,60 @@ fn check_pkcs12_with_openssl(pfx: &[u8]) {
     );
     assert!(text.contains("signer.contoso.com"), "{text}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn versions_of_keys_and_certificates_are_listed_without_material() {
+    let emulator = harness::example().await;
+    let ci = emulator.identity("ci").unwrap();
+    let client = harness::client(&emulator, &[]);
+    let token: Value = client
+        .post(format!(
+            "{}/{}/oauth2/v2.0/token",
+            emulator.https_url(),
+            emulator.tenant_id()
+        ))
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", ci.client_id.as_str()),
+            ("client_secret", "dev-only-client-secret"),
+            ("scope", "https://vault.azure.net/.default"),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = token["access_token"].as_str().unwrap();
+    let (status, keys, _) = kv(&emulator, Some(token), "/keys/ec-key/versions?maxresults=1").await;
+    assert_eq!(status, 200, "{keys}");
+    assert_eq!(keys["value"].as_array().unwrap().len(), 1);
+    assert!(
+        keys["value"][0]["kid"]
+            .as_str()
+            .unwrap()
+            .contains("/keys/ec-key/")
+    );
+    assert!(
+        keys["value"][0].get("key").is_none(),
+        "no key material in a listing"
+    );
+    let (status, certs, _) = kv(&emulator, Some(token), "/certificates/tls-cert/versions").await;
+    assert_eq!(status, 200, "{certs}");
+    assert!(certs["value"][0].get("cer").is_none());
+    let (status, body, _) = kv(&emulator, Some(token), "/keys/none/versions").await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (404, Some("KeyNotFound"))
+    );
+    let (status, versions, _) = kv(
+        &emulator,
+        Some(token),
+        "/secrets/api-key/versions?maxresults=1",
+    )
+    .await;
+    assert_eq!(
+        (status, versions["value"].as_array().unwrap().len()),
+        (200, 1)
+    );
+}
