@@ -110,6 +110,30 @@ impl TokenSource for Missing {
     }
 }
 
+/// A source the configuration names but that cannot be set up (a bad
+/// authority, say): it fails, with the reason.
+#[derive(Debug)]
+struct Broken {
+    kind: &'static str,
+    description: String,
+    reason: String,
+}
+
+#[async_trait::async_trait]
+impl TokenSource for Broken {
+    fn kind(&self) -> &'static str {
+        self.kind
+    }
+    fn describe(&self) -> String {
+        self.description.clone()
+    }
+    async fn token(&self, _: &Scope) -> Result<AccessToken, SourceError> {
+        Err(SourceError::Failed(super::error::IdentityError::Config(
+            self.reason.clone(),
+        )))
+    }
+}
+
 /// The default order, without `fallback:`.
 pub const DEFAULT_ORDER: &[&str] = &[
     "environment",
@@ -392,6 +416,19 @@ impl Context<'_> {
             .or_else(|| self.var("AZURE_CLIENT_ID"))
     }
 
+    fn broken(
+        &self,
+        kind: &'static str,
+        description: &str,
+        reason: impl Into<String>,
+    ) -> Box<dyn TokenSource> {
+        Box::new(Broken {
+            kind,
+            description: description.to_owned(),
+            reason: reason.into(),
+        })
+    }
+
     fn missing(
         &self,
         kind: &'static str,
@@ -485,9 +522,7 @@ impl Context<'_> {
                     PathBuf::from(file),
                 ) {
                     Ok(source) => Box::new(source),
-                    Err(error) => {
-                        self.missing("workload_identity", description, chain_text(&error))
-                    }
+                    Err(error) => self.broken("workload_identity", description, chain_text(&error)),
                 }
             }
             CredentialSource::GithubOidc {
@@ -521,7 +556,7 @@ impl Context<'_> {
                     audience.value.clone(),
                 ) {
                     Ok(source) => Box::new(source),
-                    Err(error) => self.missing("github_oidc", description, chain_text(&error)),
+                    Err(error) => self.broken("github_oidc", description, chain_text(&error)),
                 }
             }
         }
@@ -540,7 +575,7 @@ impl Context<'_> {
             kind, self.http, authority, &tenant, &client_id, secret,
         ) {
             Ok(source) => Box::new(source),
-            Err(error) => self.missing(kind, &description, chain_text(&error)),
+            Err(error) => self.broken(kind, &description, chain_text(&error)),
         }
     }
 }

@@ -125,3 +125,25 @@ async fn when_every_source_fails_the_error_lists_each_and_why() {
         assert!(!text.contains(canary), "{canary} in:\n{text}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_source_that_cannot_be_set_up_fails_rather_than_hides() {
+    let emulator = emulator(&state()).await;
+    let env = env(&emulator, "http://127.0.0.1:9".to_owned());
+    // Plain http is allowed for loopback endpoints, but Entra ID's client
+    // (azure_identity) requires https: the source is misconfigured, not absent.
+    let yaml = format!(
+        "    tenant_id: {}\n    cloud: {{ authority_host: \"{}\" }}\n    fallback:\n      - {{ type: service_principal, client_id: 99999999-8888-7777-6666-555555555555, client_secret: \"${{SP_SECRET}}\" }}\n",
+        emulator.tenant_id(),
+        emulator.http_url().unwrap()
+    );
+    let chain = Chain::for_store(&store(&yaml, &env), &env, &http(&emulator, Trace::off()));
+    let error = chain
+        .token(&Scope::for_resource("https://vault.azure.net"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&error.attempts[0].outcome, AttemptOutcome::Failed(why) if why.contains("HTTPS")),
+        "{error}"
+    );
+}
