@@ -5,5 +5,6 @@
 
 pub use dsops_config as config;
 
+pub mod engine;
 pub mod identity;
 pub mod keyvault;

@@ -117,15 +117,7 @@ fn summary(loaded: &Loaded, env: Option<&str>, errors: usize, warnings: usize) -
 }
 
 fn unreadable(config: &Path, err: &ReadError, format: Format) -> u8 {
-    let hint = match err {
-        ReadError::Io { source, .. } if source.kind() == std::io::ErrorKind::NotFound => {
-            "run dsops where dsops.yaml is, or give its path with --config PATH (or DSOPS_CONFIG)"
-        }
-        ReadError::Io { .. } => "check the path and its permissions",
-        ReadError::TooLarge { .. } => {
-            "a dsops.yaml with 10,000 variables is about 2 MB: is this the right file?"
-        }
-    };
+    let hint = super::load::unreadable_hint(err);
     match format {
         Format::Json => {
             let mut chain = vec![err.to_string()];

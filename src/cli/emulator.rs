@@ -110,35 +110,47 @@ pub(crate) fn run(args: &EmulatorArgs) -> u8 {
                 return exit::FAILED;
             }
         };
+        let stop = stop_signal();
         match args.format {
             Format::Json => output::stdout(&format!("{}\n", summary_json(&emulator))),
             Format::Human => output::stdout(&summary_human(&emulator)),
         }
-        wait_for_signal().await;
+        stop.await;
         exit::OK
     })
 }
 
-async fn wait_for_signal() {
+/// Installs the handlers now (so a signal sent right after the endpoints are
+/// printed is not lost), and resolves on Ctrl-C, SIGTERM or SIGHUP.
+fn stop_signal() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};
-        let (Ok(mut term), Ok(mut hup)) = (
+        let streams = (
+            signal(SignalKind::interrupt()),
             signal(SignalKind::terminate()),
             signal(SignalKind::hangup()),
-        ) else {
-            let _ = tokio::signal::ctrl_c().await;
-            return;
-        };
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
-            _ = term.recv() => {}
-            _ = hup.recv() => {}
+        );
+        async move {
+            match streams {
+                (Ok(mut int), Ok(mut term), Ok(mut hup)) => {
+                    tokio::select! {
+                        _ = int.recv() => {}
+                        _ = term.recv() => {}
+                        _ = hup.recv() => {}
+                    }
+                }
+                _ => {
+                    let _ = tokio::signal::ctrl_c().await;
+                }
+            }
         }
     }
     #[cfg(not(unix))]
     {
-        let _ = tokio::signal::ctrl_c().await;
+        async {
+            let _ = tokio::signal::ctrl_c().await;
+        }
     }
 }
 

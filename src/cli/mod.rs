@@ -1,10 +1,18 @@
 //! Argument parsing and dispatch; each subcommand lives in its own module.
 
 mod check;
+#[cfg(all(feature = "emulator", unix))]
+mod demo;
 mod doctor;
 #[cfg(feature = "emulator")]
 mod emulator;
+mod exec;
+mod get;
+mod load;
 mod output;
+mod plan;
+mod render;
+mod resolve;
 mod schema;
 
 use std::path::PathBuf;
@@ -49,12 +57,28 @@ enum Command {
     /// wins, whose tokens it gets, and whether each Key Vault object can be
     /// read; one fix per failure.
     Doctor(doctor::DoctorArgs),
+    /// Run a program with an environment's variables (resolved values go
+    /// only into its environment). Exits with the program's code.
+    Exec(exec::ExecArgs),
+    /// Write an environment's variables to a file (dotenv, JSON or YAML),
+    /// mode 0600, whole or not at all.
+    Render(render::RenderArgs),
+    /// Print the value of one variable.
+    Get(get::GetArgs),
+    /// Show what resolving an environment would fetch, from where, and with
+    /// which identity; never a value.
+    Plan(plan::PlanArgs),
     /// Print the JSON Schema of dsops.yaml, for editors.
     Schema,
     /// Serve a local, offline Azure (managed identity, Entra ID, GitHub OIDC,
     /// Key Vault, ARM) on loopback, for development and tests.
     #[cfg(feature = "emulator")]
     Emulator(emulator::EmulatorArgs),
+    /// Run the whole job on this machine with no Azure account: the emulator
+    /// serves a managed identity and a vault, and `dsops exec` reads secrets
+    /// into a program's environment.
+    #[cfg(all(feature = "emulator", unix))]
+    Demo(demo::DemoArgs),
 }
 
 /// Exit codes shared by every subcommand.
@@ -63,6 +87,8 @@ pub(crate) mod exit {
     pub(crate) const OK: u8 = 0;
     /// The command ran and found problems (or failed).
     pub(crate) const FAILED: u8 = 1;
+    /// The command line is wrong (clap uses it too).
+    pub(crate) const USAGE: u8 = 2;
 }
 
 pub(crate) fn main() -> ExitCode {
@@ -76,9 +102,15 @@ pub(crate) fn main() -> ExitCode {
     let code = match cli.command {
         Command::Check(args) => check::run(&cli.config, &args),
         Command::Doctor(args) => doctor::run(&cli.config, &args),
+        Command::Exec(args) => exec::run(&cli.config, &args),
+        Command::Render(args) => render::run(&cli.config, &args),
+        Command::Get(args) => get::run(&cli.config, &args),
+        Command::Plan(args) => plan::run(&cli.config, &args),
         Command::Schema => schema::run(),
         #[cfg(feature = "emulator")]
         Command::Emulator(args) => emulator::run(&args),
+        #[cfg(all(feature = "emulator", unix))]
+        Command::Demo(args) => demo::run(&args),
     };
     ExitCode::from(code)
 }

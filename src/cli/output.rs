@@ -28,3 +28,16 @@ pub(crate) fn error(error: &dyn std::error::Error, hint: Option<&str>) {
     }
     stderr(&text);
 }
+
+/// Writes `bytes` to stdout exactly as they are: for values (`dsops get`),
+/// which must reach the reader unchanged, escape sequences and all. A closed
+/// pipe is not an error worth reporting.
+pub(crate) fn stdout_raw(bytes: &[u8]) {
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(bytes).and_then(|()| out.flush());
+}
+
+/// Whether stderr is a terminal (for the progress line).
+pub(crate) fn stderr_is_terminal() -> bool {
+    std::io::IsTerminal::is_terminal(&std::io::stderr())
+}

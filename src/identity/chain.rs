@@ -85,6 +85,8 @@ pub struct Chain {
     store: String,
     sources: Vec<Box<dyn TokenSource>>,
     winner: Mutex<Option<usize>>,
+    /// Held while the sources are walked.
+    walking: tokio::sync::Mutex<()>,
     cache: TokenCache,
     http: Http,
 }
@@ -156,6 +158,7 @@ impl Chain {
             store: store.name.value.clone(),
             sources: sources.iter().map(|s| context.build(s)).collect(),
             winner: Mutex::new(None),
+            walking: tokio::sync::Mutex::new(()),
             cache: TokenCache::new(store.cache.token_cache, store.cache.token_buffer),
             http: http.clone(),
         }
@@ -172,6 +175,7 @@ impl Chain {
             store: store.to_owned(),
             sources,
             winner: Mutex::new(None),
+            walking: tokio::sync::Mutex::new(()),
             cache,
             http: http.clone(),
         }
@@ -180,6 +184,15 @@ impl Chain {
     /// The store's name.
     pub fn store(&self) -> &str {
         &self.store
+    }
+
+    /// The source that gave the last token, once one has.
+    pub fn winner(&self) -> Option<&dyn TokenSource> {
+        let index = (*self
+            .winner
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner))?;
+        self.sources.get(index).map(|s| &**s)
     }
 
     /// The sources, in order.
@@ -194,17 +207,14 @@ impl Chain {
     }
 
     async fn fetch(&self, scope: &Scope) -> Result<AccessToken, ChainError> {
-        let winner = *self
-            .winner
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if let Some(index) = winner
-            && let Some(source) = self.sources.get(index)
-        {
-            return match self.try_source(source.as_ref(), scope).await {
-                (_, Some(token)) => Ok(token),
-                (attempt, None) => Err(self.error(scope, vec![attempt])),
-            };
+        if let Some(result) = self.ask_winner(scope).await {
+            return result;
+        }
+        // One walk at a time: fetches for other scopes that start meanwhile
+        // wait for it and then ask the winner, instead of probing again.
+        let _walking = self.walking.lock().await;
+        if let Some(result) = self.ask_winner(scope).await {
+            return result;
         }
         let (attempts, found) = self.walk_sources(scope).await;
         match found {
@@ -217,6 +227,19 @@ impl Chain {
             }
             None => Err(self.error(scope, attempts)),
         }
+    }
+
+    /// A token from the source that worked before, if one has.
+    async fn ask_winner(&self, scope: &Scope) -> Option<Result<AccessToken, ChainError>> {
+        let winner = *self
+            .winner
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let source = self.sources.get(winner?)?;
+        Some(match self.try_source(source.as_ref(), scope).await {
+            (_, Some(token)) => Ok(token),
+            (attempt, None) => Err(self.error(scope, vec![attempt])),
+        })
     }
 
     fn error(&self, scope: &Scope, attempts: Vec<Attempt>) -> ChainError {
@@ -326,7 +349,7 @@ impl Chain {
 }
 
 /// An error and its causes on one line.
-pub(crate) fn chain_text(error: &dyn std::error::Error) -> String {
+pub fn chain_text(error: &dyn std::error::Error) -> String {
     let mut text = error.to_string();
     let mut source = error.source();
     while let Some(cause) = source {

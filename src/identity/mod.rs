@@ -32,6 +32,7 @@ use std::time::SystemTime;
 use secrecy::SecretString;
 
 pub use cache::TokenCache;
+pub use chain::chain_text;
 pub use chain::{Attempt, AttemptOutcome, Chain, ChainError, DEFAULT_ORDER, GITHUB_AUDIENCE};
 pub use claims::TokenClaims;
 pub use error::{IdentityError, SourceError};

@@ -2,24 +2,12 @@
 //! reading its value: one `GET {vault}/{secrets|keys|certificates}/{name}/versions`
 //! (the list of versions carries ids and attributes, never a value).
 
-use dsops_config::model::{KeyVaultObject, Store, Vault};
+use dsops_config::model::KeyVaultObject;
 use serde_json::Value;
 
+use super::error::ServiceError;
+use super::url::versions_url;
 use crate::identity::{AccessToken, Http, IdentityError};
-
-/// The API version of the probe.
-const API_VERSION: &str = "7.5";
-
-/// Key Vault's error: `{"error": {"code", "message", "innererror": {"code"}}}`.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct KeyVaultError {
-    /// `Forbidden`, `SecretNotFound`, `Unauthorized`...
-    pub code: Option<String>,
-    /// `ForbiddenByRbac`, `ForbiddenByPolicy`, `ForbiddenByFirewall`, `SecretDisabled`...
-    pub inner_code: Option<String>,
-    /// The service's message (Key Vault's own text, which names no value).
-    pub message: String,
-}
 
 /// Why no answer came.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,22 +38,22 @@ pub enum ProbeOutcome {
     /// 401: the token was refused (audience or tenant).
     Unauthorized {
         /// Key Vault's error (`AKV10022: Invalid audience...`).
-        error: KeyVaultError,
+        error: ServiceError,
         /// `resource` of the challenge: the audience the vault expects.
         resource: Option<String>,
         /// `authorization` of the challenge: the vault's tenant's authority.
         authority: Option<String>,
     },
     /// 403: the identity may not do this.
-    Forbidden(KeyVaultError),
+    Forbidden(ServiceError),
     /// 404: no such object (`SecretNotFound`...) or vault.
-    NotFound(KeyVaultError),
+    NotFound(ServiceError),
     /// Any other status.
     Status {
         /// The HTTP status.
         status: u16,
         /// Key Vault's error, if the body is one.
-        error: KeyVaultError,
+        error: ServiceError,
     },
     /// No answer.
     Unreachable {
@@ -81,60 +69,6 @@ impl ProbeOutcome {
     pub fn is_ok(&self) -> bool {
         matches!(self, ProbeOutcome::Exists { .. })
     }
-}
-
-/// The URL of `vault` as `store` reads it: `https://NAME.<keyvault_dns_suffix>`
-/// (the suffix may carry a port), or the URL given, without a trailing `/`.
-pub fn vault_url(vault: &Vault, store: &Store) -> String {
-    match vault {
-        Vault::Name(name) => format!(
-            "https://{}.{}",
-            name.value.to_ascii_lowercase(),
-            store.cloud.endpoints.keyvault_dns_suffix
-        ),
-        Vault::Url(url) => url.value.trim_end_matches('/').to_owned(),
-    }
-}
-
-/// The vault's name: the first label of its URL's host.
-pub fn vault_host_name(vault_url: &str) -> &str {
-    let rest = vault_url
-        .split_once("://")
-        .map_or(vault_url, |(_, rest)| rest);
-    let host = rest.split(['/', ':', '?', '#']).next().unwrap_or(rest);
-    host.split('.').next().unwrap_or(host)
-}
-
-fn collection(object: KeyVaultObject) -> &'static str {
-    match object {
-        KeyVaultObject::Secret => "secrets",
-        KeyVaultObject::Certificate => "certificates",
-        KeyVaultObject::Key => "keys",
-    }
-}
-
-/// Path-segment encoding (object names are letters, digits and hyphens;
-/// anything else is escaped rather than trusted).
-fn segment(name: &str) -> String {
-    let mut out = String::with_capacity(name.len());
-    for byte in name.bytes() {
-        if byte.is_ascii_alphanumeric() || byte == b'-' {
-            out.push(char::from(byte));
-        } else {
-            out.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    out
-}
-
-/// The probe's URL.
-pub(crate) fn versions_url(vault_url: &str, object: KeyVaultObject, name: &str) -> String {
-    format!(
-        "{}/{}/{}/versions?maxresults=1&api-version={API_VERSION}",
-        vault_url.trim_end_matches('/'),
-        collection(object),
-        segment(name)
-    )
 }
 
 /// Lists at most one version of `name` in the vault at `vault_url` with
@@ -161,14 +95,15 @@ pub async fn probe(
             },
             None => ProbeOutcome::Status {
                 status,
-                error: KeyVaultError {
+                error: ServiceError {
                     message: "the answer is not a Key Vault list of versions".to_owned(),
-                    ..KeyVaultError::default()
+                    ..ServiceError::default()
                 },
             },
         };
     }
-    let error = kv_error(&body, response.status.canonical_reason().unwrap_or("error"));
+    let error =
+        ServiceError::from_json(&body, response.status.canonical_reason().unwrap_or("error"));
     match status {
         401 => {
             let challenge = response
@@ -186,20 +121,6 @@ pub async fn probe(
         403 => ProbeOutcome::Forbidden(error),
         404 => ProbeOutcome::NotFound(error),
         _ => ProbeOutcome::Status { status, error },
-    }
-}
-
-fn kv_error(body: &Value, reason: &str) -> KeyVaultError {
-    let error = body.get("error");
-    let text = |v: Option<&Value>| v.and_then(Value::as_str).map(str::to_owned);
-    KeyVaultError {
-        code: text(error.and_then(|e| e.get("code"))),
-        inner_code: text(
-            error
-                .and_then(|e| e.get("innererror"))
-                .and_then(|e| e.get("code")),
-        ),
-        message: text(error.and_then(|e| e.get("message"))).unwrap_or_else(|| reason.to_owned()),
     }
 }
 
@@ -282,27 +203,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn urls() {
-        assert_eq!(
-            versions_url(
-                "https://v.vault.localhost:8443/",
-                KeyVaultObject::Secret,
-                "db-pass"
-            ),
-            "https://v.vault.localhost:8443/secrets/db-pass/versions?maxresults=1&api-version=7.5"
-        );
-        assert_eq!(
-            versions_url("https://v.vault.azure.net", KeyVaultObject::Key, "a/b"),
-            "https://v.vault.azure.net/keys/a%2Fb/versions?maxresults=1&api-version=7.5"
-        );
-        assert_eq!(
-            vault_host_name("https://dev-vault.vault.localhost:8443"),
-            "dev-vault"
-        );
-        assert_eq!(vault_host_name("https://x.vault.azure.net/"), "x");
-    }
-
-    #[test]
     fn challenges() {
         let c = r#"Bearer authorization="https://login.microsoftonline.com/t", resource="https://vault.azure.net""#;
         assert_eq!(
@@ -314,14 +214,5 @@ mod tests {
             Some("https://login.microsoftonline.com/t")
         );
         assert_eq!(challenge_parameter("", "resource"), None);
-    }
-
-    #[test]
-    fn errors() {
-        let body = serde_json::json!({"error": {"code": "Forbidden", "message": "no", "innererror": {"code": "ForbiddenByRbac"}}});
-        let e = kv_error(&body, "Forbidden");
-        assert_eq!(e.code.as_deref(), Some("Forbidden"));
-        assert_eq!(e.inner_code.as_deref(), Some("ForbiddenByRbac"));
-        assert_eq!(kv_error(&Value::Null, "Not Found").message, "Not Found");
     }
 }

@@ -222,3 +222,27 @@ fn the_printed_example_is_a_valid_state() {
     };
     assert!(process.contains("dev-vault"), "{process}");
 }
+
+#[test]
+fn the_demo_runs_the_whole_job_without_showing_a_value() {
+    let dir = tempfile::tempdir().unwrap();
+    let result = run(dsops(dir.path()).arg("demo"));
+    assert_eq!(result.code, 0, "{result:?}");
+    assert!(
+        result.stdout.contains("DATABASE_PASSWORD  15 characters"),
+        "{}",
+        result.stdout
+    );
+    assert!(
+        result.stdout.contains("LOG_LEVEL          info"),
+        "{}",
+        result.stdout
+    );
+    for value in ["dev-db-password", "current-api-key", "eyJ"] {
+        assert!(
+            !result.all_output().contains(value),
+            "{value} shown:\n{}",
+            result.all_output()
+        );
+    }
+}

@@ -97,3 +97,11 @@ pub fn summary(loaded: &Loaded) -> Vec<(String, String, usize, usize)> {
         })
         .collect()
 }
+
+/// Fails unless `text` contains every one of `needles`, showing `text`.
+#[track_caller]
+pub fn assert_contains(text: &str, needles: &[&str]) {
+    for needle in needles {
+        assert!(text.contains(needle), "no {needle:?} in:\n{text}");
+    }
+}

@@ -1,0 +1,202 @@
+//! `dsops exec`: resolves an environment and runs a program with its
+//! variables.
+//!
+//! The values go only into the child's environment, never on a command
+//! line. Nothing is started when a required variable fails. The child
+//! inherits stdin, stdout and stderr; SIGINT, SIGTERM and SIGHUP sent to
+//! dsops are passed on to it; dsops exits with the child's code, or
+//! 128 + the signal that killed it.
+
+use std::ffi::OsString;
+use std::path::Path;
+use std::process::ExitStatus;
+
+use clap::Args;
+use secrecy::ExposeSecret;
+
+use super::exit;
+use super::output;
+use super::resolve::{self, EnvArgs};
+
+#[derive(Debug, Args)]
+pub(crate) struct ExecArgs {
+    #[command(flatten)]
+    common: EnvArgs,
+
+    /// Leave variables that are already set in dsops's environment as they
+    /// are (by default the resolved values win).
+    #[arg(long)]
+    allow_override: bool,
+
+    /// The program to run, and its arguments (after `--` if they start with `-`).
+    #[arg(
+        required = true,
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        value_name = "COMMAND"
+    )]
+    command: Vec<OsString>,
+}
+
+/// A shell's code for a command that does not exist.
+const NOT_FOUND: u8 = 127;
+/// A shell's code for a command that exists but cannot be run.
+const CANNOT_RUN: u8 = 126;
+
+pub(crate) fn run(config: &Path, args: &ExecArgs) -> u8 {
+    let (runtime, resolution) = match resolve::load_and_resolve(config, &args.common) {
+        Ok(resolved) => resolved,
+        Err(code) => return code,
+    };
+    if resolution.failed() {
+        return resolve::failed(&resolution, "the command was not started");
+    }
+    resolve::print_problems(&resolution.problems);
+    let Some((program, arguments)) = args.command.split_first() else {
+        return exit::USAGE;
+    };
+    let mut command = tokio::process::Command::new(program);
+    command.args(arguments);
+    for (name, value) in &resolution.values {
+        if args.allow_override && std::env::var_os(name).is_some() {
+            continue;
+        }
+        command.env(name, value.expose_secret());
+    }
+    drop(resolution);
+    runtime.block_on(async {
+        // Handlers first: a signal between the start and the handlers would
+        // otherwise end dsops and orphan the child.
+        let forward = Forwarder::install();
+        let child = command.spawn();
+        // The command holds copies of the values; the child has its own now.
+        drop(command);
+        let mut child = match child {
+            Ok(child) => child,
+            Err(error) => return cannot_start(program, &error),
+        };
+        match forward.wait(&mut child).await {
+            Ok(status) => exit_code(status),
+            Err(error) => {
+                output::error(&error, Some("dsops lost track of the command it started"));
+                exit::FAILED
+            }
+        }
+    })
+}
+
+/// 127 for a program that is not there, 126 for one that cannot be run,
+/// as shells have it.
+fn cannot_start(program: &OsString, error: &std::io::Error) -> u8 {
+    let name = program.to_string_lossy();
+    if error.kind() == std::io::ErrorKind::NotFound {
+        output::stderr(&format!(
+            "error: {name}: command not found\n  hint: check the name, or give its path; PATH is searched as a shell searches it\n"
+        ));
+        NOT_FOUND
+    } else {
+        output::stderr(&format!(
+            "error: {name}: cannot run it: {error}\n  hint: is it an executable file (`chmod +x`) with a valid `#!` line?\n"
+        ));
+        CANNOT_RUN
+    }
+}
+
+/// The child's exit code, or 128 + the signal that ended it.
+fn exit_code(status: ExitStatus) -> u8 {
+    if let Some(code) = status.code() {
+        // Exit codes are 0-255 on Unix; elsewhere keep "failed" for the rest.
+        return u8::try_from(code).unwrap_or(exit::FAILED);
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::ExitStatusExt;
+        if let Some(signal) = status.signal() {
+            return u8::try_from(128 + signal).unwrap_or(exit::FAILED);
+        }
+    }
+    exit::FAILED
+}
+
+/// Passes SIGINT, SIGTERM and SIGHUP on to the child.
+#[cfg(unix)]
+struct Forwarder {
+    interrupt: Option<tokio::signal::unix::Signal>,
+    terminate: Option<tokio::signal::unix::Signal>,
+    hangup: Option<tokio::signal::unix::Signal>,
+}
+
+#[cfg(unix)]
+impl Forwarder {
+    fn install() -> Self {
+        use tokio::signal::unix::SignalKind;
+        Self {
+            interrupt: listen(SignalKind::interrupt(), "SIGINT"),
+            terminate: listen(SignalKind::terminate(), "SIGTERM"),
+            hangup: listen(SignalKind::hangup(), "SIGHUP"),
+        }
+    }
+
+    /// Waits for the child, passing signals on meanwhile.
+    async fn wait(mut self, child: &mut tokio::process::Child) -> std::io::Result<ExitStatus> {
+        use nix::sys::signal::Signal;
+        loop {
+            let signal = tokio::select! {
+                status = child.wait() => return status,
+                () = next(&mut self.interrupt) => Signal::SIGINT,
+                () = next(&mut self.terminate) => Signal::SIGTERM,
+                () = next(&mut self.hangup) => Signal::SIGHUP,
+            };
+            if let Some(pid) = child.id().and_then(|pid| i32::try_from(pid).ok()) {
+                // The child may be exiting already: nothing to do then.
+                let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), signal);
+            }
+        }
+    }
+}
+
+/// Handles `kind` from now on (instead of dying of it), or warns why not.
+#[cfg(unix)]
+fn listen(
+    kind: tokio::signal::unix::SignalKind,
+    name: &str,
+) -> Option<tokio::signal::unix::Signal> {
+    match tokio::signal::unix::signal(kind) {
+        Ok(stream) => Some(stream),
+        Err(error) => {
+            output::stderr(&format!(
+                "warning: dsops cannot pass {name} on to the command: {error}\n"
+            ));
+            None
+        }
+    }
+}
+
+/// The next delivery of a signal; never, for one not handled.
+#[cfg(unix)]
+async fn next(stream: &mut Option<tokio::signal::unix::Signal>) {
+    match stream {
+        Some(signals) => {
+            if signals.recv().await.is_none() {
+                // The driver is gone: stop listening rather than spin.
+                *stream = None;
+                std::future::pending::<()>().await;
+            }
+        }
+        None => std::future::pending::<()>().await,
+    }
+}
+
+#[cfg(not(unix))]
+struct Forwarder;
+
+#[cfg(not(unix))]
+impl Forwarder {
+    fn install() -> Self {
+        Forwarder
+    }
+
+    async fn wait(self, child: &mut tokio::process::Child) -> std::io::Result<ExitStatus> {
+        child.wait().await
+    }
+}

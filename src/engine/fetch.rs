@@ -1,0 +1,193 @@
+//! One fetch: its store's limit, a token for its scope, the request, and a
+//! failure turned into a message with the identity used and a hint.
+
+use secrecy::SecretString;
+
+use super::plan::{FetchTarget, KeyVaultObjectKind};
+use super::{Inner, StoreRuntime};
+use crate::identity::{AccessToken, TokenSource};
+use crate::keyvault::{self, KeyVaultError};
+
+/// Why a fetch gave no value.
+#[derive(Debug, Clone)]
+pub(super) struct Failure {
+    pub(super) credential: Option<String>,
+    pub(super) status: Option<u16>,
+    pub(super) code: Option<String>,
+    pub(super) message: String,
+    pub(super) hint: Option<String>,
+}
+
+impl Failure {
+    fn plain(message: impl Into<String>, hint: Option<String>) -> Self {
+        Self {
+            credential: None,
+            status: None,
+            code: None,
+            message: message.into(),
+            hint,
+        }
+    }
+}
+
+pub(super) async fn fetch(inner: &Inner, fetch: &super::Fetch) -> Result<SecretString, Failure> {
+    if let FetchTarget::Unsupported { kind } = &fetch.target {
+        return Err(Failure::plain(
+            format!("this version of dsops cannot fetch {kind} yet"),
+            Some("use a Key Vault secret for it meanwhile".to_owned()),
+        ));
+    }
+    let store = inner
+        .config
+        .store(&fetch.store)
+        .ok_or_else(|| Failure::plain(format!("no store `{}`", fetch.store), None))?;
+    let runtime = inner
+        .runtime(&fetch.store)
+        .map_err(|why| Failure::plain(why, None))?;
+    let ttl = store.cache.secret_ttl;
+    if store.cache.secret_cache
+        && let Some(value) = inner.cached(&fetch.store, &fetch.target, ttl)
+    {
+        return Ok(value);
+    }
+    let _permit = runtime
+        .limit
+        .acquire()
+        .await
+        .map_err(|_| Failure::plain("the engine is shutting down", None))?;
+    let Some(scope) = fetch.target.scope(store) else {
+        return Err(Failure::plain("nothing to fetch", None));
+    };
+    let token = runtime.chain.token(&scope).await.map_err(|error| {
+        Failure::plain(
+            error.to_string(),
+            Some("`dsops doctor` shows each identity source and how to fix it".to_owned()),
+        )
+    })?;
+    let credential = Some(credential(runtime.chain.winner(), &token));
+    let value = match &fetch.target {
+        FetchTarget::Token { .. } => Ok(token.secret.clone()),
+        FetchTarget::KeyVault {
+            vault_url,
+            object,
+            name,
+            version,
+        } => key_vault(
+            &runtime,
+            &token,
+            vault_url,
+            *object,
+            name,
+            version.as_deref(),
+        )
+        .await
+        .map_err(|error| key_vault_failure(&error, vault_url, *object, name, &token)),
+        FetchTarget::Unsupported { .. } => Err(Failure::plain("nothing to fetch", None)),
+    };
+    match value {
+        Ok(value) => {
+            if store.cache.secret_cache {
+                inner.remember(&fetch.store, &fetch.target, &value);
+            }
+            Ok(value)
+        }
+        Err(failure) => Err(Failure {
+            credential,
+            ..failure
+        }),
+    }
+}
+
+async fn key_vault(
+    runtime: &StoreRuntime,
+    token: &AccessToken,
+    vault_url: &str,
+    object: KeyVaultObjectKind,
+    name: &str,
+    version: Option<&str>,
+) -> Result<SecretString, KeyVaultError> {
+    let http = &runtime.http;
+    match object {
+        KeyVaultObjectKind::Secret => {
+            keyvault::get_secret(http, &token.secret, vault_url, name, version)
+                .await
+                .map(|bundle| bundle.value)
+        }
+        KeyVaultObjectKind::Certificate => {
+            keyvault::get_certificate_pem(http, &token.secret, vault_url, name, version)
+                .await
+                .map(|c| c.pem)
+        }
+        KeyVaultObjectKind::Key => {
+            keyvault::get_key_jwk(http, &token.secret, vault_url, name, version)
+                .await
+                .map(SecretString::from)
+        }
+    }
+}
+
+/// "managed identity via IMDS at ... (object id X, app id Y)".
+fn credential(source: Option<&dyn TokenSource>, token: &AccessToken) -> String {
+    let what = source.map_or_else(|| "an identity".to_owned(), |s| s.describe());
+    match (&token.claims.object_id, &token.claims.client_id) {
+        (Some(oid), Some(appid)) => format!("{what} (object id {oid}, app id {appid})"),
+        (Some(oid), None) => format!("{what} (object id {oid})"),
+        _ => what,
+    }
+}
+
+fn key_vault_failure(
+    error: &KeyVaultError,
+    vault_url: &str,
+    object: KeyVaultObjectKind,
+    name: &str,
+    token: &AccessToken,
+) -> Failure {
+    let vault = keyvault::vault_host_name(vault_url).to_owned();
+    let object_id = token
+        .claims
+        .object_id
+        .clone()
+        .unwrap_or_else(|| "<object id>".to_owned());
+    let (role, what) = match object {
+        KeyVaultObjectKind::Secret => ("Key Vault Secrets User", "secret"),
+        KeyVaultObjectKind::Certificate => ("Key Vault Certificate User", "certificate"),
+        KeyVaultObjectKind::Key => ("Key Vault Crypto User", "key"),
+    };
+    let status = error.status();
+    let code = error.code().map(str::to_owned);
+    let hint = match error {
+        KeyVaultError::Disabled => Some(format!("enable the {what}, or pin an enabled version")),
+        KeyVaultError::Expired { .. } => Some(format!("set a new version of the {what}, or extend its expiry")),
+        KeyVaultError::NotYetValid { .. } => Some(format!("the {what} is not valid yet: pin an older version")),
+        KeyVaultError::Transport(_) => Some(format!(
+            "cannot reach {vault_url}: check the network, DNS and `cloud.ca_bundle` (`dsops doctor` probes it)"
+        )),
+        _ => match status {
+            Some(403) => Some(format!(
+                "grant '{role}' on vault {vault} to object id {object_id}: az role assignment create --role \"{role}\" --assignee-object-id {object_id} --assignee-principal-type ServicePrincipal --scope \"$(az keyvault show --name {vault} --query id -o tsv)\""
+            )),
+            Some(404) => Some(format!(
+                "no {what} `{name}` in vault {vault}: check the name (`az keyvault {what} list --vault-name {vault}`)"
+            )),
+            Some(401) => Some(
+                "the vault refused the token: its tenant or audience does not match; check the store's `tenant_id` and `cloud`"
+                    .to_owned(),
+            ),
+            _ => None,
+        },
+    };
+    // The status and code are fields of the problem: keep Key Vault's own
+    // message for the text, not the error's summary that repeats them.
+    let message = match error {
+        KeyVaultError::Status { message, .. } => message.clone(),
+        other => crate::identity::chain_text(other),
+    };
+    Failure {
+        credential: None,
+        status,
+        code,
+        message,
+        hint,
+    }
+}

@@ -1,0 +1,271 @@
+//! The resolution engine in-process against the emulator: deduplication,
+//! one token per scope, concurrency limits, collected problems, the secret
+//! cache, and each value form.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use dsops::config::{LoadOptions, Source, load};
+use dsops::engine::{Engine, EngineOptions};
+use dsops_emulator::{Emulator, FaultSpec, Options, StateFile};
+use secrecy::ExposeSecret;
+
+const STATE: &str = r#"
+identities:
+  vm: { type: system_assigned }
+role_assignments:
+  - { principal: vm, role: Key Vault Secrets User, scope: "vault:kv-one" }
+  - { principal: vm, role: Key Vault Certificate User, scope: "vault:kv-one" }
+  - { principal: vm, role: Key Vault Crypto User, scope: "vault:kv-one" }
+vaults:
+  kv-one:
+    secrets:
+      shared: shared-canary-value-0a
+      other: other-canary-value-1b
+    certificates:
+      tls: { subject: app.example.com, format: pem }
+    keys:
+      signing: { kty: EC }
+  kv-locked:
+    secrets:
+      hidden: hidden-canary-value-2c
+"#;
+
+struct Setup {
+    emulator: Emulator,
+    dir: tempfile::TempDir,
+    env: HashMap<String, String>,
+}
+
+async fn setup(state: &str) -> Setup {
+    let emulator = Emulator::start(Options {
+        state: StateFile::parse(state).unwrap(),
+        ..Options::default()
+    })
+    .await
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("ca.pem"), emulator.ca_pem()).unwrap();
+    let env = [(
+        "AZURE_POD_IDENTITY_AUTHORITY_HOST".to_owned(),
+        emulator.http_url().unwrap(),
+    )]
+    .into();
+    Setup { emulator, dir, env }
+}
+
+impl Setup {
+    /// An engine for a dsops.yaml whose store `azure` uses IMDS and the
+    /// emulator as its cloud, with `store_extra` under the store and `vars`
+    /// as environment `dev`.
+    fn engine(&self, store_extra: &str, vars: &str) -> Engine {
+        let text = format!(
+            "secretStores:\n  azure:\n    type: azure.managed_identity\n    fallback: [{{ type: managed_identity }}]\n    cloud:\n      authority_host: {}\n      keyvault_dns_suffix: \"vault.localhost:{}\"\n      ca_bundle: ca.pem\n{store_extra}envs:\n  dev:\n{vars}",
+            self.emulator.https_url(),
+            self.emulator.https_addr().port()
+        );
+        let loaded = load(
+            Source::new("dsops.yaml", &text),
+            &self.env,
+            LoadOptions::resolve(),
+        );
+        assert!(!loaded.has_errors(), "{:?}\n{text}", loaded.diagnostics());
+        Engine::new(
+            loaded.config().unwrap().clone(),
+            self.dir.path(),
+            Arc::new(self.env.clone()),
+            EngineOptions::default(),
+        )
+    }
+
+    fn requests(&self, service: &str) -> usize {
+        self.emulator
+            .log()
+            .entries()
+            .iter()
+            .filter(|e| e.service == service)
+            .count()
+    }
+
+    fn tokens(&self) -> usize {
+        self.emulator
+            .log()
+            .entries()
+            .iter()
+            .filter(|e| e.token_for.is_some())
+            .count()
+    }
+}
+
+fn secret(var: &str, vault: &str, name: &str) -> String {
+    format!("    {var}: {{ from: {{ store: azure, vault: {vault}, secret: {name} }} }}\n")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn one_object_is_fetched_once_and_one_token_serves_all() {
+    let setup = setup(STATE).await;
+    let vars = [
+        secret("A", "kv-one", "shared"),
+        secret("B", "kv-one", "SHARED"),
+        secret("C", "kv-one", "shared"),
+        secret("D", "kv-one", "other"),
+        "    LITERAL: plain\n".to_owned(),
+    ]
+    .concat();
+    let engine = setup.engine("", &vars);
+    let resolution = engine.resolve("dev").await.unwrap();
+    assert!(!resolution.failed(), "{:?}", resolution.problems);
+    let names: Vec<&str> = resolution.values.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names, ["A", "B", "C", "D", "LITERAL"], "file order");
+    assert_eq!(
+        resolution.value("B").unwrap().expose_secret(),
+        "shared-canary-value-0a"
+    );
+    assert_eq!(
+        resolution.value("LITERAL").unwrap().expose_secret(),
+        "plain"
+    );
+    assert_eq!(setup.requests("keyvault"), 2, "shared once, other once");
+    assert_eq!(setup.tokens(), 1);
+    assert!(
+        !format!("{resolution:?}").contains("canary"),
+        "Debug shows no value"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn max_concurrent_bounds_the_requests_in_flight() {
+    let mut state = String::from(STATE);
+    let mut vars = String::new();
+    state.push_str("  kv-many:\n    secrets:\n");
+    for i in 0..8 {
+        state.push_str(&format!("      s{i}: v{i}\n"));
+        vars.push_str(&secret(&format!("S{i}"), "kv-many", &format!("s{i}")));
+    }
+    state = state.replace("role_assignments:\n", "role_assignments:\n  - { principal: vm, role: Key Vault Secrets User, scope: \"vault:kv-many\" }\n");
+    let setup = setup(&state).await;
+    setup.emulator.faults().add(FaultSpec {
+        service: Some("keyvault".into()),
+        latency_ms: Some(150),
+        ..FaultSpec::default()
+    });
+    let engine = setup.engine("    performance: { max_concurrent: 2 }\n", &vars);
+    let started = Instant::now();
+    let resolution = engine.resolve("dev").await.unwrap();
+    let elapsed = started.elapsed();
+    assert!(!resolution.failed(), "{:?}", resolution.problems);
+    // 8 requests, 2 at a time, 150 ms each: at least 4 rounds.
+    assert!(elapsed >= Duration::from_millis(600), "{elapsed:?}");
+    assert!(elapsed < Duration::from_millis(2_000), "{elapsed:?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_problem_is_collected_with_its_context() {
+    let setup = setup(STATE).await;
+    let vars = [
+        secret("GOOD", "kv-one", "shared"),
+        secret("MISSING", "kv-one", "nope"),
+        secret("LOCKED", "kv-locked", "hidden"),
+        "    MAYBE: { from: { store: azure, vault: kv-one, secret: also-nope }, optional: true }\n".to_owned(),
+        "    ACCOUNT_KEY: { from: { store: azure, resource_type: storage, account: acct, key: key1 } }\n".to_owned(),
+    ]
+    .concat();
+    let resolution = setup.engine("", &vars).resolve("dev").await.unwrap();
+    assert!(resolution.failed());
+    assert_eq!(resolution.values.len(), 1, "only GOOD");
+    let by_name: HashMap<&str, &dsops::engine::Problem> = resolution
+        .problems
+        .iter()
+        .map(|p| (p.variable.as_str(), p))
+        .collect();
+    let missing = by_name["MISSING"];
+    assert_eq!(
+        (missing.status, missing.code.as_deref()),
+        (Some(404), Some("SecretNotFound"))
+    );
+    assert!(
+        missing
+            .target
+            .contains("secret nope in https://kv-one.vault.localhost:"),
+        "{}",
+        missing.target
+    );
+    let locked = by_name["LOCKED"];
+    assert_eq!(locked.status, Some(403));
+    let vm = setup.emulator.identity("vm").unwrap();
+    let hint = locked.hint.as_deref().unwrap();
+    assert!(
+        hint.contains("Key Vault Secrets User") && hint.contains(&vm.object_id),
+        "{hint}"
+    );
+    assert!(
+        locked.credential.as_deref().unwrap().contains("IMDS"),
+        "{locked:?}"
+    );
+    assert!(by_name["MAYBE"].optional);
+    assert!(
+        by_name["ACCOUNT_KEY"]
+            .message
+            .contains("cannot fetch a storage account key yet")
+    );
+    let text: String = resolution
+        .problems
+        .iter()
+        .map(|p| format!("{p}\n"))
+        .collect();
+    assert!(
+        text.contains("LOCKED (environment dev, store azure)"),
+        "{text}"
+    );
+    assert!(!text.contains("canary") && !text.contains("eyJ"), "{text}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_secret_cache_serves_repeat_resolutions_within_its_ttl() {
+    let setup = setup(STATE).await;
+    let vars = secret("A", "kv-one", "shared");
+    let cached = setup.engine(
+        "    cache: { secret_cache: { enabled: true, ttl: 10m } }\n",
+        &vars,
+    );
+    for _ in 0..3 {
+        assert!(!cached.resolve("dev").await.unwrap().failed());
+    }
+    assert_eq!(setup.requests("keyvault"), 1);
+    let uncached = setup.engine("", &vars);
+    for _ in 0..2 {
+        assert!(!uncached.resolve("dev").await.unwrap().failed());
+    }
+    assert_eq!(
+        setup.requests("keyvault"),
+        3,
+        "no secret_cache: fetched each time"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn certificates_keys_and_tokens() {
+    let setup = setup(STATE).await;
+    let vars = "    TLS: { from: { store: azure, vault: kv-one, secret: tls, type: certificate } }\n    JWK: { from: { store: azure, vault: kv-one, secret: signing, type: key } }\n    GRAPH: { from: { store: azure, operation: get_token, resource: https://graph.microsoft.com } }\n";
+    let resolution = setup.engine("", vars).resolve("dev").await.unwrap();
+    assert!(!resolution.failed(), "{:?}", resolution.problems);
+    let pem = resolution.value("TLS").unwrap().expose_secret().to_owned();
+    assert!(
+        pem.starts_with("-----BEGIN PRIVATE KEY-----")
+            && pem.contains("-----BEGIN CERTIFICATE-----")
+    );
+    let jwk: serde_json::Value =
+        serde_json::from_str(resolution.value("JWK").unwrap().expose_secret()).unwrap();
+    assert_eq!(
+        (jwk["kty"].as_str(), jwk["crv"].as_str()),
+        (Some("EC"), Some("P-256"))
+    );
+    assert!(jwk.get("d").is_none());
+    let token = dsops::identity::TokenClaims::read(resolution.value("GRAPH").unwrap());
+    assert_eq!(
+        token.audience.as_deref(),
+        Some("https://graph.microsoft.com")
+    );
+    assert_eq!(setup.tokens(), 2, "one per scope: Key Vault and Graph");
+}
