@@ -88,10 +88,6 @@ impl TokenSource for Imds {
     }
 
     async fn token(&self, scope: &Scope) -> Result<AccessToken, SourceError> {
-        let probe = self.probe.get_or_init(|| self.probe()).await;
-        if let Err(reason) = probe {
-            return Err(SourceError::Unavailable(reason.clone()));
-        }
         let selector = selector_query(
             &self.identity,
             [Some("client_id"), Some("object_id"), Some("msi_res_id")],
@@ -109,11 +105,30 @@ impl TokenSource for Imds {
             super::super::http::form_body(&pairs)
         );
         let request = Outgoing::get(url).header("metadata", "true", false);
+        let response = if self.probe.initialized() {
+            if let Some(Err(reason)) = self.probe.get() {
+                return Err(SourceError::Unavailable(reason.clone()));
+            }
+            self.http.send(Route::Local, &request, RetryOn::IMDS).await?
+        } else {
+            // The first time, the token request goes out with the probe
+            // rather than after it: where IMDS exists this costs no round
+            // trip, and where it does not the request is abandoned.
+            let http = self.http.clone();
+            let pending = tokio::spawn(async move { http.send(Route::Local, &request, RetryOn::IMDS).await });
+            let abort = pending.abort_handle();
+            if let Err(reason) = self.probe.get_or_init(|| self.probe()).await {
+                abort.abort();
+                return Err(SourceError::Unavailable(reason.clone()));
+            }
+            pending.await.map_err(|_| {
+                SourceError::Failed(IdentityError::Protocol {
+                    endpoint: self.endpoint(),
+                    problem: "the token request was cancelled".to_owned(),
+                })
+            })??
+        };
         let endpoint = self.endpoint();
-        let response = self
-            .http
-            .send(Route::Local, &request, RetryOn::IMDS)
-            .await?;
         if response.status.is_success() {
             return Ok(parse_token(&endpoint, &response)?);
         }
