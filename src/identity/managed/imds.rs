@@ -109,13 +109,16 @@ impl TokenSource for Imds {
             if let Some(Err(reason)) = self.probe.get() {
                 return Err(SourceError::Unavailable(reason.clone()));
             }
-            self.http.send(Route::Local, &request, RetryOn::IMDS).await?
+            self.http
+                .send(Route::Local, &request, RetryOn::IMDS)
+                .await?
         } else {
             // The first time, the token request goes out with the probe
             // rather than after it: where IMDS exists this costs no round
             // trip, and where it does not the request is abandoned.
             let http = self.http.clone();
-            let pending = tokio::spawn(async move { http.send(Route::Local, &request, RetryOn::IMDS).await });
+            let pending =
+                tokio::spawn(async move { http.send(Route::Local, &request, RetryOn::IMDS).await });
             let abort = pending.abort_handle();
             if let Err(reason) = self.probe.get_or_init(|| self.probe()).await {
                 abort.abort();
