@@ -5,6 +5,9 @@
 
 pub use dsops_config as config;
 
+pub mod arm;
 pub mod engine;
 pub mod identity;
 pub mod keyvault;
+pub mod sql;
+pub mod storage;

@@ -11,10 +11,12 @@ use std::path::Path;
 use std::sync::Arc;
 
 use clap::{Args, ValueEnum};
+use dsops::arm::AccountKind;
 use dsops::config::model::{CredentialSource, Identity, Store, UserAssignedId};
 use dsops::config::{Environment, ProcessEnvironment};
 use dsops::engine::{
-    Engine, EngineOptions, FetchTarget, KeyVaultObjectKind, Plan, PlannedSource, keyvault_scope,
+    AccountValue, Engine, EngineOptions, FetchTarget, KeyVaultObjectKind, Plan, PlannedSource,
+    keyvault_scope,
 };
 use dsops::identity::{AttemptOutcome, Chain, TokenClaims};
 use serde_json::{Value, json};
@@ -448,9 +450,19 @@ fn source_text(plan: &Plan, source: &PlannedSource) -> (String, &'static str, Op
                     FetchTarget::Token { scope } => {
                         (format!("access token for {}", scope.resource()), "token")
                     }
-                    FetchTarget::Unsupported { kind } => {
-                        (format!("{kind} (not supported yet)"), "unsupported")
-                    }
+                    FetchTarget::Account { kind, value, .. } => (
+                        fetch.target.describe(),
+                        match (kind, value) {
+                            (_, AccountValue::Sas(_)) => "storage_sas",
+                            (AccountKind::Storage, _) => "storage_key",
+                            (AccountKind::Cosmos, AccountValue::CosmosConnection(_)) => {
+                                "cosmosdb_connection_string"
+                            }
+                            (AccountKind::Cosmos, _) => "cosmosdb_key",
+                        },
+                    ),
+                    FetchTarget::Sql { .. } => (fetch.target.describe(), "sql_connection_string"),
+                    FetchTarget::Unsupported { kind } => ((*kind).to_owned(), "unsupported"),
                 };
                 (text, kind, Some(fetch.store.clone()))
             }

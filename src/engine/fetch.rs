@@ -3,8 +3,11 @@
 
 use secrecy::SecretString;
 
-use super::plan::{FetchTarget, KeyVaultObjectKind};
+use dsops_config::model::{Identity, SqlDialect, UserAssignedId};
+
+use super::plan::{FetchTarget, KeyVaultObjectKind, SqlDialectKind};
 use super::{Inner, StoreRuntime};
+use crate::arm::{Arm, ArmError};
 use crate::identity::{AccessToken, TokenSource};
 use crate::keyvault::{self, KeyVaultError};
 
@@ -19,7 +22,8 @@ pub(super) struct Failure {
 }
 
 impl Failure {
-    fn plain(message: impl Into<String>, hint: Option<String>) -> Self {
+    /// A failure without an HTTP answer.
+    pub(super) fn plain(message: impl Into<String>, hint: Option<String>) -> Self {
         Self {
             credential: None,
             status: None,
@@ -28,14 +32,26 @@ impl Failure {
             hint,
         }
     }
+
+    /// A Resource Manager failure.
+    pub(super) fn from_arm(error: &ArmError, hint: Option<String>) -> Self {
+        let message = match error {
+            ArmError::Status { message, .. } => message.clone(),
+            other => crate::identity::chain_text(other),
+        };
+        Self {
+            credential: None,
+            status: error.status(),
+            code: error.code().map(str::to_owned),
+            message,
+            hint,
+        }
+    }
 }
 
 pub(super) async fn fetch(inner: &Inner, fetch: &super::Fetch) -> Result<SecretString, Failure> {
     if let FetchTarget::Unsupported { kind } = &fetch.target {
-        return Err(Failure::plain(
-            format!("this version of dsops cannot fetch {kind} yet"),
-            Some("use a Key Vault secret for it meanwhile".to_owned()),
-        ));
+        return Err(Failure::plain(format!("dsops cannot fetch {kind}"), None));
     }
     let store = inner
         .config
@@ -55,47 +71,123 @@ pub(super) async fn fetch(inner: &Inner, fetch: &super::Fetch) -> Result<SecretS
         .acquire()
         .await
         .map_err(|_| Failure::plain("the engine is shutting down", None))?;
-    let Some(scope) = fetch.target.scope(store) else {
-        return Err(Failure::plain("nothing to fetch", None));
-    };
-    let token = runtime.chain.token(&scope).await.map_err(|error| {
+    let value = match &fetch.target {
+        FetchTarget::Sql {
+            server,
+            database,
+            dialect,
+        } => sql(&runtime, store, server, database, *dialect).await,
+        target => {
+            let Some(scope) = target.scope(store) else {
+                return Err(Failure::plain("nothing to fetch", None));
+            };
+            let token = token(&runtime, &scope).await?;
+            let credential = Some(credential(runtime.chain.winner(), &token));
+            with_token(inner, &runtime, store, &fetch.store, target, &token)
+                .await
+                .map_err(|failure| Failure {
+                    credential,
+                    ..failure
+                })
+        }
+    }?;
+    if store.cache.secret_cache {
+        inner.remember(&fetch.store, &fetch.target, &value);
+    }
+    Ok(value)
+}
+
+async fn token(
+    runtime: &StoreRuntime,
+    scope: &crate::identity::Scope,
+) -> Result<AccessToken, Failure> {
+    runtime.chain.token(scope).await.map_err(|error| {
         Failure::plain(
             error.to_string(),
             Some("`dsops doctor` shows each identity source and how to fix it".to_owned()),
         )
-    })?;
-    let credential = Some(credential(runtime.chain.winner(), &token));
-    let value = match &fetch.target {
+    })
+}
+
+async fn with_token(
+    inner: &Inner,
+    runtime: &StoreRuntime,
+    store: &dsops_config::model::Store,
+    store_name: &str,
+    target: &FetchTarget,
+    token: &AccessToken,
+) -> Result<SecretString, Failure> {
+    match target {
         FetchTarget::Token { .. } => Ok(token.secret.clone()),
         FetchTarget::KeyVault {
             vault_url,
             object,
             name,
             version,
-        } => key_vault(
-            &runtime,
-            &token,
-            vault_url,
-            *object,
-            name,
-            version.as_deref(),
-        )
-        .await
-        .map_err(|error| key_vault_failure(&error, vault_url, *object, name, &token)),
-        FetchTarget::Unsupported { .. } => Err(Failure::plain("nothing to fetch", None)),
-    };
-    match value {
-        Ok(value) => {
-            if store.cache.secret_cache {
-                inner.remember(&fetch.store, &fetch.target, &value);
-            }
-            Ok(value)
+        } => key_vault(runtime, token, vault_url, *object, name, version.as_deref())
+            .await
+            .map_err(|error| key_vault_failure(&error, vault_url, *object, name, token)),
+        FetchTarget::Account {
+            kind,
+            account,
+            subscription,
+            resource_group,
+            value,
+        } => {
+            let arm = Arm::new(
+                &runtime.http,
+                &token.secret,
+                &store.cloud.endpoints.resource_manager,
+            );
+            let request = super::account::AccountFetch {
+                store: store_name,
+                kind: *kind,
+                account,
+                subscription: subscription.as_deref(),
+                resource_group: resource_group.as_deref(),
+                value,
+            };
+            super::account::fetch(inner, arm, token, &request).await
         }
-        Err(failure) => Err(Failure {
-            credential,
-            ..failure
-        }),
+        FetchTarget::Sql { .. } | FetchTarget::Unsupported { .. } => {
+            Err(Failure::plain("nothing to fetch", None))
+        }
     }
+}
+
+/// A connection string that signs in with the identity. Only a user-assigned
+/// identity named by object or resource id costs a request: its client id
+/// is read from a token.
+async fn sql(
+    runtime: &StoreRuntime,
+    store: &dsops_config::model::Store,
+    server: &str,
+    database: &str,
+    dialect: SqlDialectKind,
+) -> Result<SecretString, Failure> {
+    let suffix = &store.cloud.endpoints.sql_dns_suffix;
+    let client_id = match &store.identity {
+        Identity::SystemAssigned => None,
+        Identity::UserAssigned(UserAssignedId::ClientId(id)) => Some(id.value.clone()),
+        Identity::UserAssigned(_) => {
+            let scope = crate::identity::Scope::for_resource(&format!("https://{suffix}"));
+            let token = token(runtime, &scope).await?;
+            Some(token.claims.client_id.ok_or_else(|| {
+                Failure::plain(
+                    "the identity's token names no client id",
+                    Some("give the user-assigned identity by `client_id`".to_owned()),
+                )
+            })?)
+        }
+    };
+    let dialect = match dialect {
+        SqlDialectKind::AdoNet => SqlDialect::AdoNet,
+        SqlDialectKind::Jdbc => SqlDialect::Jdbc,
+        SqlDialectKind::Odbc => SqlDialect::Odbc,
+    };
+    crate::sql::connection_string(server, database, dialect, suffix, client_id.as_deref())
+        .map(SecretString::from)
+        .map_err(|e| Failure::plain(e.to_string(), None))
 }
 
 async fn key_vault(

@@ -6,6 +6,7 @@
 //! Every entry point (exec, render, get, the GitHub mode, the typed `Env`)
 //! resolves through here; they differ only in what they do with the values.
 
+mod account;
 mod fetch;
 mod plan;
 mod resolution;
@@ -23,8 +24,8 @@ use tokio::sync::Semaphore;
 use crate::identity::{Chain, Http};
 
 pub use plan::{
-    Fetch, FetchTarget, KeyVaultObjectKind, Plan, PlannedSource, PlannedVariable, arm_scope,
-    keyvault_scope, plan,
+    AccountValue, Fetch, FetchTarget, KeyVaultObjectKind, Plan, PlannedSource, PlannedVariable,
+    SasSpec, SqlDialectKind, arm_scope, keyvault_scope, plan,
 };
 pub use resolution::{Problem, Resolution};
 
@@ -63,12 +64,22 @@ impl std::fmt::Debug for Engine {
     }
 }
 
+/// Reads of accounts by (store, account id, action).
+type AccountReads =
+    HashMap<(String, String, &'static str), account::Shared<Vec<(String, SecretString)>>>;
+
 struct Inner {
     config: Config,
     config_dir: PathBuf,
     env: Arc<dyn Environment + Send + Sync>,
     options: EngineOptions,
     stores: Mutex<HashMap<String, Arc<StoreRuntime>>>,
+    /// Subscriptions each store's identity sees, listed once.
+    subscriptions: Mutex<HashMap<String, account::Shared<Vec<String>>>>,
+    /// Keys and connection strings by (store, account id, action), read once.
+    account_reads: Mutex<AccountReads>,
+    /// Account listings by (store, subscription, kind), one per run.
+    listings: Mutex<HashMap<(String, String, crate::arm::AccountKind), account::Listing>>,
     /// `secret_cache`: values by (store, target), with when they were fetched.
     secrets: Mutex<HashMap<(String, FetchTarget), (SecretString, Instant)>>,
 }
@@ -97,6 +108,9 @@ impl Engine {
                 env,
                 options,
                 stores: Mutex::new(HashMap::new()),
+                listings: Mutex::new(HashMap::new()),
+                subscriptions: Mutex::new(HashMap::new()),
+                account_reads: Mutex::new(HashMap::new()),
                 secrets: Mutex::new(HashMap::new()),
             }),
         }
@@ -200,6 +214,48 @@ impl Inner {
         });
         stores.insert(store_name.to_owned(), runtime.clone());
         Ok(runtime)
+    }
+
+    /// The shared list of a store's subscriptions.
+    fn subscription_list(&self, store: &str) -> account::Shared<Vec<String>> {
+        let mut map = self
+            .subscriptions
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        map.entry(store.to_owned()).or_default().clone()
+    }
+
+    /// The shared result of one read of an account (`listKeys`...).
+    fn account_read(
+        &self,
+        store: &str,
+        id: &str,
+        action: &'static str,
+    ) -> account::Shared<Vec<(String, SecretString)>> {
+        let mut map = self
+            .account_reads
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        map.entry((store.to_owned(), id.to_ascii_lowercase(), action))
+            .or_default()
+            .clone()
+    }
+
+    /// The shared listing of a subscription's accounts of a kind.
+    fn listing(
+        &self,
+        store: &str,
+        subscription: &str,
+        kind: crate::arm::AccountKind,
+    ) -> account::Listing {
+        let mut listings = self
+            .listings
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        listings
+            .entry((store.to_owned(), subscription.to_ascii_lowercase(), kind))
+            .or_default()
+            .clone()
     }
 
     /// A value `secret_cache` still holds.

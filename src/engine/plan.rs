@@ -2,9 +2,13 @@
 //! each variable's source, and each distinct object once however many
 //! variables use it.
 
-use dsops_config::model::{Config, KeyVaultObject, Store, Target, ValueSource};
+use dsops_config::model::{
+    Config, CosmosKey, KeyVaultObject, Reference, ResourceType, SasProtocol, SqlDialect,
+    StorageKey, Store, Target, Text, ValueSource,
+};
 use secrecy::SecretString;
 
+use crate::arm::AccountKind;
 use crate::identity::Scope;
 use crate::keyvault;
 
@@ -69,11 +73,77 @@ pub enum FetchTarget {
         /// The scope asked for.
         scope: Scope,
     },
-    /// A form this version of dsops does not fetch yet.
+    /// A value read from a storage or Cosmos DB account through Resource Manager.
+    Account {
+        /// Storage or Cosmos DB.
+        kind: AccountKind,
+        /// The account name (lower-case).
+        account: String,
+        /// Its subscription, when the configuration gives it.
+        subscription: Option<String>,
+        /// Its resource group, when the configuration gives it.
+        resource_group: Option<String>,
+        /// What to read from it.
+        value: AccountValue,
+    },
+    /// An Azure SQL connection string (nothing is fetched but, for a
+    /// user-assigned identity named by object or resource id, its client id).
+    Sql {
+        /// The server, as written.
+        server: String,
+        /// The database.
+        database: String,
+        /// The driver family.
+        dialect: SqlDialectKind,
+    },
+    /// A form this version of dsops does not fetch.
     Unsupported {
-        /// What it is ("storage account key").
+        /// What it is.
         kind: &'static str,
     },
+}
+
+/// What is read from an account.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum AccountValue {
+    /// `key1` or `key2` of a storage account.
+    StorageKey(u8),
+    /// An account SAS signed with `key1`.
+    Sas(SasSpec),
+    /// A Cosmos DB key: `primary`, `secondary`, `primary_readonly`, `secondary_readonly`.
+    CosmosKey(&'static str),
+    /// A Cosmos DB connection string carrying that key.
+    CosmosConnection(&'static str),
+}
+
+/// The SAS a reference asks for (hashable, so equal ones are signed once).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct SasSpec {
+    /// `permissions`.
+    pub permissions: String,
+    /// `expiry`, from now.
+    pub expiry: std::time::Duration,
+    /// `start`, before now.
+    pub start_before: Option<std::time::Duration>,
+    /// `services` (default `b`).
+    pub services: Option<String>,
+    /// `resource_types` (default `co`).
+    pub resource_types: Option<String>,
+    /// `ip`.
+    pub ip: Option<String>,
+    /// `protocol: https` (the default) or `https,http`.
+    pub https_only: bool,
+}
+
+/// [`dsops_config::model::SqlDialect`], hashable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SqlDialectKind {
+    /// Microsoft.Data.SqlClient.
+    AdoNet,
+    /// mssql-jdbc.
+    Jdbc,
+    /// ODBC Driver 18 for SQL Server.
+    Odbc,
 }
 
 /// [`KeyVaultObject`], hashable.
@@ -103,7 +173,8 @@ impl FetchTarget {
         match self {
             FetchTarget::KeyVault { .. } => Some(keyvault_scope(store)),
             FetchTarget::Token { scope } => Some(scope.clone()),
-            FetchTarget::Unsupported { .. } => None,
+            FetchTarget::Account { .. } => Some(arm_scope(store)),
+            FetchTarget::Sql { .. } | FetchTarget::Unsupported { .. } => None,
         }
     }
 
@@ -128,6 +199,25 @@ impl FetchTarget {
                 format!("{what} {name}{version} in {vault_url}")
             }
             FetchTarget::Token { scope } => format!("an access token for {}", scope.resource()),
+            FetchTarget::Account {
+                kind,
+                account,
+                value,
+                ..
+            } => {
+                let what = match value {
+                    AccountValue::StorageKey(n) => format!("key{n}"),
+                    AccountValue::Sas(sas) => format!("a SAS ({})", sas.permissions),
+                    AccountValue::CosmosKey(key) => format!("the {key} key"),
+                    AccountValue::CosmosConnection(key) => format!("the {key} connection string"),
+                };
+                format!("{what} of {} {account}", kind.noun())
+            }
+            FetchTarget::Sql {
+                server, database, ..
+            } => {
+                format!("a connection string for database {database} on {server}")
+            }
             FetchTarget::Unsupported { kind } => (*kind).to_owned(),
         }
     }
@@ -158,7 +248,7 @@ pub fn plan(config: &Config, env: &str) -> Option<Plan> {
             ValueSource::Reference(reference) => {
                 let store_name = reference.store.value.clone();
                 let target = match config.store(&store_name) {
-                    Some(store) => target_of(&reference.target, store),
+                    Some(store) => target_of(reference, store),
                     None => FetchTarget::Unsupported {
                         kind: "a reference to an unknown store",
                     },
@@ -196,8 +286,8 @@ pub fn plan(config: &Config, env: &str) -> Option<Plan> {
     })
 }
 
-fn target_of(target: &Target, store: &Store) -> FetchTarget {
-    match target {
+fn target_of(reference: &Reference, store: &Store) -> FetchTarget {
+    match &reference.target {
         Target::KeyVault(kv) => match kv.vault_in(store) {
             Some(vault) => FetchTarget::KeyVault {
                 vault_url: normalize_url(&keyvault::vault_url(&vault, store)),
@@ -213,21 +303,112 @@ fn target_of(target: &Target, store: &Store) -> FetchTarget {
         Target::Token(token) => FetchTarget::Token {
             scope: Scope::for_resource(&token.resource.value),
         },
-        Target::StorageKey(_) => FetchTarget::Unsupported {
-            kind: "a storage account key",
+        Target::StorageKey(r) => {
+            let key = match r.key {
+                StorageKey::Key1 => 1,
+                StorageKey::Key2 => 2,
+            };
+            account(
+                store,
+                reference,
+                AccountKind::Storage,
+                &r.account,
+                &r.resource_group,
+                AccountValue::StorageKey(key),
+            )
+        }
+        Target::StorageSas(r) => account(
+            store,
+            reference,
+            AccountKind::Storage,
+            &r.account,
+            &r.resource_group,
+            AccountValue::Sas(SasSpec {
+                permissions: r.permissions.value.clone(),
+                expiry: r.expiry.value,
+                start_before: r.start_before.as_ref().map(|d| d.value),
+                services: r.services.as_ref().map(|t| t.value.clone()),
+                resource_types: r.resource_types.as_ref().map(|t| t.value.clone()),
+                ip: r.ip.as_ref().map(|t| t.value.clone()),
+                https_only: r.protocol == SasProtocol::Https,
+            }),
+        ),
+        Target::Sql(r) => FetchTarget::Sql {
+            server: r.server.value.clone(),
+            database: r.database.value.clone(),
+            dialect: match r.dialect {
+                SqlDialect::AdoNet => SqlDialectKind::AdoNet,
+                SqlDialect::Jdbc => SqlDialectKind::Jdbc,
+                SqlDialect::Odbc => SqlDialectKind::Odbc,
+            },
         },
-        Target::StorageSas(_) => FetchTarget::Unsupported {
-            kind: "a storage SAS token",
-        },
-        Target::Sql(_) => FetchTarget::Unsupported {
-            kind: "an Azure SQL connection string",
-        },
-        Target::CosmosKey(_) => FetchTarget::Unsupported {
-            kind: "a Cosmos DB key",
-        },
-        Target::CosmosConnection(_) => FetchTarget::Unsupported {
-            kind: "a Cosmos DB connection string",
-        },
+        Target::CosmosKey(r) => {
+            let value = AccountValue::CosmosKey(cosmos_key(r.key));
+            account(
+                store,
+                reference,
+                AccountKind::Cosmos,
+                &r.account,
+                &r.resource_group,
+                value,
+            )
+        }
+        Target::CosmosConnection(r) => {
+            let value = AccountValue::CosmosConnection(cosmos_key(r.key));
+            account(
+                store,
+                reference,
+                AccountKind::Cosmos,
+                &r.account,
+                &r.resource_group,
+                value,
+            )
+        }
+    }
+}
+
+fn cosmos_key(key: CosmosKey) -> &'static str {
+    match key {
+        CosmosKey::Primary => "primary",
+        CosmosKey::Secondary => "secondary",
+        CosmosKey::PrimaryReadonly => "primary_readonly",
+        CosmosKey::SecondaryReadonly => "secondary_readonly",
+    }
+}
+
+/// An account target: its subscription and resource group from the
+/// reference, else from the store's `resources:` entry, else (subscription
+/// only) the store's `default_subscription`; what is still unknown is found
+/// at run time.
+fn account(
+    store: &Store,
+    reference: &Reference,
+    kind: AccountKind,
+    name: &Text,
+    resource_group: &Option<Text>,
+    value: AccountValue,
+) -> FetchTarget {
+    let resource_type = match kind {
+        AccountKind::Storage => ResourceType::Storage,
+        AccountKind::Cosmos => ResourceType::CosmosDb,
+    };
+    let entry = store.resource(resource_type, &name.value);
+    let subscription = reference
+        .subscription
+        .as_ref()
+        .or_else(|| entry.and_then(|e| e.subscription.as_ref()))
+        .or(store.default_subscription.as_ref())
+        .map(|t| t.value.clone());
+    let resource_group = resource_group
+        .as_ref()
+        .or_else(|| entry.and_then(|e| e.resource_group.as_ref()))
+        .map(|t| t.value.clone());
+    FetchTarget::Account {
+        kind,
+        account: name.value.to_ascii_lowercase(),
+        subscription,
+        resource_group,
+        value,
     }
 }
 

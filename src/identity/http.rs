@@ -444,6 +444,20 @@ impl Http {
     /// `GET url` with `token` as the bearer, through the client that honours
     /// proxies, retried as [`RetryOn::SERVICE`] says. Any final status is
     /// returned as is.
+    /// `POST url` with an empty body and `Authorization: Bearer <token>`
+    /// (ARM actions such as `listKeys`), retried as services are.
+    pub(crate) async fn post_with_bearer(
+        &self,
+        url: &str,
+        token: &secrecy::SecretString,
+    ) -> Result<Incoming, IdentityError> {
+        let bearer = format!("Bearer {}", secrecy::ExposeSecret::expose_secret(token));
+        let mut request = Outgoing::get(url).header("authorization", &bearer, true);
+        request.method = Method::POST;
+        request.body = Some(Bytes::new());
+        self.send(Route::Remote, &request, RetryOn::SERVICE).await
+    }
+
     pub(crate) async fn get_with_bearer(
         &self,
         url: &str,

@@ -61,7 +61,8 @@ impl Setup {
     /// as environment `dev`.
     fn engine(&self, store_extra: &str, vars: &str) -> Engine {
         let text = format!(
-            "secretStores:\n  azure:\n    type: azure.managed_identity\n    fallback: [{{ type: managed_identity }}]\n    cloud:\n      authority_host: {}\n      keyvault_dns_suffix: \"vault.localhost:{}\"\n      ca_bundle: ca.pem\n{store_extra}envs:\n  dev:\n{vars}",
+            "secretStores:\n  azure:\n    type: azure.managed_identity\n    fallback: [{{ type: managed_identity }}]\n    cloud:\n      authority_host: {}\n      resource_manager: {}\n      keyvault_dns_suffix: \"vault.localhost:{}\"\n      ca_bundle: ca.pem\n{store_extra}envs:\n  dev:\n{vars}",
+            self.emulator.https_url(),
             self.emulator.https_url(),
             self.emulator.https_addr().port()
         );
@@ -204,10 +205,14 @@ async fn every_problem_is_collected_with_its_context() {
         "{locked:?}"
     );
     assert!(by_name["MAYBE"].optional);
+    // The identity may not list the subscription's accounts: it is told
+    // what to name or which role to grant.
+    let account = by_name["ACCOUNT_KEY"];
+    assert_eq!(account.status, Some(403), "{account}");
+    assert!(account.message.contains("to find acct"), "{account}");
     assert!(
-        by_name["ACCOUNT_KEY"]
-            .message
-            .contains("cannot fetch a storage account key yet")
+        account.hint.as_deref().unwrap().contains("grant 'Reader'"),
+        "{account}"
     );
     let text: String = resolution
         .problems

@@ -11,6 +11,8 @@
     unreachable_pub
 )]
 
+mod accounts;
+mod azurite;
 mod bad_corpus;
 mod check_cli;
 mod doctor_cli;
@@ -30,3 +32,5 @@ mod render_cli;
 mod schema;
 mod secrets;
 mod seed;
+mod seed_resolves;
+mod sql;

@@ -1,0 +1,255 @@
+//! Values from storage and Cosmos DB accounts, through Resource Manager: the
+//! account's subscription and resource group (given, or found by listing the
+//! accounts of the subscriptions the identity can see, once per run), then
+//! its keys, a SAS signed with its key, or a connection string.
+
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use secrecy::SecretString;
+use tokio::sync::OnceCell;
+
+use super::Inner;
+use super::fetch::Failure;
+use super::plan::{AccountValue, SasSpec};
+use crate::arm::{Account, AccountKind, Arm, ArmError};
+use crate::identity::AccessToken;
+
+/// A listing of one subscription's accounts of one kind, shared by every
+/// fetch of a run.
+pub(super) type Listing = Shared<Vec<Account>>;
+
+/// A result computed once per run and shared by every fetch that needs it.
+pub(super) type Shared<T> = Arc<OnceCell<Result<T, Failure>>>;
+
+/// What an account fetch needs.
+pub(super) struct AccountFetch<'a> {
+    pub(super) store: &'a str,
+    pub(super) kind: AccountKind,
+    pub(super) account: &'a str,
+    pub(super) subscription: Option<&'a str>,
+    pub(super) resource_group: Option<&'a str>,
+    pub(super) value: &'a AccountValue,
+}
+
+pub(super) async fn fetch(
+    inner: &Inner,
+    arm: Arm<'_>,
+    token: &AccessToken,
+    request: &AccountFetch<'_>,
+) -> Result<SecretString, Failure> {
+    let id = account_id(inner, arm, token, request).await?;
+    let object_id = token
+        .claims
+        .object_id
+        .clone()
+        .unwrap_or_else(|| "<object id>".to_owned());
+    let failure = |error: ArmError, role: &str| arm_failure(&error, role, &id, &object_id);
+    let pick = |values: Vec<(String, SecretString)>, wanted: &str| {
+        values
+            .into_iter()
+            .find(|(name, _)| name.eq_ignore_ascii_case(wanted))
+            .map(|(_, v)| v)
+            .ok_or_else(|| Failure::plain(format!("Resource Manager returned no {wanted}"), None))
+    };
+    // Each read of an account is made once per run, whichever variables need it.
+    let read = |action: &'static str| inner.account_read(request.store, &id, action);
+    match request.value {
+        AccountValue::StorageKey(n) => {
+            let keys = read("listKeys")
+                .get_or_init(|| async {
+                    arm.storage_keys(&id)
+                        .await
+                        .map_err(|e| failure(e, STORAGE_KEYS_ROLE))
+                })
+                .await
+                .clone()?;
+            pick(keys, &format!("key{n}"))
+        }
+        AccountValue::Sas(spec) => {
+            let keys = read("listKeys")
+                .get_or_init(|| async {
+                    arm.storage_keys(&id)
+                        .await
+                        .map_err(|e| failure(e, STORAGE_KEYS_ROLE))
+                })
+                .await
+                .clone()?;
+            let key = pick(keys, "key1")?;
+            sign(request.account, &key, spec)
+        }
+        AccountValue::CosmosKey(key) => {
+            let read_only = key.ends_with("_readonly");
+            let (action, role) = if read_only {
+                ("listReadOnlyKeys", COSMOS_READ_ONLY_ROLE)
+            } else {
+                ("listKeys", COSMOS_KEYS_ROLE)
+            };
+            let keys = read(action)
+                .get_or_init(|| async {
+                    arm.cosmos_keys(&id, read_only)
+                        .await
+                        .map_err(|e| failure(e, role))
+                })
+                .await
+                .clone()?;
+            pick(keys, cosmos_key_field(key))
+        }
+        AccountValue::CosmosConnection(key) => {
+            let strings = read("listConnectionStrings")
+                .get_or_init(|| async {
+                    arm.cosmos_connection_strings(&id)
+                        .await
+                        .map_err(|e| failure(e, COSMOS_KEYS_ROLE))
+                })
+                .await
+                .clone()?;
+            pick(
+                strings,
+                &key.replace('_', "").replace("readonly", "Readonly"),
+            )
+        }
+    }
+}
+
+const STORAGE_KEYS_ROLE: &str = "Storage Account Key Operator Service Role";
+const COSMOS_KEYS_ROLE: &str = "DocumentDB Account Contributor";
+const COSMOS_READ_ONLY_ROLE: &str = "Cosmos DB Account Reader Role";
+
+/// `primary_readonly` → `primaryReadonlyMasterKey`.
+fn cosmos_key_field(key: &str) -> &'static str {
+    match key {
+        "secondary" => "secondaryMasterKey",
+        "primary_readonly" => "primaryReadonlyMasterKey",
+        "secondary_readonly" => "secondaryReadonlyMasterKey",
+        _ => "primaryMasterKey",
+    }
+}
+
+fn sign(account: &str, key: &SecretString, spec: &SasSpec) -> Result<SecretString, Failure> {
+    let params = crate::storage::AccountSas {
+        permissions: spec.permissions.clone(),
+        expiry: spec.expiry,
+        start_before: spec.start_before,
+        services: spec.services.clone(),
+        resource_types: spec.resource_types.clone(),
+        ip: spec.ip.clone(),
+        protocol: if spec.https_only {
+            dsops_config::model::SasProtocol::Https
+        } else {
+            dsops_config::model::SasProtocol::HttpsAndHttp
+        },
+    };
+    crate::storage::account_sas(account, key, &params, SystemTime::now())
+        .map_err(|e| Failure::plain(format!("cannot sign the SAS: {e}"), None))
+}
+
+/// The account's ARM id: from the given resource group, or found by name.
+async fn account_id(
+    inner: &Inner,
+    arm: Arm<'_>,
+    token: &AccessToken,
+    request: &AccountFetch<'_>,
+) -> Result<String, Failure> {
+    let noun = request.kind.noun();
+    let subscriptions: Vec<String> = match request.subscription {
+        Some(s) => vec![s.to_owned()],
+        None => {
+            let visible = inner
+                .subscription_list(request.store)
+                .get_or_init(|| async {
+                    arm.subscriptions().await.map(|list| list.into_iter().map(|(id, _)| id).collect()).map_err(|e| {
+                        Failure::from_arm(&e, Some("the identity cannot list subscriptions: give `default_subscription` on the store or `subscription` on the reference".to_owned()))
+                    })
+                })
+                .await
+                .clone()?;
+            if visible.is_empty() {
+                let oid = token
+                    .claims
+                    .object_id
+                    .clone()
+                    .unwrap_or_else(|| "<object id>".to_owned());
+                return Err(Failure::plain(
+                    format!(
+                        "no subscription is known for {noun} {}: the identity sees none",
+                        request.account
+                    ),
+                    Some(format!(
+                        "give `default_subscription` on the store, a `resources:` entry with `subscription`, or `subscription` on the reference; and grant the identity (object id {oid}) a role in that subscription"
+                    )),
+                ));
+            }
+            visible
+        }
+    };
+    if let Some(rg) = request.resource_group {
+        let subscription = subscriptions
+            .first()
+            .map(String::as_str)
+            .unwrap_or_default();
+        return Ok(arm.account_id(subscription, rg, request.kind, request.account));
+    }
+    for subscription in &subscriptions {
+        let listing = inner.listing(request.store, subscription, request.kind);
+        let accounts = listing
+            .get_or_init(|| async {
+                arm.accounts(subscription, request.kind)
+                    .await
+                    .map_err(|e| Failure::from_arm(&e, None))
+            })
+            .await;
+        match accounts {
+            Ok(accounts) => {
+                if let Some(found) = accounts
+                    .iter()
+                    .find(|a| a.name.eq_ignore_ascii_case(request.account))
+                {
+                    return Ok(found.id.clone());
+                }
+            }
+            Err(listing_failed) if subscriptions.len() == 1 => {
+                let oid = token
+                    .claims
+                    .object_id
+                    .clone()
+                    .unwrap_or_else(|| "<object id>".to_owned());
+                return Err(Failure {
+                    message: format!(
+                        "cannot list the {noun}s of subscription {subscription} to find {}: {}",
+                        request.account, listing_failed.message
+                    ),
+                    hint: Some(format!(
+                        "name the resource group (`resource_group:` on the reference or a `resources:` entry), or grant 'Reader' on the subscription to object id {oid}"
+                    )),
+                    ..listing_failed.clone()
+                });
+            }
+            Err(_) => {}
+        }
+    }
+    Err(Failure::plain(
+        format!(
+            "no {noun} named {} in subscription{} {}",
+            request.account,
+            if subscriptions.len() == 1 { "" } else { "s" },
+            subscriptions.join(", ")
+        ),
+        Some("check the name, or give its `subscription` and `resource_group`".to_owned()),
+    ))
+}
+
+fn arm_failure(error: &ArmError, role: &str, account_id: &str, object_id: &str) -> Failure {
+    let hint = match error.status() {
+        Some(403) => Some(format!(
+            "grant '{role}' on the account to object id {object_id}: az role assignment create --role \"{role}\" --assignee-object-id {object_id} --assignee-principal-type ServicePrincipal --scope \"{account_id}\""
+        )),
+        Some(404) if error.code() == Some("SubscriptionNotFound") => Some(format!(
+            "the identity (object id {object_id}) has no role in that subscription, or it does not exist: grant '{role}' on the account, or 'Reader' on the subscription"
+        )),
+        Some(404) => Some("check the account's name, subscription and resource group".to_owned()),
+        Some(401) => Some("Resource Manager refused the token: check the store's `tenant_id` and `cloud.resource_manager`".to_owned()),
+        _ => None,
+    };
+    Failure::from_arm(error, hint)
+}

@@ -1,0 +1,155 @@
+//! Every example of the seed page's "Azure Storage", "Azure SQL Database",
+//! "Azure Cosmos DB", "Cross-Service Access" and "Cross-Subscription Access"
+//! sections resolves against the emulator, through the engine, with the
+//! page's own names: only the cloud is pointed at the emulator.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use dsops::config::{LoadOptions, Source, load};
+use dsops::engine::{Engine, EngineOptions};
+use dsops_emulator::{Emulator, Options, StateFile};
+use secrecy::ExposeSecret;
+
+use crate::seed::{as_config, yaml_blocks};
+
+const PRIMARY: &str = "11111111-0000-0000-0000-00000000a001";
+const SHARED: &str = "22222222-0000-0000-0000-00000000b002";
+const STORAGE_KEY1: &str =
+    "c2VlZC1zdG9yYWdlLWtleS0xLWNhbmFyeS0wMTIzNDU2Nzg5YWJjZGVmMDEyMzQ1Njc4OWFiY2RlZg==";
+
+fn state() -> String {
+    format!(
+        r#"
+subscriptions:
+  - id: {PRIMARY}
+    name: primary
+    resource_groups:
+      rg-data:
+        storage_accounts:
+          mystorageaccount: {{ key1: "{STORAGE_KEY1}" }}
+        cosmosdb_accounts:
+          mycosmosaccount: {{}}
+  - id: {SHARED}
+    name: shared
+identities:
+  vm: {{ type: system_assigned }}
+role_assignments:
+  - {{ principal: vm, role: Reader and Data Access, scope: "subscription:primary" }}
+  - {{ principal: vm, role: DocumentDB Account Contributor, scope: "cosmosdb:mycosmosaccount" }}
+  - {{ principal: vm, role: Key Vault Secrets User, scope: "vault:mykeyvault" }}
+  - {{ principal: vm, role: Key Vault Secrets User, scope: "vault:shared-keyvault" }}
+vaults:
+  mykeyvault:
+    subscription: primary
+    secrets: {{ api-key: seed-api-key-canary }}
+  shared-keyvault:
+    subscription: shared
+    secrets: {{ shared-api-key: seed-shared-canary }}
+"#
+    )
+}
+
+const SECTIONS: &[&str] = &[
+    "Azure Storage",
+    "Azure SQL Database",
+    "Azure Cosmos DB",
+    "Cross-Service Access",
+    "Cross-Subscription Access",
+];
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_pages_service_examples_resolve_against_the_emulator() {
+    let emulator = Emulator::start(Options {
+        state: StateFile::parse(&state()).unwrap(),
+        ..Options::default()
+    })
+    .await
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("ca.pem"), emulator.ca_pem()).unwrap();
+    let env: HashMap<String, String> = [
+        (
+            "AZURE_POD_IDENTITY_AUTHORITY_HOST",
+            emulator.http_url().unwrap(),
+        ),
+        ("PRIMARY_SUBSCRIPTION_ID", PRIMARY.to_owned()),
+        ("SHARED_SUBSCRIPTION_ID", SHARED.to_owned()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect();
+    let cloud = format!(
+        "    type: azure.managed_identity\n    fallback: [{{ type: managed_identity }}]\n    cloud:\n      authority_host: {https}\n      resource_manager: {https}\n      keyvault_dns_suffix: \"vault.localhost:{port}\"\n      ca_bundle: ca.pem\n",
+        https = emulator.https_url(),
+        port = emulator.https_addr().port()
+    );
+    let mut resolved = 0;
+    for example in yaml_blocks()
+        .iter()
+        .filter(|b| SECTIONS.contains(&b.heading.as_str()))
+    {
+        let config = as_config(example)
+            .unwrap()
+            .replace("    type: azure.managed_identity\n", &cloud);
+        let loaded = load(
+            Source::new("dsops.yaml", &config),
+            &env,
+            LoadOptions::resolve(),
+        );
+        assert!(
+            !loaded.has_errors(),
+            "{}: {:?}\n{config}",
+            example.heading,
+            loaded.diagnostics()
+        );
+        let engine = Engine::new(
+            loaded.config().unwrap().clone(),
+            dir.path(),
+            Arc::new(env.clone()),
+            EngineOptions::default(),
+        );
+        let resolution = engine.resolve("production").await.unwrap();
+        let problems: Vec<String> = resolution
+            .problems
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert!(
+            problems.is_empty(),
+            "{}:\n{}",
+            example.heading,
+            problems.join("\n")
+        );
+        for (name, value) in &resolution.values {
+            let value = value.expose_secret();
+            match name.as_str() {
+                "STORAGE_KEY" => assert_eq!(value, STORAGE_KEY1),
+                "STORAGE_SAS" => {
+                    assert!(value.contains("sp=rl") && value.contains("sig="), "{name}")
+                }
+                "SQL_CONNECTION" => {
+                    assert!(
+                        value.contains("myserver.database.windows.net") && value.contains("mydb"),
+                        "{value}"
+                    );
+                    assert!(
+                        value.contains("Active Directory Managed Identity"),
+                        "{value}"
+                    );
+                }
+                "COSMOS_KEY" => assert!(!value.is_empty()),
+                "COSMOS_CONNECTION" => assert!(
+                    value.starts_with("AccountEndpoint=https://mycosmosaccount."),
+                    "{name}"
+                ),
+                "API_KEY" => assert_eq!(value, "seed-api-key-canary"),
+                "SHARED_SECRET" => assert_eq!(value, "seed-shared-canary"),
+                other => panic!("unexpected variable {other} in {}", example.heading),
+            }
+            resolved += 1;
+        }
+    }
+    // Storage 2, SQL 1, Cosmos 2, cross-service 3, cross-subscription 1.
+    assert_eq!(resolved, 9);
+}
