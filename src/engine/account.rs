@@ -54,28 +54,20 @@ pub(super) async fn fetch(
     };
     // Each read of an account is made once per run, whichever variables need it.
     let read = |action: &'static str| inner.account_read(request.store, &id, action);
+    let storage_keys = || async {
+        read("listKeys")
+            .get_or_init(|| async {
+                arm.storage_keys(&id)
+                    .await
+                    .map_err(|e| failure(e, STORAGE_KEYS_ROLE))
+            })
+            .await
+            .clone()
+    };
     match request.value {
-        AccountValue::StorageKey(n) => {
-            let keys = read("listKeys")
-                .get_or_init(|| async {
-                    arm.storage_keys(&id)
-                        .await
-                        .map_err(|e| failure(e, STORAGE_KEYS_ROLE))
-                })
-                .await
-                .clone()?;
-            pick(keys, &format!("key{n}"))
-        }
+        AccountValue::StorageKey(n) => pick(storage_keys().await?, &format!("key{n}")),
         AccountValue::Sas(spec) => {
-            let keys = read("listKeys")
-                .get_or_init(|| async {
-                    arm.storage_keys(&id)
-                        .await
-                        .map_err(|e| failure(e, STORAGE_KEYS_ROLE))
-                })
-                .await
-                .clone()?;
-            let key = pick(keys, "key1")?;
+            let key = pick(storage_keys().await?, "key1")?;
             sign(request.account, &key, spec)
         }
         AccountValue::CosmosKey(key) => {

@@ -2,12 +2,9 @@
 //! Resource Manager: keys, connection strings, resource-group discovery,
 //! several subscriptions, and the errors of missing access.
 
-use std::collections::HashMap;
-use std::sync::Arc;
+use dsops::engine::Resolution;
 
-use dsops::config::{LoadOptions, Source, load};
-use dsops::engine::{Engine, EngineOptions, Resolution};
-use dsops_emulator::{Emulator, Options, StateFile};
+use crate::in_process::InProcess;
 use secrecy::ExposeSecret;
 
 const ONE: &str = "11111111-0000-0000-0000-0000000000a1";
@@ -40,48 +37,20 @@ role_assignments:
     )
 }
 
-struct Setup {
-    emulator: Emulator,
-    dir: tempfile::TempDir,
-    env: HashMap<String, String>,
-}
+type Setup = InProcess;
 
 async fn setup() -> Setup {
-    let emulator = Emulator::start(Options {
-        state: StateFile::parse(&state()).unwrap(),
-        ..Options::default()
-    })
-    .await
-    .unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("ca.pem"), emulator.ca_pem()).unwrap();
-    let env = [(
-        "AZURE_POD_IDENTITY_AUTHORITY_HOST".to_owned(),
-        emulator.http_url().unwrap(),
-    )]
-    .into();
-    Setup { emulator, dir, env }
+    InProcess::start(&state()).await
 }
 
-impl Setup {
+trait Accounts {
+    async fn resolve(&self, store_extra: &str, vars: &str) -> Resolution;
+    fn arm_paths(&self) -> Vec<String>;
+}
+
+impl Accounts for Setup {
     async fn resolve(&self, store_extra: &str, vars: &str) -> Resolution {
-        let text = format!(
-            "secretStores:\n  azure:\n    type: azure.managed_identity\n    fallback: [{{ type: managed_identity }}]\n    cloud:\n      authority_host: {https}\n      resource_manager: {https}\n      ca_bundle: ca.pem\n{store_extra}envs:\n  dev:\n{vars}",
-            https = self.emulator.https_url()
-        );
-        let loaded = load(
-            Source::new("dsops.yaml", &text),
-            &self.env,
-            LoadOptions::resolve(),
-        );
-        assert!(!loaded.has_errors(), "{:?}\n{text}", loaded.diagnostics());
-        let engine = Engine::new(
-            loaded.config().unwrap().clone(),
-            self.dir.path(),
-            Arc::new(self.env.clone()),
-            EngineOptions::default(),
-        );
-        engine.resolve("dev").await.unwrap()
+        self.engine(store_extra, vars).resolve("dev").await.unwrap()
     }
 
     fn arm_paths(&self) -> Vec<String> {

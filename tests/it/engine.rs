@@ -3,12 +3,11 @@
 //! cache, and each value form.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use dsops::config::{LoadOptions, Source, load};
-use dsops::engine::{Engine, EngineOptions};
-use dsops_emulator::{Emulator, FaultSpec, Options, StateFile};
+use dsops_emulator::FaultSpec;
+
+use crate::in_process::InProcess;
 use secrecy::ExposeSecret;
 
 const STATE: &str = r#"
@@ -32,71 +31,10 @@ vaults:
       hidden: hidden-canary-value-2c
 "#;
 
-struct Setup {
-    emulator: Emulator,
-    dir: tempfile::TempDir,
-    env: HashMap<String, String>,
-}
+type Setup = InProcess;
 
 async fn setup(state: &str) -> Setup {
-    let emulator = Emulator::start(Options {
-        state: StateFile::parse(state).unwrap(),
-        ..Options::default()
-    })
-    .await
-    .unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("ca.pem"), emulator.ca_pem()).unwrap();
-    let env = [(
-        "AZURE_POD_IDENTITY_AUTHORITY_HOST".to_owned(),
-        emulator.http_url().unwrap(),
-    )]
-    .into();
-    Setup { emulator, dir, env }
-}
-
-impl Setup {
-    /// An engine for a dsops.yaml whose store `azure` uses IMDS and the
-    /// emulator as its cloud, with `store_extra` under the store and `vars`
-    /// as environment `dev`.
-    fn engine(&self, store_extra: &str, vars: &str) -> Engine {
-        let text = format!(
-            "secretStores:\n  azure:\n    type: azure.managed_identity\n    fallback: [{{ type: managed_identity }}]\n    cloud:\n      authority_host: {}\n      resource_manager: {}\n      keyvault_dns_suffix: \"vault.localhost:{}\"\n      ca_bundle: ca.pem\n{store_extra}envs:\n  dev:\n{vars}",
-            self.emulator.https_url(),
-            self.emulator.https_url(),
-            self.emulator.https_addr().port()
-        );
-        let loaded = load(
-            Source::new("dsops.yaml", &text),
-            &self.env,
-            LoadOptions::resolve(),
-        );
-        assert!(!loaded.has_errors(), "{:?}\n{text}", loaded.diagnostics());
-        Engine::new(
-            loaded.config().unwrap().clone(),
-            self.dir.path(),
-            Arc::new(self.env.clone()),
-            EngineOptions::default(),
-        )
-    }
-
-    fn requests(&self, service: &str) -> usize {
-        self.emulator
-            .log()
-            .entries()
-            .iter()
-            .filter(|e| e.service == service)
-            .count()
-    }
-
-    fn tokens(&self) -> usize {
-        self.emulator
-            .log()
-            .entries()
-            .iter()
-            .filter(|e| e.token_for.is_some())
-            .count()
-    }
+    InProcess::start(state).await
 }
 
 fn secret(var: &str, vault: &str, name: &str) -> String {

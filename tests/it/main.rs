@@ -25,6 +25,7 @@ mod harness;
 mod identity_chain;
 mod identity_managed;
 mod identity_sdk;
+mod in_process;
 mod keyvault_client;
 mod no_leaks_cli;
 mod plan_cli;

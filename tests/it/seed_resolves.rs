@@ -3,14 +3,9 @@
 //! sections resolves against the emulator, through the engine, with the
 //! page's own names: only the cloud is pointed at the emulator.
 
-use std::collections::HashMap;
-use std::sync::Arc;
-
-use dsops::config::{LoadOptions, Source, load};
-use dsops::engine::{Engine, EngineOptions};
-use dsops_emulator::{Emulator, Options, StateFile};
 use secrecy::ExposeSecret;
 
+use crate::in_process::InProcess;
 use crate::seed::{as_config, yaml_blocks};
 
 const PRIMARY: &str = "11111111-0000-0000-0000-00000000a001";
@@ -60,55 +55,24 @@ const SECTIONS: &[&str] = &[
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_pages_service_examples_resolve_against_the_emulator() {
-    let emulator = Emulator::start(Options {
-        state: StateFile::parse(&state()).unwrap(),
-        ..Options::default()
-    })
-    .await
-    .unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("ca.pem"), emulator.ca_pem()).unwrap();
-    let env: HashMap<String, String> = [
-        (
-            "AZURE_POD_IDENTITY_AUTHORITY_HOST",
-            emulator.http_url().unwrap(),
-        ),
-        ("PRIMARY_SUBSCRIPTION_ID", PRIMARY.to_owned()),
-        ("SHARED_SUBSCRIPTION_ID", SHARED.to_owned()),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_owned(), v))
-    .collect();
-    let cloud = format!(
-        "    type: azure.managed_identity\n    fallback: [{{ type: managed_identity }}]\n    cloud:\n      authority_host: {https}\n      resource_manager: {https}\n      keyvault_dns_suffix: \"vault.localhost:{port}\"\n      ca_bundle: ca.pem\n",
-        https = emulator.https_url(),
-        port = emulator.https_addr().port()
-    );
+    let mut setup = InProcess::start(&state()).await;
+    setup
+        .env
+        .insert("PRIMARY_SUBSCRIPTION_ID".to_owned(), PRIMARY.to_owned());
+    setup
+        .env
+        .insert("SHARED_SUBSCRIPTION_ID".to_owned(), SHARED.to_owned());
+    let store_lines = setup.store_lines();
     let mut resolved = 0;
     for example in yaml_blocks()
         .iter()
         .filter(|b| SECTIONS.contains(&b.heading.as_str()))
     {
+        // The page's own names; only the cloud (and IMDS) is the emulator.
         let config = as_config(example)
             .unwrap()
-            .replace("    type: azure.managed_identity\n", &cloud);
-        let loaded = load(
-            Source::new("dsops.yaml", &config),
-            &env,
-            LoadOptions::resolve(),
-        );
-        assert!(
-            !loaded.has_errors(),
-            "{}: {:?}\n{config}",
-            example.heading,
-            loaded.diagnostics()
-        );
-        let engine = Engine::new(
-            loaded.config().unwrap().clone(),
-            dir.path(),
-            Arc::new(env.clone()),
-            EngineOptions::default(),
-        );
+            .replace("    type: azure.managed_identity\n", &store_lines);
+        let engine = setup.engine_of(&config);
         let resolution = engine.resolve("production").await.unwrap();
         let problems: Vec<String> = resolution
             .problems
