@@ -6,8 +6,10 @@
 pub use dsops_config as config;
 
 pub mod arm;
+pub mod ci;
 pub mod engine;
 pub mod identity;
 pub mod keyvault;
+pub mod redact;
 pub mod sql;
 pub mod storage;

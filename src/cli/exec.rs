@@ -3,16 +3,20 @@
 //!
 //! The values go only into the child's environment, never on a command
 //! line. Nothing is started when a required variable fails. The child
-//! inherits stdin, stdout and stderr; SIGINT, SIGTERM and SIGHUP sent to
+//! inherits stdin, stdout and stderr (with `--mask-output`, its stdout and
+//! stderr go through a [`RedactingWriter`] each instead); SIGINT, SIGTERM and SIGHUP sent to
 //! dsops are passed on to it; dsops exits with the child's code, or
 //! 128 + the signal that killed it.
 
 use std::ffi::OsString;
 use std::path::Path;
-use std::process::ExitStatus;
+use std::process::{ExitStatus, Stdio};
 
 use clap::Args;
-use secrecy::ExposeSecret;
+use dsops::engine::Resolution;
+use dsops::redact::{MIN_SECRET_LEN, RedactingWriter, Redactor};
+use secrecy::{ExposeSecret, SecretString};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 use super::exit;
 use super::output;
@@ -27,6 +31,11 @@ pub(crate) struct ExecArgs {
     /// are (by default the resolved values win).
     #[arg(long)]
     allow_override: bool,
+
+    /// Replace the resolved values (and their JSON-escaped and URL-encoded
+    /// forms) with `***` in the command's stdout and stderr.
+    #[arg(long)]
+    mask_output: bool,
 
     /// The program to run, and its arguments (after `--` if they start with `-`).
     #[arg(
@@ -55,8 +64,19 @@ pub(crate) fn run(config: &Path, args: &ExecArgs) -> u8 {
     let Some((program, arguments)) = args.command.split_first() else {
         return exit::USAGE;
     };
+    let redactor = if args.mask_output {
+        match redactor(&resolution) {
+            Some(redactor) => Some(redactor),
+            None => return exit::FAILED,
+        }
+    } else {
+        None
+    };
     let mut command = tokio::process::Command::new(program);
     command.args(arguments);
+    if redactor.is_some() {
+        command.stdout(Stdio::piped()).stderr(Stdio::piped());
+    }
     for (name, value) in &resolution.values {
         if args.allow_override && std::env::var_os(name).is_some() {
             continue;
@@ -75,7 +95,21 @@ pub(crate) fn run(config: &Path, args: &ExecArgs) -> u8 {
             Ok(child) => child,
             Err(error) => return cannot_start(program, &error),
         };
-        match forward.wait(&mut child).await {
+        let pumps = redactor.map(|redactor| {
+            let stdout = child.stdout.take().map(|from| {
+                tokio::spawn(pump(from, redactor.writer(Vec::new()), tokio::io::stdout()))
+            });
+            let stderr = child.stderr.take().map(|from| {
+                tokio::spawn(pump(from, redactor.writer(Vec::new()), tokio::io::stderr()))
+            });
+            [stdout, stderr]
+        });
+        let status = forward.wait(&mut child).await;
+        // Until both pipes end: the output of the command's own children too.
+        for pump in pumps.into_iter().flatten().flatten() {
+            let _ = pump.await;
+        }
+        match status {
             Ok(status) => exit_code(status),
             Err(error) => {
                 output::error(&error, Some("dsops lost track of the command it started"));
@@ -83,6 +117,79 @@ pub(crate) fn run(config: &Path, args: &ExecArgs) -> u8 {
             }
         }
     })
+}
+
+/// The redactor for `--mask-output`, after a warning for each value too
+/// short to be masked; `None` (after an error) when it cannot be built.
+fn redactor(resolution: &Resolution) -> Option<Redactor> {
+    // Values written in dsops.yaml are not secrets: masking `info` would
+    // ruin the output.
+    let secrets: Vec<(&str, &SecretString)> = resolution.fetched().collect();
+    let redactor = match Redactor::new(secrets.iter().map(|(_, value)| *value)) {
+        Ok(redactor) => redactor,
+        Err(error) => {
+            output::error(&error, Some("run the command without --mask-output"));
+            return None;
+        }
+    };
+    for name in redactor
+        .skipped()
+        .iter()
+        .filter_map(|&index| secrets.get(index))
+        .map(|(name, _)| name)
+    {
+        output::stderr(&format!(
+            "warning: {name} is shorter than {MIN_SECRET_LEN} bytes: it is not masked in the command's output\n"
+        ));
+    }
+    Some(redactor)
+}
+
+/// Copies `from` to `to` through `masked`, a chunk at a time, until `from`
+/// ends or `to` fails (then the command's next write to the pipe fails, as
+/// it would have on `to`).
+async fn pump(
+    mut from: impl AsyncRead + Unpin,
+    mut masked: RedactingWriter<Vec<u8>>,
+    mut to: impl AsyncWrite + Unpin,
+) {
+    use std::io::Write as _;
+    let mut chunk = vec![0; 64 * 1024];
+    loop {
+        let read = match from.read(&mut chunk).await {
+            Ok(0) | Err(_) => break,
+            Ok(read) => read,
+        };
+        // Into a `Vec`: cannot fail. `flush` writes all but a possible
+        // start of a secret, so that a prompt without a newline shows.
+        let _ = masked
+            .write_all(chunk.get(..read).unwrap_or_default())
+            .and_then(|()| masked.flush());
+        if send(&mut masked, &mut to).await.is_err() {
+            return;
+        }
+    }
+    let _ = masked.finish();
+    let _ = send(&mut masked, &mut to).await;
+}
+
+/// Writes out what `masked` has written so far.
+async fn send(
+    masked: &mut RedactingWriter<Vec<u8>>,
+    to: &mut (impl AsyncWrite + Unpin),
+) -> std::io::Result<()> {
+    let mut bytes = std::mem::take(masked.get_mut());
+    let sent = async {
+        if !bytes.is_empty() {
+            to.write_all(&bytes).await?;
+            to.flush().await?;
+        }
+        Ok(())
+    }
+    .await;
+    bytes.clear();
+    *masked.get_mut() = bytes;
+    sent
 }
 
 /// 127 for a program that is not there, 126 for one that cannot be run,

@@ -319,9 +319,16 @@ fn assemble(plan: &Plan, results: Vec<Option<Result<SecretString, fetch::Failure
             }
         }
     }
+    let literals = plan
+        .variables
+        .iter()
+        .filter(|v| matches!(v.source, PlannedSource::Literal(_)))
+        .map(|v| v.name.clone())
+        .collect();
     Resolution {
         env: plan.env.clone(),
         values,
         problems,
+        literals,
     }
 }

@@ -13,6 +13,8 @@ pub struct Resolution {
     pub values: Vec<(String, SecretString)>,
     /// Every problem: errors of required variables, warnings of optional ones.
     pub problems: Vec<Problem>,
+    /// The variables whose value is written in the file (not secrets).
+    pub literals: Vec<String>,
 }
 
 impl fmt::Debug for Resolution {
@@ -30,6 +32,15 @@ impl Resolution {
     /// Whether a required variable failed: nothing may be handed on.
     pub fn failed(&self) -> bool {
         self.problems.iter().any(|p| !p.optional)
+    }
+
+    /// The values fetched from Azure (every value but the literals): what
+    /// must be masked.
+    pub fn fetched(&self) -> impl Iterator<Item = (&str, &SecretString)> {
+        self.values
+            .iter()
+            .filter(|(name, _)| !self.literals.contains(name))
+            .map(|(name, value)| (name.as_str(), value))
     }
 
     /// A value by variable name.

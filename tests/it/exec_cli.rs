@@ -312,3 +312,93 @@ fn a_slow_resolution_shows_progress_on_a_terminal() {
     let erase = format!("\r{}\r", " ".repeat("resolving 0/2…".chars().count()));
     assert_contains(&out.stdout, &["\rresolving 0/2…", &erase]);
 }
+
+/// `sh -c SCRIPT` under `dsops exec --mask-output --env ENV`.
+fn exec_masked(setup: &Emulated, env: &str, script: &str) -> crate::harness::Run {
+    setup.run(&[
+        "exec",
+        "--env",
+        env,
+        "--mask-output",
+        "--",
+        "sh",
+        "-c",
+        script,
+    ])
+}
+
+#[test]
+fn mask_output_masks_values_in_the_commands_output() {
+    let setup = Emulated::start();
+    // The value, on stdout and stderr; a line written in two parts, the
+    // value split between them; the value URL-encoded by hand (`-` is
+    // unreserved: the same); and the exit code.
+    let script = r#"
+        printf 'api key: %s\n' "$API_KEY"
+        printf 'db: %s\n' "$DATABASE_PASSWORD" >&2
+        printf 'split: %.10s' "$API_KEY"; sleep 0.3; printf '%s end\n' "${API_KEY#??????????}"
+        printf 'greeting=%s&x=1\n' "$GREETING"
+        echo done
+        exit 3
+    "#;
+    let out = exec_masked(&setup, "production", script);
+    assert_eq!(out.code, 3, "{}{}", out.stdout, out.stderr);
+    // GREETING is written in dsops.yaml: not a secret, not masked.
+    assert_eq!(
+        out.stdout,
+        format!("api key: ***\nsplit: *** end\ngreeting={LITERAL}&x=1\ndone\n")
+    );
+    assert_contains(&out.stderr, &["db: ***\n"]);
+    for value in [API_KEY, DB_PASSWORD] {
+        assert!(
+            !out.stdout.contains(value) && !out.stderr.contains(value),
+            "{value}"
+        );
+    }
+    // Without the flag, the output is the command's own.
+    let out = exec_sh(&setup, "production", r#"printf '%s\n' "$API_KEY""#);
+    assert_eq!(out.stdout, format!("{API_KEY}\n"));
+}
+
+#[test]
+fn mask_output_masks_json_escaped_and_multi_line_values() {
+    let setup = Emulated::start();
+    // H0 has quotes and backslashes: JSON-escaped by `sed`. H1 has three
+    // lines; its second line (`second line\r`) is printed on its own.
+    let script = r#"
+        printf '{"h0":"%s"}\n' "$(printf %s "$H0" | sed 's/\\/\\\\/g; s/"/\\"/g')"
+        printf 'raw: %s|\n' "$H0"
+        printf 'pem: %s|\n' "$H1"
+        printf '%s\n' "$H1" | sed -n 2p
+        printf 'empty: [%s]\n' "$EMPTY"
+    "#;
+    let out = exec_masked(&setup, "hostile", script);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert_eq!(
+        out.stdout,
+        "{\"h0\":\"***\"}\nraw: ***|\npem: ***|\n***\r\nempty: []\n"
+    );
+    assert_reveals_nothing(&out);
+    assert!(!out.stdout.contains("second line"), "{}", out.stdout);
+    // An empty value is nothing to warn about.
+    assert!(!out.stderr.contains("warning"), "{}", out.stderr);
+}
+
+#[test]
+fn mask_output_leaves_values_written_in_the_file_alone() {
+    // Literals are not secrets: masking `xyzzy-value` (or `info`) would only
+    // ruin the output, and a short one is nothing to warn about.
+    let dir = config_dir("version: 1\nenvs:\n  dev:\n    SHORT: xy\n    LONGER: xyzzy-value\n");
+    let out = run(dsops(dir.path()).args([
+        "exec",
+        "--env",
+        "dev",
+        "--mask-output",
+        "--",
+        "sh",
+        "-c",
+        r#"echo "$SHORT $LONGER" >&2; exit 0"#,
+    ]));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(out.stderr, "xy xyzzy-value\n");
+}
