@@ -137,22 +137,22 @@ fn route(app: &App, req: &Request, caller: &Caller) -> Response {
             };
             match rest {
                 [] if get => list(app, caller, subscription, Some(group), STORAGE),
-                [name] if get => with_storage(
+                [name] if get => with_account(
                     app,
                     caller,
-                    group,
+                    &group.name,
+                    &group.storage,
                     name,
-                    Action::ArmRead,
-                    "read",
+                    (Action::ArmRead, "read"),
                     storage_json,
                 ),
-                [name, op] if post && eq(op, "listKeys") => with_storage(
+                [name, op] if post && eq(op, "listKeys") => with_account(
                     app,
                     caller,
-                    group,
+                    &group.name,
+                    &group.storage,
                     name,
-                    Action::StorageListKeys,
-                    "listkeys/action",
+                    (Action::StorageListKeys, "listkeys/action"),
                     storage_keys,
                 ),
                 _ => super::method_not_allowed(req),
@@ -167,45 +167,48 @@ fn route(app: &App, req: &Request, caller: &Caller) -> Response {
             };
             match rest {
                 [] if get => list(app, caller, subscription, Some(group), COSMOS),
-                [name] if get => with_cosmos(
+                [name] if get => with_account(
                     app,
                     caller,
-                    group,
+                    &group.name,
+                    &group.cosmos,
                     name,
-                    Action::ArmRead,
-                    "read",
+                    (Action::ArmRead, "read"),
                     cosmos_json,
                 ),
-                [name, op] if post && eq(op, "listKeys") => with_cosmos(
+                [name, op] if post && eq(op, "listKeys") => with_account(
                     app,
                     caller,
-                    group,
+                    &group.name,
+                    &group.cosmos,
                     name,
-                    Action::CosmosListKeys,
-                    "listKeys/action",
+                    (Action::CosmosListKeys, "listKeys/action"),
                     cosmos_keys,
                 ),
                 [name, op]
                     if (post || get) && eq(op, "readonlykeys")
                         || post && eq(op, "listReadOnlyKeys") =>
                 {
-                    with_cosmos(
+                    with_account(
                         app,
                         caller,
-                        group,
+                        &group.name,
+                        &group.cosmos,
                         name,
-                        Action::CosmosListReadOnlyKeys,
-                        "readonlykeys/action",
+                        (Action::CosmosListReadOnlyKeys, "readonlykeys/action"),
                         cosmos_readonly_keys,
                     )
                 }
-                [name, op] if post && eq(op, "listConnectionStrings") => with_cosmos(
+                [name, op] if post && eq(op, "listConnectionStrings") => with_account(
                     app,
                     caller,
-                    group,
+                    &group.name,
+                    &group.cosmos,
                     name,
-                    Action::CosmosListConnectionStrings,
-                    "listConnectionStrings/action",
+                    (
+                        Action::CosmosListConnectionStrings,
+                        "listConnectionStrings/action",
+                    ),
                     cosmos_connection_strings,
                 ),
                 _ => super::method_not_allowed(req),
@@ -352,74 +355,63 @@ fn list(
     Response::json(200, &json!({ "value": value }))
 }
 
-fn with_storage(
-    app: &App,
-    caller: &Caller,
-    group: &ResourceGroup,
-    name: &str,
-    action: Action,
-    verb: &str,
-    render: fn(&StorageAccount) -> Value,
-) -> Response {
-    let Some(account) = group
-        .storage
-        .iter()
-        .find(|a| a.name.eq_ignore_ascii_case(name))
-    else {
-        return arm_error(
-            404,
-            "ResourceNotFound",
-            &format!(
-                "The Resource 'Microsoft.Storage/storageAccounts/{name}' under resource group '{}' was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix",
-                group.name
-            ),
-        );
-    };
-    if !app
-        .directory
-        .allowed(&caller.object_id, action, &account.id)
-    {
-        return forbidden(
-            caller,
-            &format!("Microsoft.Storage/storageAccounts/{verb}"),
-            &account.id,
-        );
-    }
-    Response::json(200, &render(account))
+/// Storage and Cosmos DB accounts, as the ARM handlers see them.
+trait ArmAccount {
+    /// `Microsoft.Storage/storageAccounts`...
+    const TYPE: &'static str;
+    fn id(&self) -> &str;
+    fn name(&self) -> &str;
 }
 
-fn with_cosmos(
+impl ArmAccount for StorageAccount {
+    const TYPE: &'static str = "Microsoft.Storage/storageAccounts";
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn name(&self) -> &str {
+        &self.name
+    }
+}
+
+impl ArmAccount for CosmosAccount {
+    const TYPE: &'static str = "Microsoft.DocumentDB/databaseAccounts";
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn name(&self) -> &str {
+        &self.name
+    }
+}
+
+/// An account of `group` by name, the permission (`action`, and the `verb`
+/// ARM names it by) checked, rendered by `render`.
+fn with_account<A: ArmAccount>(
     app: &App,
     caller: &Caller,
-    group: &ResourceGroup,
+    group: &str,
+    accounts: &[A],
     name: &str,
-    action: Action,
-    verb: &str,
-    render: fn(&CosmosAccount) -> Value,
+    (action, verb): (Action, &str),
+    render: fn(&A) -> Value,
 ) -> Response {
-    let Some(account) = group
-        .cosmos
+    let Some(account) = accounts
         .iter()
-        .find(|a| a.name.eq_ignore_ascii_case(name))
+        .find(|a| a.name().eq_ignore_ascii_case(name))
     else {
         return arm_error(
             404,
             "ResourceNotFound",
             &format!(
-                "The Resource 'Microsoft.DocumentDB/databaseAccounts/{name}' under resource group '{}' was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix",
-                group.name
+                "The Resource '{}/{name}' under resource group '{group}' was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix",
+                A::TYPE
             ),
         );
     };
     if !app
         .directory
-        .allowed(&caller.object_id, action, &account.id)
+        .allowed(&caller.object_id, action, account.id())
     {
-        return forbidden(
-            caller,
-            &format!("Microsoft.DocumentDB/databaseAccounts/{verb}"),
-            &account.id,
-        );
+        return forbidden(caller, &format!("{}/{verb}", A::TYPE), account.id());
     }
     Response::json(200, &render(account))
 }
