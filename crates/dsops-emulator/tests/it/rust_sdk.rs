@@ -45,7 +45,7 @@ fn key_vault(port: u16) -> String {
     format!("https://vault.azure.net:{port}")
 }
 /// The address `azure_identity` hard-codes for IMDS; never contacted.
-const IMDS_HOST: &str = "169.254.169.254";
+const IMDS_HOST: &str = "169.254.169.254"; // never contacted: the transport rewrites it to loopback
 /// The Key Vault API version the SDK sends.
 const API_VERSION: &str = "api-version=2025-07-01";
 

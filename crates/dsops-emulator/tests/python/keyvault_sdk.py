@@ -18,8 +18,8 @@ anything unexpected; the Rust test compares the hashes with the seeded values.
 
 No traffic leaves loopback: `socket.getaddrinfo` resolves only 127.0.0.1,
 localhost and `*.vault.azure.net` (to the emulator) and refuses every other
-name, so a stray request to login.microsoftonline.com or 169.254.169.254 fails
-instead of leaving the machine.
+name, so a stray request (to login.microsoftonline.com, or IMDS at
+169.254.169.254, say) never leaves the machine: it fails instead.
 """
 
 import hashlib
