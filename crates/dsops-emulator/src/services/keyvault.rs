@@ -2,6 +2,8 @@
 //! vaults, chosen by the host name (`NAME.vault.azure.net`,
 //! `NAME.vault.localhost`...), with Key Vault's challenge, RBAC and errors.
 
+use std::collections::BTreeMap;
+
 use serde_json::{Map, Value, json};
 
 use crate::app::App;
@@ -584,6 +586,42 @@ fn list_objects(app: &App, caller: &Caller, target: &Target<'_>, kind: &str) -> 
     })
 }
 
+/// `GET /certificates/{name}/{version}` and `GET /keys/{name}/{version}`:
+/// the permission, then the object (`collection` picks certificates or
+/// keys), rendered by `render` with the object's name as written, or
+/// Key Vault's 404.
+#[allow(clippy::too_many_arguments)]
+fn get_object<T: HasVersion>(
+    app: &App,
+    caller: &Caller,
+    target: &Target<'_>,
+    (kind, action): (&str, Action),
+    name: &str,
+    version: Option<&str>,
+    collection: fn(&VaultContents) -> &BTreeMap<String, Versions<T>>,
+    render: impl FnOnce(&str, &T) -> Value,
+) -> Response {
+    if let Err(denied) = authorize(app, caller, target, action, &format!("/{kind}s/{name}")) {
+        return denied;
+    }
+    read_vault(app, target, |vault| {
+        match collection(vault)
+            .get(&name.to_ascii_lowercase())
+            .map(|o| (o.name.as_str(), o.get(version)))
+        {
+            Some((real, Some(v))) => Response::json(200, &render(real, v)),
+            _ => {
+                let code = if kind == "key" {
+                    "KeyNotFound"
+                } else {
+                    "CertificateNotFound"
+                };
+                not_found(kind, code, name, version)
+            }
+        }
+    })
+}
+
 fn get_certificate(
     app: &App,
     caller: &Caller,
@@ -591,45 +629,33 @@ fn get_certificate(
     name: &str,
     version: Option<&str>,
 ) -> Response {
-    if let Err(denied) = authorize(
+    let base = &target.base;
+    get_object(
         app,
         caller,
         target,
-        Action::CertificateRead,
-        &format!("/certificates/{name}"),
-    ) {
-        return denied;
-    }
-    read_vault(app, target, |vault| {
-        match vault
-            .certificates
-            .get(&name.to_ascii_lowercase())
-            .map(|c| (c.name.as_str(), c.get(version)))
-        {
-            Some((real, Some(v))) => {
-                let base = &target.base;
-                Response::json(
-                    200,
-                    &json!({
-                        "id": format!("{base}/certificates/{real}/{}", v.version),
-                        "kid": format!("{base}/keys/{real}/{}", v.version),
-                        "sid": format!("{base}/secrets/{real}/{}", v.version),
-                        "x5t": x5t(&v.der),
-                        "cer": b64(&v.der),
-                        "attributes": v.attributes.json(),
-                        "policy": {
-                            "id": format!("{base}/certificates/{real}/policy"),
-                            "key_props": { "exportable": true, "reuse_key": false },
-                            "secret_props": { "contentType": v.content_type },
-                            "issuer": { "name": "Self" },
-                        },
-                        "tags": {},
-                    }),
-                )
-            }
-            _ => not_found("certificate", "CertificateNotFound", name, version),
-        }
-    })
+        ("certificate", Action::CertificateRead),
+        name,
+        version,
+        |vault| &vault.certificates,
+        |real, v: &crate::vault::CertificateVersion| {
+            json!({
+                "id": format!("{base}/certificates/{real}/{}", v.version),
+                "kid": format!("{base}/keys/{real}/{}", v.version),
+                "sid": format!("{base}/secrets/{real}/{}", v.version),
+                "x5t": x5t(&v.der),
+                "cer": b64(&v.der),
+                "attributes": v.attributes.json(),
+                "policy": {
+                    "id": format!("{base}/certificates/{real}/policy"),
+                    "key_props": { "exportable": true, "reuse_key": false },
+                    "secret_props": { "contentType": v.content_type },
+                    "issuer": { "name": "Self" },
+                },
+                "tags": {},
+            })
+        },
+    )
 }
 
 fn get_key(
@@ -639,38 +665,30 @@ fn get_key(
     name: &str,
     version: Option<&str>,
 ) -> Response {
-    if let Err(denied) = authorize(
+    let base = &target.base;
+    get_object(
         app,
         caller,
         target,
-        Action::KeyRead,
-        &format!("/keys/{name}"),
-    ) {
-        return denied;
-    }
-    read_vault(app, target, |vault| {
-        match vault
-            .keys
-            .get(&name.to_ascii_lowercase())
-            .map(|k| (k.name.as_str(), k.get(version)))
-        {
-            Some((real, Some(v))) => {
-                let mut key = v.jwk.clone();
-                if let Some(map) = key.as_object_mut() {
-                    map.insert(
-                        "kid".into(),
-                        format!("{}/keys/{real}/{}", target.base, v.version).into(),
-                    );
-                }
-                let mut body = json!({ "key": key, "attributes": v.attributes.json(), "tags": {} });
-                if v.managed
-                    && let Some(map) = body.as_object_mut()
-                {
-                    map.insert("managed".into(), true.into());
-                }
-                Response::json(200, &body)
+        ("key", Action::KeyRead),
+        name,
+        version,
+        |vault| &vault.keys,
+        |real, v: &crate::vault::KeyVersion| {
+            let mut key = v.jwk.clone();
+            if let Some(map) = key.as_object_mut() {
+                map.insert(
+                    "kid".into(),
+                    format!("{base}/keys/{real}/{}", v.version).into(),
+                );
             }
-            _ => not_found("key", "KeyNotFound", name, version),
-        }
-    })
+            let mut body = json!({ "key": key, "attributes": v.attributes.json(), "tags": {} });
+            if v.managed
+                && let Some(map) = body.as_object_mut()
+            {
+                map.insert("managed".into(), true.into());
+            }
+            body
+        },
+    )
 }

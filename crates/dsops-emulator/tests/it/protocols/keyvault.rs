@@ -3,7 +3,7 @@
 use dsops_emulator::Emulator;
 use serde_json::{Value, json};
 
-use super::imds_token;
+use super::{ci_vault_token, imds_token};
 use crate::harness;
 
 const HOST: &str = "dev-vault.vault.azure.net";
@@ -250,27 +250,7 @@ async fn setting_a_secret_needs_the_officer_role_and_adds_a_version() {
         .unwrap();
     assert_eq!(denied.status(), 403);
 
-    let ci = emulator.identity("ci").unwrap();
-    let form = [
-        ("grant_type", "client_credentials"),
-        ("client_id", ci.client_id.as_str()),
-        ("client_secret", "dev-only-client-secret"),
-        ("scope", "https://vault.azure.net/.default"),
-    ];
-    let token: Value = client
-        .post(format!(
-            "{}/{}/oauth2/v2.0/token",
-            emulator.https_url(),
-            emulator.tenant_id()
-        ))
-        .form(&form)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let officer = token["access_token"].as_str().unwrap();
+    let officer = &ci_vault_token(&emulator).await;
     for value in ["v1", "v2"] {
         let response = client
             .put(&url)
@@ -296,27 +276,7 @@ fn b64(text: &str) -> Vec<u8> {
 #[tokio::test(flavor = "multi_thread")]
 async fn certificates_have_a_backing_secret_and_key() {
     let emulator = harness::example().await;
-    let ci = emulator.identity("ci").unwrap();
-    let client = harness::client(&emulator, &[]);
-    let token: Value = client
-        .post(format!(
-            "{}/{}/oauth2/v2.0/token",
-            emulator.https_url(),
-            emulator.tenant_id()
-        ))
-        .form(&[
-            ("grant_type", "client_credentials"),
-            ("client_id", ci.client_id.as_str()),
-            ("client_secret", "dev-only-client-secret"),
-            ("scope", "https://vault.azure.net/.default"),
-        ])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let token = token["access_token"].as_str().unwrap();
+    let token = &ci_vault_token(&emulator).await;
 
     let (status, cert, _) = kv(&emulator, Some(token), "/certificates/tls-cert").await;
     assert_eq!(status, 200, "{cert}");
@@ -411,27 +371,7 @@ fn check_pkcs12_with_openssl(pfx: &[u8]) {
 #[tokio::test(flavor = "multi_thread")]
 async fn versions_of_keys_and_certificates_are_listed_without_material() {
     let emulator = harness::example().await;
-    let ci = emulator.identity("ci").unwrap();
-    let client = harness::client(&emulator, &[]);
-    let token: Value = client
-        .post(format!(
-            "{}/{}/oauth2/v2.0/token",
-            emulator.https_url(),
-            emulator.tenant_id()
-        ))
-        .form(&[
-            ("grant_type", "client_credentials"),
-            ("client_id", ci.client_id.as_str()),
-            ("client_secret", "dev-only-client-secret"),
-            ("scope", "https://vault.azure.net/.default"),
-        ])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let token = token["access_token"].as_str().unwrap();
+    let token = &ci_vault_token(&emulator).await;
     let (status, keys, _) = kv(&emulator, Some(token), "/keys/ec-key/versions?maxresults=1").await;
     assert_eq!(status, 200, "{keys}");
     assert_eq!(keys["value"].as_array().unwrap().len(), 1);

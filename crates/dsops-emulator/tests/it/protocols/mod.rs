@@ -49,3 +49,27 @@ pub(crate) fn claims(token: &str) -> Value {
         .expect("base64url");
     serde_json::from_slice(&bytes).expect("JSON claims")
 }
+
+/// A Key Vault token for the example state's `ci` application (client secret).
+pub(crate) async fn ci_vault_token(emulator: &Emulator) -> String {
+    let ci = emulator.identity("ci").expect("ci");
+    let body: Value = crate::harness::client(emulator, &[])
+        .post(format!(
+            "{}/{}/oauth2/v2.0/token",
+            emulator.https_url(),
+            emulator.tenant_id()
+        ))
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", ci.client_id.as_str()),
+            ("client_secret", "dev-only-client-secret"),
+            ("scope", "https://vault.azure.net/.default"),
+        ])
+        .send()
+        .await
+        .expect("token request")
+        .json()
+        .await
+        .expect("JSON");
+    body["access_token"].as_str().expect("a token").to_owned()
+}
