@@ -1,6 +1,10 @@
 //! Talking to CI systems: the commands a job step writes so that the CI
 //! runner masks secrets in its logs and passes values to later steps.
 //!
-//! Only GitHub Actions for now ([`github`]).
+//! GitHub Actions ([`github`]) and Azure Pipelines ([`azure_pipelines`]),
+//! plus the step summary table both modes describe a run with ([`summary`]).
 
+pub mod azure_pipelines;
+pub mod export;
 pub mod github;
+pub mod summary;

@@ -1,6 +1,7 @@
 //! Argument parsing and dispatch; each subcommand lives in its own module.
 
 mod check;
+mod child;
 #[cfg(all(feature = "emulator", unix))]
 mod demo;
 mod doctor;
@@ -8,6 +9,7 @@ mod doctor;
 mod emulator;
 mod exec;
 mod get;
+mod github;
 mod load;
 mod output;
 mod plan;
@@ -65,6 +67,12 @@ enum Command {
     Render(render::RenderArgs),
     /// Print the value of one variable.
     Get(get::GetArgs),
+    /// In a GitHub Actions (or Azure Pipelines) step: resolve an
+    /// environment, mask every value in the job log, export the values to
+    /// later steps or outputs, and write a step summary. What the dsops
+    /// action runs.
+    #[command(visible_alias = "ci")]
+    Github(github::GithubArgs),
     /// Show what resolving an environment would fetch, from where, and with
     /// which identity; never a value.
     Plan(plan::PlanArgs),
@@ -106,6 +114,7 @@ pub(crate) fn main() -> ExitCode {
         Command::Render(args) => render::run(&cli.config, &args),
         Command::Get(args) => get::run(&cli.config, &args),
         Command::Plan(args) => plan::run(&cli.config, &args),
+        Command::Github(args) => github::run(&cli.config, &args),
         Command::Schema => schema::run(),
         #[cfg(feature = "emulator")]
         Command::Emulator(args) => emulator::run(&args),

@@ -21,6 +21,7 @@ mod emulator_cli;
 mod engine;
 mod exec_cli;
 mod get_cli;
+mod github_action;
 mod github_commands;
 mod harness;
 mod identity_chain;

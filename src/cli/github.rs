@@ -1,0 +1,522 @@
+//! `dsops github`: what the GitHub Action runs (and, with `TF_BUILD` set,
+//! an Azure Pipelines step).
+//!
+//! It resolves an environment (by GitHub OIDC federation when a client id
+//! is given) and then, in this order: prints the mask commands and flushes
+//! them, exports the values (`GITHUB_ENV` / `GITHUB_OUTPUT`, or
+//! `##vso[task.setvariable]`), writes the step summary, and runs `--run`
+//! with the values in its environment and its output masked. Every input
+//! also comes from a `DSOPS_*` variable, so that the action passes its
+//! inputs through `env:` and never through a script.
+//!
+//! Nothing is exported when a required variable fails or any value would
+//! be refused: the whole set of writes is prepared and checked first.
+
+use std::fs::OpenOptions;
+use std::io::Write as _;
+use std::path::Path;
+
+use clap::Args;
+use dsops::ci::azure_pipelines::Percents;
+use dsops::ci::export::{self, Ci, ExportTo, Variable, Writes};
+use dsops::ci::github::escape_data;
+use dsops::ci::summary::{self, Row, Status};
+use dsops::config::model::{Config, CredentialSource, Spanned, Text};
+use dsops::config::suggest::did_you_mean;
+use dsops::engine::{PlannedSource, Problem, Resolution};
+use secrecy::ExposeSecret;
+
+use super::child;
+use super::exit;
+use super::load::{self, Stream};
+use super::output;
+use super::resolve;
+
+#[derive(Debug, Args)]
+pub(crate) struct GithubArgs {
+    /// The environment (a key of `envs:` in dsops.yaml).
+    #[arg(long, env = "DSOPS_ENV", value_name = "ENV")]
+    env: String,
+
+    /// Authenticate by GitHub OIDC federation as this app registration or
+    /// user-assigned identity (instead of each store's own credentials).
+    #[arg(long, env = "DSOPS_CLIENT_ID", value_name = "ID")]
+    client_id: Option<String>,
+
+    /// The Entra ID tenant (for `--client-id`, where a store names none).
+    #[arg(long, env = "DSOPS_TENANT_ID", value_name = "ID")]
+    tenant_id: Option<String>,
+
+    /// The subscription of storage and Cosmos DB accounts, where a store
+    /// names none.
+    #[arg(long, env = "DSOPS_SUBSCRIPTION_ID", value_name = "ID")]
+    subscription_id: Option<String>,
+
+    /// Where values go: `env` (later steps of the job), `outputs` (this
+    /// step's outputs), `both` or `none`. Default: `env`, or `none` with
+    /// `--run`.
+    #[arg(long, env = "DSOPS_EXPORT", value_name = "WHERE")]
+    export: Option<String>,
+
+    /// Only these variables (separated by commas, spaces or lines).
+    #[arg(long, env = "DSOPS_VARIABLES", value_name = "NAMES")]
+    variables: Option<String>,
+
+    /// A bash script to run with the values in its environment, its output
+    /// masked; dsops exits with its code.
+    #[arg(long, env = "DSOPS_RUN", value_name = "SCRIPT")]
+    run: Option<String>,
+
+    /// The CI system: `auto` (GitHub Actions, or Azure Pipelines when
+    /// `TF_BUILD` is set and `GITHUB_ACTIONS` is not), `github` or
+    /// `azure-pipelines`.
+    #[arg(long, env = "DSOPS_CI", value_name = "CI")]
+    ci: Option<String>,
+
+    /// Trace every store's requests and identity sources on stderr (never a
+    /// value or a token). On when the job runs with debug logging.
+    #[arg(long)]
+    debug: bool,
+}
+
+/// An input, or `None` when unset or blank (the action passes every input,
+/// set or not).
+fn given(input: &Option<String>) -> Option<&str> {
+    input.as_deref().map(str::trim).filter(|s| !s.is_empty())
+}
+
+fn var(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
+}
+
+pub(crate) fn run(config_path: &Path, args: &GithubArgs) -> u8 {
+    let ci = match ci(args) {
+        Ok(ci) => ci,
+        Err(message) => return usage(&message),
+    };
+    let to = match export_to(args) {
+        Ok(to) => to,
+        Err(message) => return usage(&message),
+    };
+    if let Err(message) = check_files(ci, to) {
+        return fail(
+            ci,
+            &message,
+            "is this step running in a GitHub Actions job?",
+        );
+    }
+    let env = args.env.trim();
+    let usable = match load::load(config_path, Some(env)) {
+        Ok(usable) => usable,
+        Err(error) => {
+            error.print_human(Stream::Stderr);
+            return fail(
+                ci,
+                &format!("{} is not usable", config_path.display()),
+                "run `dsops check` on it",
+            );
+        }
+    };
+    let mut config = usable.config().clone();
+    if let Err(message) = keep_variables(&mut config, env, given(&args.variables)) {
+        return fail(
+            ci,
+            &message,
+            "list variables of the environment, separated by commas",
+        );
+    }
+    override_identity(&mut config, args);
+    let debug = args.debug || var("RUNNER_DEBUG").as_deref() == Some("1");
+    let sources = sources(&config, env);
+    let Ok(runtime) = resolve::runtime() else {
+        return exit::FAILED;
+    };
+    let resolution = runtime.block_on(resolve::resolve(config, usable.config_dir(), env, debug));
+    let Some(resolution) = resolution else {
+        return resolve::unknown_env(env);
+    };
+    if resolution.failed() {
+        report_problems(ci, &resolution.problems);
+        let verdict = resolve::failure_summary(&resolution);
+        write_summary(
+            ci,
+            env,
+            &format!("{verdict}: nothing was exported."),
+            rows(&resolution, &sources, None),
+        );
+        output::stderr(&format!("error: {verdict}: nothing was exported\n"));
+        return exit::FAILED;
+    }
+    let variables: Vec<Variable<'_>> = resolution
+        .values
+        .iter()
+        .map(|(name, value)| Variable {
+            name,
+            value,
+            secret: !resolution.literals.contains(name),
+        })
+        .collect();
+    let writes = match export::prepare(ci, &variables, to) {
+        Ok(writes) => writes,
+        Err(errors) => {
+            for error in &errors {
+                annotate(ci, "error", &format!("{error}\n  hint: {}", error.hint()));
+            }
+            write_summary(
+                ci,
+                env,
+                "Refused: nothing was exported.",
+                rows(&resolution, &sources, None),
+            );
+            output::stderr(&format!(
+                "error: {} {} refused: nothing was exported\n",
+                errors.len(),
+                if errors.len() == 1 {
+                    "value was"
+                } else {
+                    "values were"
+                }
+            ));
+            return exit::FAILED;
+        }
+    };
+    drop(variables);
+    // Masks first, flushed, before any other output and before any file
+    // or child could make a value visible.
+    output::stdout_raw(writes.masks.expose_secret().as_bytes());
+    output::stdout_raw(writes.commands.expose_secret().as_bytes());
+    if let Err(message) = write_files(&writes) {
+        return fail(
+            ci,
+            &message,
+            "the runner's file commands could not be appended to",
+        );
+    }
+    for name in &writes.unmasked {
+        annotate(
+            ci,
+            "warning",
+            &format!(
+                "{name} is shorter than {} characters: it cannot be masked and will show in logs",
+                dsops::ci::github::MIN_MASK_LEN
+            ),
+        );
+    }
+    resolve::print_problems(&resolution.problems);
+    let verdict = verdict(&resolution, to, args.run.is_some());
+    write_summary(
+        ci,
+        env,
+        &verdict,
+        rows(&resolution, &sources, Some((to, &writes))),
+    );
+    output::stderr(&format!("dsops: {verdict}\n"));
+    match given(&args.run) {
+        Some(script) => run_script(&runtime, script, &resolution),
+        None => exit::OK,
+    }
+}
+
+fn usage(message: &str) -> u8 {
+    output::stderr(&format!("error: {message}\n"));
+    exit::USAGE
+}
+
+/// Reports a failure as an annotation and on stderr; exit 1.
+fn fail(ci: Ci, message: &str, hint: &str) -> u8 {
+    annotate(ci, "error", message);
+    output::stderr(&format!("error: {message}\n  hint: {hint}\n"));
+    exit::FAILED
+}
+
+fn ci(args: &GithubArgs) -> Result<Ci, String> {
+    let azure = || Ci::AzurePipelines(Percents::from_setting(var("DECODE_PERCENTS").as_deref()));
+    match given(&args.ci) {
+        None | Some("auto") => Ok(
+            if var("TF_BUILD").is_some() && var("GITHUB_ACTIONS").is_none() {
+                azure()
+            } else {
+                Ci::GitHub
+            },
+        ),
+        Some("github") => Ok(Ci::GitHub),
+        Some("azure-pipelines") => Ok(azure()),
+        Some(other) => Err(format!(
+            "--ci {other:?}: expected auto, github or azure-pipelines"
+        )),
+    }
+}
+
+fn export_to(args: &GithubArgs) -> Result<ExportTo, String> {
+    let default = if given(&args.run).is_some() {
+        "none"
+    } else {
+        "env"
+    };
+    match given(&args.export).unwrap_or(default) {
+        "env" => Ok(ExportTo {
+            env: true,
+            outputs: false,
+        }),
+        "outputs" | "output" => Ok(ExportTo {
+            env: false,
+            outputs: true,
+        }),
+        "both" => Ok(ExportTo {
+            env: true,
+            outputs: true,
+        }),
+        "none" => Ok(ExportTo::default()),
+        other => Err(format!(
+            "--export {other:?}: expected env, outputs, both or none"
+        )),
+    }
+}
+
+/// The files an export needs exist as variables (before anything is resolved).
+fn check_files(ci: Ci, to: ExportTo) -> Result<(), String> {
+    if ci != Ci::GitHub {
+        return Ok(());
+    }
+    for (wanted, name) in [(to.env, "GITHUB_ENV"), (to.outputs, "GITHUB_OUTPUT")] {
+        if wanted && var(name).is_none() {
+            return Err(format!(
+                "{name} is not set, so values cannot be exported there"
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Keeps only the `--variables` of `env`; an unknown name is an error.
+fn keep_variables(config: &mut Config, env: &str, wanted: Option<&str>) -> Result<(), String> {
+    let Some(wanted) = wanted else {
+        return Ok(());
+    };
+    let Some(environment) = config.envs.iter_mut().find(|e| e.name.value == env) else {
+        return Ok(());
+    };
+    let names: Vec<&str> = wanted
+        .split(|c: char| c == ',' || c.is_whitespace())
+        .filter(|n| !n.is_empty())
+        .collect();
+    for name in &names {
+        if environment.variable(name).is_none() {
+            let known = environment.variables.iter().map(|v| v.name.value.as_str());
+            let suggestion = did_you_mean(name, known)
+                .map(|s| format!(" (did you mean {s}?)"))
+                .unwrap_or_default();
+            return Err(format!(
+                "variable {name} is not in environment {env}{suggestion}"
+            ));
+        }
+    }
+    environment
+        .variables
+        .retain(|v| names.contains(&v.name.value.as_str()));
+    Ok(())
+}
+
+/// `--client-id`: every store authenticates by GitHub OIDC federation as
+/// that client; `--tenant-id` and `--subscription-id` fill in what a store
+/// does not say.
+fn override_identity(config: &mut Config, args: &GithubArgs) {
+    let text = |value: &str| Text {
+        value: value.to_owned(),
+        span: Default::default(),
+    };
+    for store in &mut config.stores {
+        if let Some(tenant) = given(&args.tenant_id)
+            && store.tenant_id.is_none()
+        {
+            store.tenant_id = Some(text(tenant));
+        }
+        if let Some(subscription) = given(&args.subscription_id)
+            && store.default_subscription.is_none()
+        {
+            store.default_subscription = Some(text(subscription));
+        }
+        if let Some(client) = given(&args.client_id) {
+            store.fallback = Some(vec![Spanned {
+                value: CredentialSource::GithubOidc {
+                    client_id: Some(text(client)),
+                    tenant_id: None,
+                    audience: text(dsops::identity::GITHUB_AUDIENCE),
+                },
+                span: Default::default(),
+            }]);
+        }
+    }
+}
+
+/// Where each variable comes from, for the summary.
+fn sources(config: &Config, env: &str) -> Vec<(String, String)> {
+    let Some(plan) = dsops::engine::plan(config, env) else {
+        return Vec::new();
+    };
+    plan.variables
+        .iter()
+        .map(|variable| {
+            let source = match &variable.source {
+                PlannedSource::Literal(_) => "dsops.yaml".to_owned(),
+                PlannedSource::Fetch(index) => plan
+                    .fetches
+                    .get(*index)
+                    .map(|fetch| format!("{} (store {})", fetch.target.describe(), fetch.store))
+                    .unwrap_or_default(),
+            };
+            (variable.name.clone(), source)
+        })
+        .collect()
+}
+
+/// The summary's rows: every variable of the plan, with what became of it.
+fn rows(
+    resolution: &Resolution,
+    sources: &[(String, String)],
+    done: Option<(ExportTo, &Writes)>,
+) -> Vec<Row> {
+    let destination = match done {
+        Some((to, _)) => match (to.env, to.outputs) {
+            (true, true) => "job environment and step outputs",
+            (true, false) => "job environment",
+            (false, true) => "step outputs",
+            (false, false) => "resolved",
+        },
+        None => "resolved, not exported",
+    };
+    sources
+        .iter()
+        .map(|(name, source)| {
+            let problem = resolution.problems.iter().find(|p| &p.variable == name);
+            let status = match problem {
+                Some(problem) if problem.optional => {
+                    Status::Skipped(format!("optional, not set: {}", reason(problem)))
+                }
+                Some(problem) => Status::Failed(reason(problem)),
+                None if done.is_some_and(|(_, writes)| writes.unmasked.contains(name)) => {
+                    Status::Warning(format!("{destination}; not masked (too short)"))
+                }
+                None => Status::Ok(destination.to_owned()),
+            };
+            Row {
+                variable: name.clone(),
+                source: source.clone(),
+                status,
+            }
+        })
+        .collect()
+}
+
+/// "404 SecretNotFound: ..." for a summary cell.
+fn reason(problem: &Problem) -> String {
+    let mut text = String::new();
+    if let Some(status) = problem.status {
+        text.push_str(&format!("{status} "));
+    }
+    if let Some(code) = &problem.code {
+        text.push_str(&format!("{code}: "));
+    }
+    text.push_str(&problem.message);
+    text
+}
+
+fn verdict(resolution: &Resolution, to: ExportTo, run: bool) -> String {
+    let count = resolution.values.len();
+    let noun = if count == 1 { "variable" } else { "variables" };
+    let place = match (to.env, to.outputs) {
+        (true, true) => "exported to the job environment and the step outputs",
+        (true, false) => "exported to the job environment",
+        (false, true) => "exported to the step outputs",
+        (false, false) if run => "passed to the script only",
+        (false, false) => "masked, not exported",
+    };
+    format!(
+        "{count} {noun} of environment {} resolved and {place}",
+        resolution.env
+    )
+}
+
+/// Problems as annotations (shown on the run's page) on GitHub, as
+/// `logissue` on Azure Pipelines.
+fn report_problems(ci: Ci, problems: &[Problem]) {
+    for problem in problems {
+        annotate(
+            ci,
+            if problem.optional { "warning" } else { "error" },
+            &problem.to_string(),
+        );
+    }
+}
+
+/// One annotation: `::error::text` or `##vso[task.logissue type=error]text`.
+fn annotate(ci: Ci, level: &str, text: &str) {
+    let line = match ci {
+        Ci::GitHub => format!("::{level} title=dsops::{}\n", escape_data(text)),
+        Ci::AzurePipelines(_) => format!(
+            "##vso[task.logissue type={level}]{}\n",
+            text.replace('\r', "").replace('\n', " ")
+        ),
+    };
+    output::stdout_raw(line.as_bytes());
+}
+
+/// Appends the file entries, each file in one write.
+fn write_files(writes: &Writes) -> Result<(), String> {
+    for (name, text) in [
+        ("GITHUB_ENV", &writes.env_file),
+        ("GITHUB_OUTPUT", &writes.output_file),
+    ] {
+        let text = text.expose_secret();
+        if text.is_empty() {
+            continue;
+        }
+        let Some(path) = var(name) else {
+            return Err(format!("{name} is not set"));
+        };
+        OpenOptions::new()
+            .append(true)
+            .create(true)
+            .open(&path)
+            .and_then(|mut file| file.write_all(text.as_bytes()))
+            .map_err(|error| format!("cannot append to {name} ({path}): {error}"))?;
+    }
+    Ok(())
+}
+
+/// Appends the summary to `GITHUB_STEP_SUMMARY` (GitHub only; a failure to
+/// write it is a warning: the values are already where they belong).
+fn write_summary(ci: Ci, env: &str, verdict: &str, rows: Vec<Row>) {
+    if ci != Ci::GitHub {
+        return;
+    }
+    let Some(path) = var("GITHUB_STEP_SUMMARY") else {
+        return;
+    };
+    let text = summary::markdown(&format!("dsops: {env}"), verdict, &rows);
+    let written = OpenOptions::new()
+        .append(true)
+        .create(true)
+        .open(&path)
+        .and_then(|mut file| file.write_all(text.as_bytes()));
+    if let Err(error) = written {
+        output::stderr(&format!(
+            "warning: cannot write the step summary ({path}): {error}\n"
+        ));
+    }
+}
+
+/// Runs `script` with bash (as a `run:` step with `shell: bash` does), the
+/// values in its environment and its output masked.
+fn run_script(runtime: &tokio::runtime::Runtime, script: &str, resolution: &Resolution) -> u8 {
+    let Some(redactor) = child::redactor(resolution) else {
+        return exit::FAILED;
+    };
+    let program = std::ffi::OsStr::new("bash");
+    let mut command = tokio::process::Command::new(program);
+    command.args(["--noprofile", "--norc", "-eo", "pipefail", "-c", script]);
+    for (name, value) in &resolution.values {
+        command.env(name, value.expose_secret());
+    }
+    child::run(runtime, command, program, Some(redactor))
+}
