@@ -127,6 +127,12 @@ pub fn escape_data(data: &str) -> String {
     out
 }
 
+/// Escapes a workflow command property value (`file=`, `title=`) as
+/// `@actions/core`'s `escapeProperty` does: [`escape_data`] plus `:` and `,`.
+pub fn escape_property(value: &str) -> String {
+    escape_data(value).replace(':', "%3A").replace(',', "%2C")
+}
+
 /// Unescapes the data of a workflow command as the runner's
 /// `ActionCommand.UnescapeData`: `%0D`, then `%0A`, then `%25`.
 pub fn unescape_data(escaped: &str) -> String {

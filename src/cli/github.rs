@@ -19,10 +19,11 @@ use std::path::Path;
 use clap::Args;
 use dsops::ci::azure_pipelines::Percents;
 use dsops::ci::export::{self, Ci, ExportTo, Variable, Writes};
-use dsops::ci::github::escape_data;
+use dsops::ci::github::{escape_data, escape_property};
 use dsops::ci::summary::{self, Row, Status};
 use dsops::config::model::{Config, CredentialSource, Spanned, Text};
 use dsops::config::suggest::did_you_mean;
+use dsops::config::{Diagnostic, Source};
 use dsops::engine::{PlannedSource, Problem, Resolution};
 use secrecy::ExposeSecret;
 
@@ -110,6 +111,13 @@ pub(crate) fn run(config_path: &Path, args: &GithubArgs) -> u8 {
         Ok(usable) => usable,
         Err(error) => {
             error.print_human(Stream::Stderr);
+            if let load::LoadError::Invalid {
+                loaded,
+                diagnostics,
+            } = &error
+            {
+                annotate_config(ci, loaded.source(), diagnostics.iter());
+            }
             return fail(
                 ci,
                 &format!("{} is not usable", config_path.display()),
@@ -117,6 +125,11 @@ pub(crate) fn run(config_path: &Path, args: &GithubArgs) -> u8 {
             );
         }
     };
+    annotate_config(
+        ci,
+        usable.loaded().source(),
+        usable.diagnostics().into_iter(),
+    );
     let mut config = usable.config().clone();
     if let Err(message) = keep_variables(&mut config, env, given(&args.variables)) {
         return fail(
@@ -459,6 +472,46 @@ fn annotate(ci: Ci, level: &str, text: &str) {
         ),
     };
     output::stdout_raw(line.as_bytes());
+}
+
+/// Configuration diagnostics as annotations on the lines of dsops.yaml
+/// they concern (GitHub shows them on the file in pull requests).
+fn annotate_config<'a>(ci: Ci, source: &Source, diagnostics: impl Iterator<Item = &'a Diagnostic>) {
+    for diagnostic in diagnostics {
+        let level = if diagnostic.is_error() {
+            "error"
+        } else {
+            "warning"
+        };
+        let message = format!(
+            "{}[{}]: {}",
+            diagnostic.severity.as_str(),
+            diagnostic.code,
+            diagnostic.message
+        );
+        let line = match (ci, diagnostic.span) {
+            (Ci::GitHub, Some(span)) => {
+                let position = source.position(span.start);
+                format!(
+                    "::{level} file={},line={},col={},title=dsops check::{}\n",
+                    escape_property(&source.path().display().to_string()),
+                    position.line,
+                    position.column,
+                    escape_data(&message)
+                )
+            }
+            (Ci::GitHub, None) => {
+                format!("::{level} title=dsops check::{}\n", escape_data(&message))
+            }
+            (Ci::AzurePipelines(_), _) => {
+                format!(
+                    "##vso[task.logissue type={level}]{}\n",
+                    message.replace(['\r', '\n'], " ")
+                )
+            }
+        };
+        output::stdout_raw(line.as_bytes());
+    }
 }
 
 /// Appends the file entries, each file in one write.

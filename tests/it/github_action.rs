@@ -807,3 +807,29 @@ fn azure_pipelines_steps_get_setsecret_and_secret_variables() {
     assert!(!run.stderr.contains("CANARY"));
     assert!(!run.stdout.contains("::add-mask::"));
 }
+
+#[test]
+fn configuration_problems_are_annotations_on_their_lines() {
+    let dir = crate::harness::config_dir(
+        "version: 1\nsecretStores:\n  azure: { type: azure.managed_identity }\nenvs:\n  production:\n    DB: { from: { store: azrue, secret: db } }\n",
+    );
+    let env_file = dir.path().join("env");
+    let run = crate::harness::run(
+        crate::harness::dsops(dir.path())
+            .args(["github", "--env", "production"])
+            .env("GITHUB_ACTIONS", "true")
+            .env("GITHUB_ENV", &env_file),
+    );
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stdout.contains("::error file=dsops.yaml,line=6,col="),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("title=dsops check::error["),
+        "{}",
+        run.stdout
+    );
+    assert!(!env_file.exists(), "nothing written");
+}
