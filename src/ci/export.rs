@@ -91,7 +91,7 @@ pub struct Writes {
     pub commands: SecretString,
     /// Entries to append to `GITHUB_ENV`.
     pub env_file: SecretString,
-    /// Entries to append to `GITHUB_OUTPUT`.
+    /// Entries to append to `GITHUB_OUTPUT` (at least `count`, on GitHub).
     pub output_file: SecretString,
     /// Secrets too short to be masked (they will show in logs).
     pub unmasked: Vec<String>,
@@ -194,13 +194,14 @@ pub fn prepare(
         // Every value in it was checked above; the JSON escapes are not
         // delimiters either.
         let json = serde_json::Value::Object(outputs_json).to_string();
-        let count = exported.to_string();
-        for (name, value) in [("values", json.as_str()), ("count", count.as_str())] {
-            match github::file_command_entry(FileKind::Output, name, value, &delimiter) {
-                Ok(entry) => output_file.push_str(&entry),
-                Err(error) => errors.push(error.into()),
-            }
+        match github::file_command_entry(FileKind::Output, "values", &json, &delimiter) {
+            Ok(entry) => output_file.push_str(&entry),
+            Err(error) => errors.push(error.into()),
         }
+    }
+    if ci == Ci::GitHub {
+        // Not a secret: an output whatever `to` says.
+        output_file.push_str(&format!("count={exported}{}", github::RunnerOs::HOST.eol()));
     }
     if !errors.is_empty() {
         return Err(errors);
@@ -336,6 +337,7 @@ mod tests {
         let none = prepare(Ci::GitHub, &variables, ExportTo::default()).unwrap();
         assert_eq!(none.exported, 0);
         assert_eq!(none.env_file.expose_secret(), "");
+        assert_eq!(none.output_file.expose_secret(), "count=0\n");
     }
 
     #[test]

@@ -570,6 +570,7 @@ fn exports_to_the_job_environment_with_masks_first() {
     assert!(last_mask < first_other, "{}", dsops.stdout);
     // No outputs but the action's own, no values in the summary.
     assert_eq!(outputs["values"], "");
+    assert_eq!(outputs["count"], "5");
     assert!(
         dsops.summary.contains(
             "| `DATABASE_PASSWORD` | secret db-password in https://ci-vault.vault.localhost:"
