@@ -8,6 +8,7 @@ pub use dsops_config as config;
 pub mod arm;
 pub mod ci;
 pub mod engine;
+pub mod format;
 pub mod identity;
 pub mod keyvault;
 pub mod redact;
