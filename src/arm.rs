@@ -171,10 +171,13 @@ impl<'a> Arm<'a> {
             if let Some(values) = page.get("value").and_then(Value::as_array) {
                 items.extend(values.iter().cloned());
             }
+            // Only a link under this endpoint's own path: `base` followed by
+            // `/`, so `https://management.azure.com.evil.com/...` and
+            // `https://management.azure.com@evil.com/...` are not followed.
             next = page
                 .get("nextLink")
                 .and_then(Value::as_str)
-                .filter(|link| link.starts_with(self.base))
+                .filter(|link| is_under(link, self.base))
                 .map(str::to_owned);
         }
         Ok(items)
@@ -202,6 +205,7 @@ impl<'a> Arm<'a> {
         &self,
         account_id: &str,
     ) -> Result<Vec<(String, SecretString)>, ArmError> {
+        check_resource_id(account_id)?;
         let url = format!(
             "{}{account_id}/listKeys?api-version={STORAGE_API}",
             self.base
@@ -235,6 +239,7 @@ impl<'a> Arm<'a> {
         } else {
             "listKeys"
         };
+        check_resource_id(account_id)?;
         let url = format!(
             "{}{account_id}/{action}?api-version={COSMOS_API}",
             self.base
@@ -252,6 +257,7 @@ impl<'a> Arm<'a> {
         &self,
         account_id: &str,
     ) -> Result<Vec<(String, SecretString)>, ArmError> {
+        check_resource_id(account_id)?;
         let url = format!(
             "{}{account_id}/listConnectionStrings?api-version={COSMOS_API}",
             self.base
@@ -321,6 +327,33 @@ fn json_or_error(status: u16, body: &[u8]) -> Result<Value, ArmError> {
     })
 }
 
+/// Whether `link` is a URL under `base`: `base` itself followed by `/` or
+/// `?`, so that no other host can hide behind `base`'s text.
+fn is_under(link: &str, base: &str) -> bool {
+    link.strip_prefix(base)
+        .is_some_and(|rest| rest.starts_with('/') || rest.starts_with('?'))
+}
+
+/// An ARM resource id as Resource Manager answers it
+/// (`/subscriptions/…/providers/…`), before it becomes part of a URL that
+/// carries the token: a path, nothing that could change the host (`@`,
+/// `\`), the query or the path's meaning (`?`, `#`, `..`, whitespace).
+fn check_resource_id(id: &str) -> Result<(), ArmError> {
+    let well_formed = id.starts_with("/subscriptions/")
+        && !id.contains("..")
+        && !id.contains("//")
+        && id.chars().all(|c| {
+            c.is_ascii_alphanumeric() || matches!(c, '/' | '-' | '_' | '.' | '(' | ')' | '%')
+        });
+    if well_formed {
+        Ok(())
+    } else {
+        Err(protocol(
+            "an account id that is not a Resource Manager id (`/subscriptions/...`): refusing to build a URL from it",
+        ))
+    }
+}
+
 /// Percent-encodes a path segment.
 fn encode(segment: &str) -> String {
     form_urlencoded::byte_serialize(segment.as_bytes())
@@ -331,6 +364,38 @@ fn encode(segment: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn links_and_ids_cannot_lead_elsewhere() {
+        let base = "https://management.azure.com";
+        assert!(is_under(
+            "https://management.azure.com/subscriptions?x=1",
+            base
+        ));
+        assert!(is_under("https://management.azure.com?x", base));
+        for link in [
+            "https://management.azure.com.evil.com/subscriptions",
+            "https://management.azure.com@evil.com/subscriptions",
+            "https://management.azure.com:444/subscriptions",
+            "https://evil.com/https://management.azure.com/",
+        ] {
+            assert!(!is_under(link, base), "{link}");
+        }
+        assert!(check_resource_id("/subscriptions/0000/resourceGroups/rg-app/providers/Microsoft.Storage/storageAccounts/dev(1)").is_ok());
+        for id in [
+            "@evil.com/subscriptions/x",
+            ".evil.com/subscriptions/x",
+            "/subscriptions/x/../../y",
+            "/subscriptions/x?y",
+            "/subscriptions/x#y",
+            "/subscriptions/x y",
+            "/subscriptions/x\\y",
+            "//evil.com/subscriptions/x",
+            "subscriptions/x",
+        ] {
+            assert!(check_resource_id(id).is_err(), "{id}");
+        }
+    }
 
     #[test]
     fn errors_and_kinds() {

@@ -46,6 +46,16 @@ pub enum IdentityError {
         /// What was wrong with it.
         problem: String,
     },
+    /// dsops would not send a token there: plain `http` to a host that is
+    /// not loopback, user information in the URL, or a host the token is
+    /// not for.
+    #[error("refusing to send a token to {endpoint}: {reason}")]
+    Refused {
+        /// The URL without its query.
+        endpoint: String,
+        /// Why.
+        reason: String,
+    },
     /// The platform does not support what the configuration asks.
     #[error("{0}")]
     Unsupported(String),

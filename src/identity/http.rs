@@ -451,6 +451,7 @@ impl Http {
         url: &str,
         token: &secrecy::SecretString,
     ) -> Result<Incoming, IdentityError> {
+        check_bearer_url(url)?;
         let bearer = format!("Bearer {}", secrecy::ExposeSecret::expose_secret(token));
         let mut request = Outgoing::get(url).header("authorization", &bearer, true);
         request.method = Method::POST;
@@ -463,15 +464,77 @@ impl Http {
         url: &str,
         token: &secrecy::SecretString,
     ) -> Result<Incoming, IdentityError> {
+        check_bearer_url(url)?;
         let bearer = format!("Bearer {}", secrecy::ExposeSecret::expose_secret(token));
         let request = Outgoing::get(url).header("authorization", &bearer, true);
         self.send(Route::Remote, &request, RetryOn::SERVICE).await
     }
 }
 
+/// Where a bearer token may go: `https`, or plain `http` to a loopback
+/// host (the emulator, a local proxy the user configured); never a URL
+/// with user information, whose `host@` part would hide the real host.
+/// Checked on the parsed URL, the way the HTTP client will read it.
+pub(crate) fn check_bearer_url(url: &str) -> Result<(), IdentityError> {
+    let Ok(parsed) = reqwest::Url::parse(url) else {
+        return Err(IdentityError::Refused {
+            endpoint: "a URL that does not parse".to_owned(),
+            reason: "it is not a valid URL".to_owned(),
+        });
+    };
+    // The endpoint as shown: no user information (it may hold a
+    // password), no query.
+    let mut shown = parsed.clone();
+    let _ = shown.set_username("");
+    let _ = shown.set_password(None);
+    shown.set_query(None);
+    let refused = |reason: &str| IdentityError::Refused {
+        endpoint: shown.to_string(),
+        reason: reason.to_owned(),
+    };
+    if !parsed.username().is_empty() || parsed.password().is_some() {
+        return Err(refused("the URL has user information (`user@host`)"));
+    }
+    match parsed.scheme() {
+        "https" => Ok(()),
+        "http" if is_loopback_url(url) => Ok(()),
+        "http" => Err(refused(
+            "plain http to a host that is not loopback: tokens travel only over TLS",
+        )),
+        _ => Err(refused("only https URLs may carry a token")),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bearer_tokens_go_only_over_tls_or_to_loopback() {
+        for url in [
+            "https://v.vault.azure.net/secrets/a",
+            "https://management.azure.com/subscriptions",
+            "http://127.0.0.1:8080/x",
+            "http://localhost/x",
+            "http://v.vault.localhost:9/x",
+        ] {
+            assert!(check_bearer_url(url).is_ok(), "{url}");
+        }
+        for url in [
+            "http://v.vault.azure.net/secrets/a",
+            "http://10.0.0.1/x",
+            "http://localhost.evil.com/x",
+            "https://management.azure.com@evil.com/x",
+            "http://127.0.0.1:80@evil.com/x",
+            "https://user:pw@v.vault.azure.net/",
+            "ftp://v.vault.azure.net/",
+            "not a url",
+        ] {
+            let error = check_bearer_url(url).expect_err(url).to_string();
+            assert!(error.starts_with("refusing to send a token to"), "{error}");
+            assert!(!error.contains("pw"), "{error}");
+        }
+    }
 
     #[test]
     fn backoff_grows_and_is_capped() {

@@ -151,6 +151,31 @@ struct KeyAnswer {
     attributes: Attributes,
 }
 
+/// A 401's challenge must name the vault's own domain; one that names
+/// another is refused, whatever the status says.
+fn check_challenge(url: &str, headers: &reqwest::header::HeaderMap) -> Result<(), KeyVaultError> {
+    let Some(challenge) = headers
+        .get("www-authenticate")
+        .and_then(|v| v.to_str().ok())
+    else {
+        return Ok(());
+    };
+    let Some(resource) = super::probe::challenge_parameter(challenge, "resource") else {
+        return Ok(());
+    };
+    if super::url::challenge_resource_matches(url, &resource) {
+        return Ok(());
+    }
+    let vault_host = reqwest::Url::parse(url)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_owned))
+        .unwrap_or_default();
+    Err(KeyVaultError::ChallengeMismatch {
+        resource,
+        vault_host,
+    })
+}
+
 /// `GET url` with the token; the body as `T`, or the error Key Vault answered.
 async fn get_json<T: DeserializeOwned>(
     http: &Http,
@@ -159,6 +184,9 @@ async fn get_json<T: DeserializeOwned>(
     what: &str,
 ) -> Result<T, KeyVaultError> {
     let response = http.get_with_bearer(url, token).await?;
+    if response.status.as_u16() == 401 {
+        check_challenge(url, &response.headers)?;
+    }
     if !response.status.is_success() {
         return Err(KeyVaultError::from_status(
             response.status.as_u16(),

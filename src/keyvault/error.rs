@@ -85,6 +85,19 @@ pub enum KeyVaultError {
         /// `attributes.nbf`.
         from: SystemTime,
     },
+    /// The vault answered 401 with a challenge for a resource whose domain
+    /// is not the vault's: a host asking for a token it should not get (the
+    /// look-alike-host leak the Azure SDKs guard against). No token is
+    /// fetched for it and nothing is retried.
+    #[error(
+        "the vault's 401 challenge asks for a token for `{resource}`, which is not the domain of {vault_host}: refused"
+    )]
+    ChallengeMismatch {
+        /// The challenge's `resource`.
+        resource: String,
+        /// The vault's host.
+        vault_host: String,
+    },
     /// The request got no answer (connection, TLS, timeout).
     #[error(transparent)]
     Transport(#[from] IdentityError),

@@ -21,4 +21,4 @@ pub use client::{
 };
 pub use error::{KeyVaultError, ServiceError};
 pub use probe::{ProbeOutcome, Unreachable, probe};
-pub use url::{vault_host_name, vault_url};
+pub use url::{challenge_resource_matches, vault_host_name, vault_url};

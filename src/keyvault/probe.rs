@@ -125,7 +125,7 @@ pub async fn probe(
 }
 
 /// `name="value"` of a `WWW-Authenticate: Bearer ...` challenge.
-fn challenge_parameter(challenge: &str, name: &str) -> Option<String> {
+pub(super) fn challenge_parameter(challenge: &str, name: &str) -> Option<String> {
     let challenge = challenge.trim();
     let params = challenge
         .get(..7)

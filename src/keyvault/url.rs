@@ -78,9 +78,63 @@ pub(crate) fn object_url(
     )
 }
 
+/// Whether a 401 challenge's `resource` may get a token for a request to
+/// `vault_url`, by the Azure SDKs' rule: the vault's host is the
+/// resource's host or a subdomain of it (`v.vault.azure.net` for
+/// `https://vault.azure.net`), on the same port.
+pub fn challenge_resource_matches(vault_url: &str, resource: &str) -> bool {
+    let (Ok(vault), Ok(resource)) = (
+        reqwest::Url::parse(vault_url),
+        reqwest::Url::parse(resource),
+    ) else {
+        return false;
+    };
+    let (Some(vault_host), Some(resource_host)) = (vault.host_str(), resource.host_str()) else {
+        return false;
+    };
+    let (vault_host, resource_host) = (
+        vault_host.to_ascii_lowercase(),
+        resource_host.to_ascii_lowercase(),
+    );
+    let same_domain =
+        vault_host == resource_host || vault_host.ends_with(&format!(".{resource_host}"));
+    same_domain
+        && resource.scheme() == "https"
+        && vault.port_or_known_default() == resource.port_or_known_default()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn challenges_must_name_the_vaults_domain() {
+        let vault = "https://myvault.vault.azure.net";
+        assert!(challenge_resource_matches(vault, "https://vault.azure.net"));
+        assert!(challenge_resource_matches(
+            vault,
+            "https://myvault.vault.azure.net/"
+        ));
+        assert!(challenge_resource_matches(
+            "https://v.vault.localhost:8443",
+            "https://vault.localhost:8443"
+        ));
+        for resource in [
+            "https://vault.azure.net.evil.com",
+            "https://evil.com",
+            "https://azure.net.vault",
+            "https://ault.azure.net",
+            "http://vault.azure.net",
+            "https://vault.azure.net:444",
+            "not a url",
+        ] {
+            assert!(!challenge_resource_matches(vault, resource), "{resource}");
+        }
+        assert!(!challenge_resource_matches(
+            "https://v.vault.localhost:8443",
+            "https://vault.localhost:9443"
+        ));
+    }
 
     #[test]
     fn urls() {

@@ -92,6 +92,8 @@ pub(crate) struct CosmosAccount {
 pub(crate) struct VaultPlace {
     pub(crate) resource_id: String,
     pub(crate) tenant_id: String,
+    /// The `resource` its 401 challenges name instead of its own domain.
+    pub(crate) challenge_resource: Option<String>,
 }
 
 /// The directory.
@@ -283,6 +285,7 @@ impl Directory {
                     VaultPlace {
                         resource_id,
                         tenant_id,
+                        challenge_resource: spec.challenge_resource.clone(),
                     },
                 )
                 .is_some()

@@ -222,6 +222,10 @@ pub struct VaultSpec {
     pub certificates: BTreeMap<String, CertificateSpec>,
     /// Keys by name, generated at start.
     pub keys: BTreeMap<String, KeySpec>,
+    /// The `resource` its 401 challenges name (default: the vault's own
+    /// domain). Another value emulates a host that asks for a token it
+    /// should not get, which clients must refuse.
+    pub challenge_resource: Option<String>,
 }
 
 /// A secret: its value, one version, or its versions oldest first.

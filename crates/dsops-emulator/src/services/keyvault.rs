@@ -177,8 +177,13 @@ fn challenge(app: &App, target: &Target<'_>, message: &str) -> Response {
     kv_error(401, "Unauthorized", message).header(
         "www-authenticate",
         format!(
-            "Bearer authorization=\"{authority}/{}\", resource=\"https://{}\"",
-            target.place.tenant_id, target.resource_host
+            "Bearer authorization=\"{authority}/{}\", resource=\"{}\"",
+            target.place.tenant_id,
+            target
+                .place
+                .challenge_resource
+                .clone()
+                .unwrap_or_else(|| format!("https://{}", target.resource_host))
         ),
     )
 }
