@@ -37,3 +37,4 @@ mod secrets;
 mod seed;
 mod seed_resolves;
 mod sql;
+mod token_safety;
