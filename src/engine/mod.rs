@@ -199,6 +199,7 @@ impl Inner {
             .ok_or_else(|| format!("no store `{store_name}`"))?;
         let mut options = crate::identity::http_options_for_store(store, &self.config_dir)
             .map_err(|e| crate::identity::chain_text(&e))?;
+        crate::identity::apply_timeouts(&mut options, &*self.env)?;
         if self.options.debug {
             options.trace = crate::identity::Trace::stderr(true, true);
         }

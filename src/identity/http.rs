@@ -323,6 +323,60 @@ impl Http {
     }
 }
 
+/// Why nothing answered a [`Http::probe_head`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ProbeFailure {
+    /// No connection: refused, unreachable, no route.
+    Connect,
+    /// No answer's head within the time allowed.
+    Timeout,
+}
+
+impl Http {
+    /// Whether anything answers `url` (a plain `GET`, not retried, never
+    /// through a proxy) within `timeout`: the status of the answer's head.
+    /// The body is not read, so an answer whose body breaks or never ends
+    /// still counts; a connection accepted and then reset counts too
+    /// (something listens there).
+    pub(crate) async fn probe_head(
+        &self,
+        url: &str,
+        timeout: Duration,
+    ) -> Result<Option<reqwest::StatusCode>, ProbeFailure> {
+        let sent = Instant::now();
+        let answer = tokio::time::timeout(timeout, self.local.get(url).send()).await;
+        let elapsed = sent.elapsed().as_millis();
+        match answer {
+            Ok(Ok(response)) => {
+                let status = response.status();
+                self.options
+                    .trace
+                    .request("GET", url, status.as_str(), elapsed);
+                Ok(Some(status))
+            }
+            Ok(Err(error)) if error.is_connect() => {
+                self.options
+                    .trace
+                    .request("GET", url, "error: no connection", elapsed);
+                Err(ProbeFailure::Connect)
+            }
+            Ok(Err(error)) => {
+                self.options.trace.request(
+                    "GET",
+                    url,
+                    &format!("error: {}", short(&error)),
+                    elapsed,
+                );
+                Ok(None)
+            }
+            Err(_) => {
+                self.options.trace.request("GET", url, "timeout", elapsed);
+                Err(ProbeFailure::Timeout)
+            }
+        }
+    }
+}
+
 /// Whether a URL's host is loopback: `localhost`, `*.localhost`, 127/8, `::1`.
 fn is_loopback_url(url: &str) -> bool {
     let Some(rest) = url.split("://").nth(1) else {

@@ -41,6 +41,33 @@ pub use managed::ARC_TOKEN_DIR_VARIABLE;
 pub use scope::Scope;
 pub use trace::Trace;
 
+/// `DSOPS_TIMEOUT`: how long resolving may wait on one request with its
+/// retries (default 60 s). `DSOPS_REQUEST_TIMEOUT`: how long one attempt
+/// may take (default 15 s). Durations as in dsops.yaml (`10s`, `500ms`).
+pub const TIMEOUT_VARIABLES: [&str; 2] = ["DSOPS_TIMEOUT", "DSOPS_REQUEST_TIMEOUT"];
+
+/// Sets `options`' deadline and attempt timeout from [`TIMEOUT_VARIABLES`]
+/// in `env`, when set; an unreadable value is an error naming it.
+pub fn apply_timeouts(
+    options: &mut HttpOptions,
+    env: &dyn dsops_config::Environment,
+) -> Result<(), String> {
+    for name in TIMEOUT_VARIABLES {
+        let Some(text) = env.var(name).filter(|v| !v.trim().is_empty()) else {
+            continue;
+        };
+        let duration = dsops_config::duration::parse_duration(text.trim())
+            .ok()
+            .filter(|d| !d.is_zero())
+            .ok_or_else(|| format!("{name}={text:?} is not a duration such as `30s` or `500ms`"))?;
+        match name {
+            "DSOPS_TIMEOUT" => options.deadline = duration,
+            _ => options.request_timeout = duration,
+        }
+    }
+    Ok(())
+}
+
 /// The HTTP settings of a store: its `cloud.ca_bundle` (relative to the
 /// configuration file's directory `config_dir`) and its `debug` trace.
 pub fn http_options_for_store(

@@ -218,6 +218,7 @@ async fn probe_all(
 fn setup_http(store: &Store, config_dir: &Path, debug: bool) -> Result<Http, String> {
     let mut options =
         identity::http_options_for_store(store, config_dir).map_err(|e| causes(&e))?;
+    identity::apply_timeouts(&mut options, &dsops::config::ProcessEnvironment)?;
     if debug {
         options.trace = Trace::stderr(true, true);
     }

@@ -9,7 +9,7 @@ use dsops_config::model::Identity;
 use tokio::sync::OnceCell;
 
 use super::super::error::{IdentityError, SourceError};
-use super::super::http::{Http, Outgoing, RetryOn, Route};
+use super::super::http::{Http, Outgoing, ProbeFailure, RetryOn, Route};
 use super::super::{AccessToken, Scope, TokenSource};
 use super::{describe_identity, parse_token, selector_query, status_error};
 
@@ -45,27 +45,20 @@ impl Imds {
         format!("{}/metadata/identity/oauth2/token", self.host)
     }
 
-    /// Whether anything answers at the endpoint within `PROBE_TIMEOUT`.
+    /// Whether anything answers at the endpoint within `PROBE_TIMEOUT`:
+    /// an answer's head, whatever its status or body, or a connection
+    /// accepted and then reset. Only no connection, or no answer in time,
+    /// means there is no IMDS here.
     async fn probe(&self) -> Result<(), String> {
-        let retry = RetryOn {
-            statuses: &[],
-            transport_errors: false,
-            attempt_timeout: Some(PROBE_TIMEOUT),
-            max_retries: Some(0),
-        };
         let url = format!("{}?api-version={API_VERSION}", self.endpoint());
-        match self
-            .http
-            .send(Route::Local, &Outgoing::get(url), retry)
-            .await
-        {
+        match self.http.probe_head(&url, PROBE_TIMEOUT).await {
             Ok(_) => Ok(()),
-            Err(IdentityError::Timeout { .. }) => Err(format!(
+            Err(ProbeFailure::Timeout) => Err(format!(
                 "no IMDS answered at {} within {} ms (not an Azure VM, scale set or container instance)",
                 self.host,
                 PROBE_TIMEOUT.as_millis()
             )),
-            Err(_) => Err(format!(
+            Err(ProbeFailure::Connect) => Err(format!(
                 "no IMDS at {} (connection failed: not an Azure VM, scale set or container instance)",
                 self.host
             )),
