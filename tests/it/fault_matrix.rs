@@ -349,22 +349,6 @@ fn run_cell(endpoint: Endpoint, fault: Fault) -> Cell {
             elapsed: Duration::ZERO,
         };
     }
-    if let Some(spec) = fault.spec(endpoint.service()) {
-        if !(fault == Fault::Gone && endpoint != Endpoint::Imds) {
-            // IMDS gets the probe and the first token request at once; a
-            // one-time fault meets both, so that the run does not depend on
-            // which arrives first.
-            let spec = if endpoint == Endpoint::Imds && spec.times == Some(1) {
-                FaultSpec {
-                    times: Some(2),
-                    ..spec
-                }
-            } else {
-                spec
-            };
-            emulator.faults().add(spec);
-        }
-    }
     if fault == Fault::Gone && endpoint != Endpoint::Imds {
         return Cell {
             endpoint,
@@ -373,6 +357,20 @@ fn run_cell(endpoint: Endpoint, fault: Fault) -> Cell {
             attempts: 0,
             elapsed: Duration::ZERO,
         };
+    }
+    if let Some(spec) = fault.spec(endpoint.service()) {
+        // IMDS gets the probe and the first token request at once; a
+        // one-time fault meets both, so that the run does not depend on
+        // which arrives first.
+        let spec = if endpoint == Endpoint::Imds && spec.times == Some(1) {
+            FaultSpec {
+                times: Some(2),
+                ..spec
+            }
+        } else {
+            spec
+        };
+        emulator.faults().add(spec);
     }
 
     let started = Instant::now();

@@ -20,6 +20,7 @@ mod emulated;
 mod emulator_cli;
 mod engine;
 mod exec_cli;
+mod fault_matrix;
 mod get_cli;
 mod github_action;
 mod github_commands;
