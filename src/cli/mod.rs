@@ -10,6 +10,7 @@ mod emulator;
 mod exec;
 mod get;
 mod github;
+mod hygiene;
 mod load;
 mod output;
 mod plan;
@@ -100,6 +101,7 @@ pub(crate) mod exit {
 }
 
 pub(crate) fn main() -> ExitCode {
+    hygiene::no_core_dumps();
     // clap exits with 2 on usage errors.
     let cli = Cli::parse();
     match cli.color {

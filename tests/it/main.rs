@@ -25,6 +25,7 @@ mod get_cli;
 mod github_action;
 mod github_commands;
 mod harness;
+mod hygiene;
 mod identity_chain;
 mod identity_managed;
 mod identity_sdk;
