@@ -129,12 +129,24 @@ fn form_urlencoded_serializer() -> form_urlencoded::Serializer<'static, String> 
     form_urlencoded::Serializer::new(String::new())
 }
 
-/// A response, read whole.
+/// A response, read whole. Its body (tokens, secret values) is
+/// overwritten with zeros when dropped, where no other handle shares it.
 #[derive(Debug)]
 pub(crate) struct Incoming {
     pub(crate) status: StatusCode,
     pub(crate) headers: HeaderMap,
     pub(crate) body: Bytes,
+}
+
+impl Drop for Incoming {
+    fn drop(&mut self) {
+        use secrecy::zeroize::Zeroize;
+        // `Bytes` from the HTTP client is usually the only handle on its
+        // buffer; when it is shared, the other owner decides.
+        if let Ok(mut unique) = std::mem::take(&mut self.body).try_into_mut() {
+            unique.as_mut().zeroize();
+        }
+    }
 }
 
 /// When to retry.

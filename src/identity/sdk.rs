@@ -132,7 +132,7 @@ fn outgoing(request: &Request) -> Result<Outgoing, IdentityError> {
 }
 
 /// Our response as the SDK's.
-fn response(incoming: Incoming) -> AsyncRawResponse {
+fn response(mut incoming: Incoming) -> AsyncRawResponse {
     let mut headers = Headers::new();
     for (name, value) in &incoming.headers {
         if let Ok(value) = value.to_str() {
@@ -142,7 +142,9 @@ fn response(incoming: Incoming) -> AsyncRawResponse {
             );
         }
     }
-    AsyncRawResponse::from_bytes(incoming.status.as_u16().into(), headers, incoming.body)
+    // The SDK takes the body (a token answer) over; its buffers are its own.
+    let body = std::mem::take(&mut incoming.body);
+    AsyncRawResponse::from_bytes(incoming.status.as_u16().into(), headers, body)
 }
 
 /// Our error, carried through the SDK so that [`identity_error`] finds it.
