@@ -60,7 +60,7 @@ pub fn add_mask_lines(value: &str) -> Vec<String> {
     if let Ok(json) = serde_json::from_str::<serde_json::Value>(value)
         && (json.is_object() || json.is_array())
     {
-        parts.push_json_leaves(&json);
+        parts.push_json_leaves(&json, value);
     }
     parts
         .0
@@ -90,21 +90,29 @@ impl MaskParts {
         }
     }
 
-    fn push_json_leaves(&mut self, json: &serde_json::Value) {
+    /// Leaves of `json`, parsed from `source`. A number is masked as
+    /// written in `source` only: serde_json re-formats a large or exotic
+    /// number (`4433…3` becomes `4.4333e63`), which would mask nothing.
+    fn push_json_leaves(&mut self, json: &serde_json::Value, source: &str) {
         match json {
             serde_json::Value::String(s) => {
                 self.push(s);
                 self.push_lines(s);
             }
-            serde_json::Value::Number(n) => self.push(&n.to_string()),
+            serde_json::Value::Number(n) => {
+                let text = n.to_string();
+                if source.contains(&text) {
+                    self.push(&text);
+                }
+            }
             serde_json::Value::Array(items) => {
                 for item in items {
-                    self.push_json_leaves(item);
+                    self.push_json_leaves(item, source);
                 }
             }
             serde_json::Value::Object(fields) => {
                 for item in fields.values() {
-                    self.push_json_leaves(item);
+                    self.push_json_leaves(item, source);
                 }
             }
             serde_json::Value::Null | serde_json::Value::Bool(_) => {}
@@ -526,6 +534,18 @@ mod tests {
     fn escapes_percent_first() {
         assert_eq!(escape_data("%0A\r\n%"), "%250A%0D%0A%25");
         assert_eq!(unescape_data(&escape_data("%0A\r\n%25%")), "%0A\r\n%25%");
+    }
+
+    #[test]
+    fn json_numbers_are_masked_only_as_written() {
+        let value = "[[[\n4433333333333333333333333333333333333333333333333333333333333333]]]";
+        assert_eq!(
+            add_mask_lines(value).len(),
+            2,
+            "the whole value and its line"
+        );
+        let lines = add_mask_lines("{\"port\": 54321}");
+        assert_eq!(lines.last().unwrap(), "::add-mask::54321");
     }
 
     #[test]
