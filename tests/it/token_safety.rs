@@ -84,6 +84,25 @@ envs:
         "no token was asked for the challenge's resource"
     );
     assert!(!out.all_output().contains("CANARY"));
+
+    // `doctor` says the same, and why.
+    let doctor = run(dsops(dir.path()).args(["doctor", "--env", "dev"]).env(
+        "AZURE_POD_IDENTITY_AUTHORITY_HOST",
+        emulator.http_url().unwrap(),
+    ));
+    assert_eq!(doctor.code, 1, "{}", doctor.stdout);
+    assert!(
+        doctor
+            .stdout
+            .contains("outside its own domain: dsops refuses to get one"),
+        "{}",
+        doctor.stdout
+    );
+    assert!(
+        doctor.stdout.contains("this host may not be Key Vault"),
+        "{}",
+        doctor.stdout
+    );
 }
 
 #[test]

@@ -216,7 +216,21 @@ pub(super) fn vault_check(
             let tenant_differs = vault_tenant
                 .as_deref()
                 .is_some_and(|t| !t.eq_ignore_ascii_case(&token_tenant));
-            let (explanation, text, command) = if akv == Some("AKV10022")
+            let foreign = resource
+                .as_deref()
+                .filter(|r| !dsops::keyvault::challenge_resource_matches(&need.url, r));
+            let (explanation, text, command) = if let Some(foreign) = foreign {
+                (
+                    format!(
+                        "the vault's challenge asks for a token for `{foreign}`, outside its own domain: dsops refuses to get one"
+                    ),
+                    format!(
+                        "this host may not be Key Vault (a look-alike name, a proxy or a DNS entry that sends {} elsewhere): check the vault's URL and how it resolves here",
+                        need.url
+                    ),
+                    None,
+                )
+            } else if akv == Some("AKV10022")
                 || (audience_differs && akv != Some("AKV10032"))
             {
                 let expected = resource.as_deref().unwrap_or("(not said)");
