@@ -2,6 +2,9 @@
 //!
 //! The configuration model lives in [`config`] (the `dsops-config` crate,
 //! shared with the `#[dsops::env]` macro and build scripts).
+//!
+//! [`env`] (`#[dsops::env("production")]`) generates a typed struct of an
+//! environment's variables; [`typed`] has the types its fields use.
 
 pub use dsops_config as config;
 
@@ -14,3 +17,11 @@ pub mod keyvault;
 pub mod redact;
 pub mod sql;
 pub mod storage;
+pub mod typed;
+
+pub use dsops_macros::env;
+pub use typed::{ExposeSecret, SecretString};
+
+/// What generated code calls; not a public API.
+#[doc(hidden)]
+pub use typed::__private;

@@ -20,6 +20,7 @@
 mod decode;
 pub mod diagnostic;
 pub mod duration;
+pub mod embed;
 mod interpolate;
 pub mod model;
 pub mod names;

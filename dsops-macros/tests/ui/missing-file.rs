@@ -1,0 +1,4 @@
+#[dsops_macros::env("production")]
+pub struct Env;
+
+fn main() {}
