@@ -230,9 +230,7 @@ pub(super) fn vault_check(
                     ),
                     None,
                 )
-            } else if akv == Some("AKV10022")
-                || (audience_differs && akv != Some("AKV10032"))
-            {
+            } else if akv == Some("AKV10022") || (audience_differs && akv != Some("AKV10032")) {
                 let expected = resource.as_deref().unwrap_or("(not said)");
                 (
                     format!("the token is for {audience}, the vault wants tokens for {expected}"),
