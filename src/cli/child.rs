@@ -2,17 +2,18 @@
 //! of `dsops github` share.
 //!
 //! The child inherits stdin, stdout and stderr, or, with a [`Redactor`],
-//! its stdout and stderr are piped through a [`RedactingWriter`] each;
+//! its stdout and stderr are piped through a
+//! [`RedactingWriter`](dsops::redact::RedactingWriter) each, on a thread each;
 //! SIGINT, SIGTERM and SIGHUP sent to dsops are passed on to it; the exit
 //! code is the child's, or 128 + the signal that killed it.
 
 use std::ffi::OsStr;
+use std::io::{Read, Write};
 use std::process::{ExitStatus, Stdio};
 
 use dsops::engine::Resolution;
-use dsops::redact::{MIN_SECRET_LEN, RedactingWriter, Redactor};
+use dsops::redact::{MIN_SECRET_LEN, Redactor};
 use secrecy::SecretString;
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 use super::exit;
 use super::output;
@@ -45,12 +46,14 @@ pub(crate) fn run(
             Err(error) => return cannot_start(program, &error),
         };
         let pumps = redactor.map(|redactor| {
-            let stdout = child.stdout.take().map(|from| {
-                tokio::spawn(pump(from, redactor.writer(Vec::new()), tokio::io::stdout()))
-            });
-            let stderr = child.stderr.take().map(|from| {
-                tokio::spawn(pump(from, redactor.writer(Vec::new()), tokio::io::stderr()))
-            });
+            let stdout = child
+                .stdout
+                .take()
+                .and_then(|from| spawn_pump(blocking_file!(from), &redactor, Stream::Stdout));
+            let stderr = child
+                .stderr
+                .take()
+                .and_then(|from| spawn_pump(blocking_file!(from), &redactor, Stream::Stderr));
             [stdout, stderr]
         });
         let status = forward.wait(&mut child).await;
@@ -95,52 +98,81 @@ pub(crate) fn redactor(resolution: &Resolution) -> Option<Redactor> {
     Some(redactor)
 }
 
-/// Copies `from` to `to` through `masked`, a chunk at a time, until `from`
-/// ends or `to` fails (then the command's next write to the pipe fails, as
-/// it would have on `to`).
-async fn pump(
-    mut from: impl AsyncRead + Unpin,
-    mut masked: RedactingWriter<Vec<u8>>,
-    mut to: impl AsyncWrite + Unpin,
-) {
-    use std::io::Write as _;
-    let mut chunk = vec![0; 64 * 1024];
+/// The child's stdout or stderr pipe as a blocking file (`None` if it
+/// cannot be had).
+macro_rules! blocking_file {
+    ($pipe:expr) => {{
+        #[cfg(unix)]
+        let owned = $pipe.into_owned_fd();
+        #[cfg(windows)]
+        let owned = $pipe.into_owned_handle();
+        owned.ok().map(std::fs::File::from)
+    }};
+}
+use blocking_file;
+
+/// Where a pump writes.
+#[derive(Debug, Clone, Copy)]
+enum Stream {
+    Stdout,
+    Stderr,
+}
+
+/// Starts a thread that copies the child's pipe `from` (as a blocking file)
+/// to dsops's own stdout or stderr through `redactor`; the receiver
+/// resolves when it is done. Blocking reads and writes on a thread of their
+/// own, as `cat` does them: no hand-off to the async runtime or to a
+/// blocking pool for every chunk (that cost more than the masking). `None`
+/// when the thread cannot start or the pipe cannot be made blocking: the
+/// pipe is then closed, and the command's writes to it fail.
+fn spawn_pump(
+    from: Option<std::fs::File>,
+    redactor: &Redactor,
+    to: Stream,
+) -> Option<tokio::sync::oneshot::Receiver<()>> {
+    let from = from?;
+    let redactor = redactor.clone();
+    let (done, finished) = tokio::sync::oneshot::channel();
+    std::thread::Builder::new()
+        .name("dsops-mask".to_owned())
+        .spawn(move || {
+            match to {
+                Stream::Stdout => pump(from, &redactor, std::io::stdout()),
+                Stream::Stderr => pump(from, &redactor, std::io::stderr()),
+            }
+            let _ = done.send(());
+        })
+        .ok()?;
+    Some(finished)
+}
+
+/// Copies `from` to `to` masked, a chunk at a time, until `from` ends or
+/// `to` fails (then `from` is closed, and the command's next write to the
+/// pipe fails, as it would have on `to`). Each chunk goes out as soon as it
+/// is read, but for a possible start of a secret, so that a prompt without
+/// a newline shows.
+fn pump(mut from: impl Read, redactor: &Redactor, to: impl Write) {
+    let mut masked = redactor.writer(std::io::BufWriter::with_capacity(CHUNK, to));
+    let mut chunk = vec![0; CHUNK];
     loop {
-        let read = match from.read(&mut chunk).await {
-            Ok(0) | Err(_) => break,
+        let read = match from.read(&mut chunk) {
+            Ok(0) => break,
             Ok(read) => read,
+            Err(error) if error.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(_) => break,
         };
-        // Into a `Vec`: cannot fail. `flush` writes all but a possible
-        // start of a secret, so that a prompt without a newline shows.
-        let _ = masked
+        let written = masked
             .write_all(chunk.get(..read).unwrap_or_default())
             .and_then(|()| masked.flush());
-        if send(&mut masked, &mut to).await.is_err() {
+        if written.is_err() {
             return;
         }
     }
     let _ = masked.finish();
-    let _ = send(&mut masked, &mut to).await;
 }
 
-/// Writes out what `masked` has written so far.
-async fn send(
-    masked: &mut RedactingWriter<Vec<u8>>,
-    to: &mut (impl AsyncWrite + Unpin),
-) -> std::io::Result<()> {
-    let mut bytes = std::mem::take(masked.get_mut());
-    let sent = async {
-        if !bytes.is_empty() {
-            to.write_all(&bytes).await?;
-            to.flush().await?;
-        }
-        Ok(())
-    }
-    .await;
-    bytes.clear();
-    *masked.get_mut() = bytes;
-    sent
-}
+/// What one read of the child's pipe takes at most: a pipe's whole buffer.
+const CHUNK: usize = 64 * 1024;
 
 /// 127 for a program that is not there, 126 for one that cannot be run,
 /// as shells have it.

@@ -67,6 +67,7 @@ pub(crate) fn load_and_resolve(
 /// An engine for `config`, with `--debug` and, when stderr is a terminal
 /// that no trace writes to, a progress line.
 pub(crate) fn engine(config: Config, config_dir: &Path, debug: bool) -> (Engine, Ticker) {
+    warm_up_random();
     let traced = debug || config.stores.iter().any(|s| s.debug.enabled);
     let ticker = Ticker::new(!traced && output::stderr_is_terminal());
     let options = EngineOptions {
@@ -75,6 +76,22 @@ pub(crate) fn engine(config: Config, config_dir: &Path, debug: bool) -> (Engine,
     };
     let engine = Engine::new(config, config_dir, Arc::new(ProcessEnvironment), options);
     (engine, ticker)
+}
+
+/// Starts aws-lc's random generator on a thread of its own, so that the
+/// first TLS handshake does not wait for it. Its first use in a process
+/// gathers CPU jitter entropy: some 30 ms of CPU (aws/aws-lc-rs#1140), a
+/// one-time cost that then overlaps loading the platform's CA certificates
+/// and the token request instead of following them. The thread is not
+/// waited for: a handshake that comes first waits on the same
+/// initialisation, as it would without this.
+fn warm_up_random() {
+    let _ = std::thread::Builder::new()
+        .name("dsops-rng".to_owned())
+        .spawn(|| {
+            let mut byte = [0_u8; 1];
+            let _ = aws_lc_rs::rand::fill(&mut byte);
+        });
 }
 
 /// Resolves `env` of `config`, with the progress line.
