@@ -1,0 +1,199 @@
+//! Section 2: process start to first value, for one secret on loopback
+//! without added latency: `dsops get` against the Python SDK, the Rust
+//! crates, and what other tools cost before doing anything (`az version`, a
+//! Node.js process loading `@actions/core`), with the bare interpreters for
+//! reference.
+
+use std::fmt::Write as _;
+use std::process::Command;
+use std::time::Duration;
+
+use crate::Common;
+use crate::emu;
+use crate::run::{median, ms, shown, timed};
+
+pub(crate) fn main(common: &Common) {
+    let runs = common.runs.unwrap_or(if common.quick { 7 } else { 21 });
+    let (work, _temp) = common.work_dir("startup");
+    let emulator = emu::start(1);
+    let secrets = emu::secrets(1, 1);
+    let value = emu::values(1).remove(0);
+    let expected = emu::digest(&secrets, std::slice::from_ref(&value));
+    let dir = emu::case_dir(&emulator, &work.join("case"), &secrets);
+    let ca = dir.join("ca.pem");
+    let exe = std::env::current_exe().expect("this binary");
+    let node_script = common.root.join("benches/compare/actions_core.js");
+    let py_script = common.root.join("benches/compare/keyvault_resolve.py");
+    let az = common.root.join("target/bench-az/bin/az");
+    let az_config = work.join("azure-config");
+
+    struct Row {
+        title: &'static str,
+        what: &'static str,
+        command: Command,
+        shown: String,
+        check: Box<dyn Fn(&str)>,
+    }
+    let mut rows = Vec::new();
+
+    let mut c = emu::command(&emulator, &common.dsops, &ca);
+    c.arg("get")
+        .arg("--config")
+        .arg(dir.join("dsops.yaml"))
+        .args(["--env", "bench", "--raw", "SECRET_0"]);
+    let want = value.clone();
+    rows.push(Row {
+        title: "dsops get",
+        what: "first value (token + one Key Vault read)",
+        command: c,
+        shown: "dsops get --config CASE/dsops.yaml --env bench --raw SECRET_0".to_owned(),
+        check: Box::new(move |out| assert_eq!(out, want, "dsops get printed the value")),
+    });
+
+    let digest_check = |expected: String| -> Box<dyn Fn(&str)> {
+        Box::new(move |out| {
+            let json: serde_json::Value =
+                serde_json::from_str(out.lines().last().unwrap_or_default()).expect("JSON");
+            assert_eq!(json["sha256"], expected.as_str());
+        })
+    };
+    let mut c = emu::command(&emulator, &common.python, &ca);
+    c.arg(&py_script)
+        .arg("--task")
+        .arg(dir.join("task.json"))
+        .args(["--mode", "seq"]);
+    rows.push(Row {
+        title: "Python SDK (azure-identity + azure-keyvault-secrets)",
+        what: "first value",
+        command: c,
+        shown: "target/python-sdk/bin/python benches/compare/keyvault_resolve.py --task CASE/task.json --mode seq".to_owned(),
+        check: digest_check(expected.clone()),
+    });
+
+    let mut c = emu::command(&emulator, &exe, &ca);
+    c.arg("rust-sdk")
+        .arg("--task")
+        .arg(dir.join("task.json"))
+        .args(["--mode", "seq"]);
+    rows.push(Row {
+        title: "Rust crates (azure_identity + azure_security_keyvault_secrets)",
+        what: "first value",
+        command: c,
+        shown: format!(
+            "{} rust-sdk --task CASE/task.json --mode seq",
+            shown(&exe, &common.root)
+        ),
+        check: digest_check(expected),
+    });
+
+    let az_present = az.is_file();
+    if az_present {
+        let mut c = emu::command(&emulator, &az, &ca);
+        c.arg("version")
+            .env("AZURE_CONFIG_DIR", &az_config)
+            .env("AZURE_CORE_COLLECT_TELEMETRY", "no")
+            .env("AZURE_CORE_NO_COLOR", "1");
+        rows.push(Row {
+            title: "az version (azure-cli)",
+            what: "startup only",
+            command: c,
+            shown: "AZURE_CORE_COLLECT_TELEMETRY=no target/bench-az/bin/az version".to_owned(),
+            check: Box::new(|out| assert!(out.contains("azure-cli"), "az version: {out}")),
+        });
+    }
+
+    let mut c = emu::command(&emulator, "node", &ca);
+    c.arg(&node_script).arg(&common.root);
+    rows.push(Row {
+        title: "node + require('@actions/core')",
+        what: "startup only (a JavaScript action before it does anything)",
+        command: c,
+        shown: "node benches/compare/actions_core.js".to_owned(),
+        check: Box::new(|_| {}),
+    });
+
+    let mut c = emu::command(&emulator, &common.python, &ca);
+    c.args(["-c", "pass"]);
+    rows.push(Row {
+        title: "python -c pass",
+        what: "the interpreter alone (reference)",
+        command: c,
+        shown: "target/python-sdk/bin/python -c pass".to_owned(),
+        check: Box::new(|_| {}),
+    });
+    let mut c = emu::command(&emulator, "node", &ca);
+    c.args(["-e", ""]);
+    rows.push(Row {
+        title: "node -e ''",
+        what: "the interpreter alone (reference)",
+        command: c,
+        shown: "node -e ''".to_owned(),
+        check: Box::new(|_| {}),
+    });
+
+    let mut md = String::new();
+    let _ = writeln!(md, "## 2. Process start to first value (one secret)\n");
+    let _ = writeln!(
+        md,
+        "Median (and minimum) wall time from spawn to exit of {runs} runs after one warm-up run, \
+         on loopback with no added latency; the token comes from the emulator's App Service \
+         endpoint. The rows marked *startup only* fetch nothing.\n"
+    );
+    let _ = writeln!(
+        md,
+        "| process | measures | median | min | command |\n|---|---|---:|---:|---|"
+    );
+    let mut dsops_median = None;
+    for mut row in rows {
+        let runs = if row.title.starts_with("az ") {
+            runs.min(7)
+        } else {
+            runs
+        };
+        let warm = timed(&mut row.command);
+        (row.check)(&warm.stdout());
+        let mut times: Vec<Duration> = (0..runs)
+            .map(|_| {
+                let t = timed(&mut row.command);
+                (row.check)(&t.stdout());
+                t.wall
+            })
+            .collect();
+        let med = median(&mut times);
+        if row.title == "dsops get" {
+            dsops_median = Some(med);
+        }
+        eprintln!("startup: {:<60} {}", row.title, ms(med));
+        let _ = writeln!(
+            md,
+            "| {} | {} | {} | {} | `{}` |",
+            row.title,
+            row.what,
+            ms(med),
+            ms(times[0]),
+            row.shown
+        );
+    }
+    if !az_present {
+        let _ = writeln!(
+            md,
+            "| az version (azure-cli) | startup only | – | – | not measured: `pip install azure-cli` into target/bench-az did not succeed on this machine |"
+        );
+    }
+    md.push('\n');
+    if let Some(d) = dsops_median {
+        let met = d < Duration::from_millis(50);
+        let _ = writeln!(
+            md,
+            "Goal: dsops start to first value (one secret, loopback) under 50 ms: **{}** ({}).\n",
+            ms(d),
+            if met { "met" } else { "missed" }
+        );
+    }
+    let _ = writeln!(
+        md,
+        "Reproduce: `{} startup --runs {runs}` (CASE is kept under `--out DIR/work/startup/case`).\n",
+        shown(&exe, &common.root)
+    );
+    common.emit("startup", &md);
+}
