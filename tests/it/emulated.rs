@@ -172,6 +172,16 @@ impl Emulated {
     }
 }
 
+/// The `cloud:` of a store (indented for `secretStores.NAME`) that points
+/// every endpoint at `emulator` and trusts its CA from `./ca.pem`.
+pub fn emulator_cloud(emulator: &Emulator) -> String {
+    let https = emulator.https_url();
+    let port = emulator.https_addr().port();
+    format!(
+        "    cloud:\n      base: public\n      authority_host: {https}\n      resource_manager: {https}\n      keyvault_dns_suffix: \"vault.localhost:{port}\"\n      ca_bundle: ./ca.pem\n"
+    )
+}
+
 fn config(emulator: &Emulator, norole_client_id: &str, debug: bool) -> String {
     let https = emulator.https_url();
     let port = emulator.https_addr().port();

@@ -18,6 +18,8 @@ use std::process::Command;
 
 use dsops::ci::github::{parse_file_commands, unescape_data};
 use dsops_emulator::{Emulator, Options, StateFile};
+
+use crate::emulated::emulator_cloud;
 use serde_json::Value;
 
 const DB: &str = "CANARY-gha-db-password-51f0";
@@ -76,8 +78,6 @@ github:
 }
 
 fn config(emulator: &Emulator) -> String {
-    let https = emulator.https_url();
-    let port = emulator.https_addr().port();
     let kv =
         |secret: &str| format!("{{ from: {{ store: azure, vault: ci-vault, secret: {secret} }} }}");
     format!(
@@ -85,13 +85,7 @@ fn config(emulator: &Emulator) -> String {
 secretStores:
   azure:
     type: azure.managed_identity
-    cloud:
-      base: public
-      authority_host: {https}
-      resource_manager: {https}
-      keyvault_dns_suffix: "vault.localhost:{port}"
-      ca_bundle: ./ca.pem
-envs:
+{}envs:
   production:
     DATABASE_PASSWORD: {}
     API_KEY: {}
@@ -107,6 +101,7 @@ envs:
     DATABASE_PASSWORD: {}
     MISSING: {}
 "#,
+        emulator_cloud(emulator),
         kv("db-password"),
         kv("api-key"),
         kv("json-secret"),

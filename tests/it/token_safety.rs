@@ -7,6 +7,7 @@
 
 use dsops_emulator::{Emulator, Options, StateFile};
 
+use crate::emulated::emulator_cloud;
 use crate::harness::{check, dsops, run};
 
 const STATE: &str = r#"
@@ -39,25 +40,11 @@ fn a_challenge_for_another_domain_is_refused_and_gets_no_token() {
     .unwrap();
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("ca.pem"), emulator.ca_pem()).unwrap();
-    let https = emulator.https_url();
-    let port = emulator.https_addr().port();
     std::fs::write(
         dir.path().join("dsops.yaml"),
         format!(
-            r#"version: 1
-secretStores:
-  azure:
-    type: azure.managed_identity
-    cloud:
-      base: public
-      authority_host: {https}
-      resource_manager: {https}
-      keyvault_dns_suffix: "vault.localhost:{port}"
-      ca_bundle: ./ca.pem
-envs:
-  dev:
-    DB: {{ from: {{ store: azure, vault: impostor, secret: db }} }}
-"#
+            "version: 1\nsecretStores:\n  azure:\n    type: azure.managed_identity\n{}envs:\n  dev:\n    DB: {{ from: {{ store: azure, vault: impostor, secret: db }} }}\n",
+            emulator_cloud(&emulator)
         ),
     )
     .unwrap();
