@@ -121,7 +121,7 @@ install_source() {
   echo "dsops install: building $action_dir with cargo install --locked" >&2
   local root
   root=$(mktemp -d "${RUNNER_TEMP:-${TMPDIR:-/tmp}}/dsops-build.XXXXXX")
-  cargo install --locked --quiet --no-default-features --path "$action_dir" --root "$root"
+  cargo install --locked --quiet --no-default-features --path "$action_dir/crates/dsops-cli" --root "$root"
   rm -rf "$tool_dir"
   mkdir -p "$tool_dir"
   mv "$root/bin/$exe" "$tool_dir/$exe"

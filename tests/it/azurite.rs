@@ -10,7 +10,7 @@
 
 use std::fs::File;
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant, SystemTime};
 
@@ -112,7 +112,7 @@ impl Azurite {
 
 fn azurite_blob() -> PathBuf {
     let bin =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("target/azurite/node_modules/.bin/azurite-blob");
+        crate::harness::repo_root().join("target/azurite/node_modules/.bin/azurite-blob");
     assert!(
         bin.is_file(),
         "{} does not exist: run scripts/install-azurite (from the repository root) to install \

@@ -15,7 +15,6 @@
 //! table changes (`DSOPS_BLESS=1` rewrites it).
 
 use std::collections::BTreeMap;
-use std::path::Path;
 use std::time::{Duration, Instant};
 
 use dsops_emulator::{Emulator, FaultSpec, Options, StateFile};
@@ -529,7 +528,7 @@ fn every_endpoint_survives_or_fails_cleanly_under_every_fault() {
         cells.extend(results);
     }
     let table = markdown(&cells);
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/fault-matrix.md");
+    let path = crate::harness::repo_root().join("docs/fault-matrix.md");
     if std::env::var_os("DSOPS_BLESS").is_some() {
         std::fs::write(&path, &table).unwrap();
     }

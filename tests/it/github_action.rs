@@ -150,7 +150,7 @@ fn serve(dir: PathBuf) -> String {
 }
 
 fn repo_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+    crate::harness::repo_root()
 }
 
 /// A release directory (`vVERSION/` with the archive and checksums) of the

@@ -13,7 +13,7 @@
 
 use std::collections::BTreeMap;
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
 use dsops::ci::github::{
@@ -36,7 +36,7 @@ struct Written {
 }
 
 fn actions_core() -> PathBuf {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+    let path = crate::harness::repo_root()
         .join("target/actions-core/node_modules/@actions/core");
     assert!(
         path.join("package.json").is_file(),
@@ -49,7 +49,7 @@ fn actions_core() -> PathBuf {
 /// Runs `tests/node/actions_core.js` on `(name, value)` cases.
 fn run_actions_core(cases: &[(String, String)]) -> Vec<Written> {
     let core = actions_core();
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/node/actions_core.js");
+    let script = crate::harness::repo_root().join("tests/node/actions_core.js");
     let corpus: Vec<_> = cases
         .iter()
         .map(|(name, value)| json!({ "name": name, "value": value }))

@@ -184,9 +184,15 @@ pub fn check(text: &str, args: &[&str], env: &[(&str, &str)]) -> Run {
     run(&mut cmd)
 }
 
+/// The repository's root: these tests belong to `crates/dsops-cli`, whose
+/// binary they drive, but live at the top of the repository.
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
 /// The repository's `tests/fixtures` directory.
 pub fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
+    repo_root().join("tests/fixtures")
 }
 
 /// Loads `text` through the library, as `dsops check` does, with `env` as

@@ -14,9 +14,9 @@ use dsops::config::model::Config;
 use dsops::engine::{Engine, EngineOptions, Problem, Progress, Resolution};
 use serde_json::{Value, json};
 
-use super::exit;
-use super::load::{self, Stream};
-use super::output;
+use crate::exit;
+use crate::load::{self, Stream};
+use crate::output;
 
 /// `--env` and `--debug`.
 #[derive(Debug, Args)]

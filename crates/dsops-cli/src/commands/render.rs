@@ -14,9 +14,9 @@ use std::path::{Path, PathBuf};
 use clap::{Args, ValueEnum};
 use secrecy::ExposeSecret;
 
-use super::exit;
-use super::output;
-use super::resolve::{self, EnvArgs};
+use crate::exit;
+use crate::output;
+use crate::resolve::{self, EnvArgs};
 
 #[derive(Debug, Args)]
 pub(crate) struct RenderArgs {

@@ -8,8 +8,8 @@ use dsops::config::{
     Diagnostic, LoadOptions, Loaded, ProcessEnvironment, ReadError, Source, load_file,
 };
 
-use super::exit;
-use super::output;
+use crate::exit;
+use crate::output;
 
 #[derive(Debug, Args)]
 pub(crate) struct CheckArgs {
@@ -117,7 +117,7 @@ fn summary(loaded: &Loaded, env: Option<&str>, errors: usize, warnings: usize) -
 }
 
 fn unreadable(config: &Path, err: &ReadError, format: Format) -> u8 {
-    let hint = super::load::unreadable_hint(err);
+    let hint = crate::load::unreadable_hint(err);
     match format {
         Format::Json => {
             let mut chain = vec![err.to_string()];

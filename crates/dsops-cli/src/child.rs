@@ -15,8 +15,8 @@ use dsops::engine::Resolution;
 use dsops::redact::{MIN_SECRET_LEN, Redactor};
 use secrecy::SecretString;
 
-use super::exit;
-use super::output;
+use crate::exit;
+use crate::output;
 
 /// A shell's code for a command that does not exist.
 const NOT_FOUND: u8 = 127;

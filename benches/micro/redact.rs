@@ -18,7 +18,7 @@ use std::time::Instant;
 use dsops::redact::Redactor;
 use secrecy::SecretString;
 
-#[path = "support/log_text.rs"]
+#[path = "../support/log_text.rs"]
 mod log_text;
 use log_text::{Rng, log};
 

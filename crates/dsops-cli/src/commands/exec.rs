@@ -14,9 +14,9 @@ use std::path::Path;
 use clap::Args;
 use secrecy::ExposeSecret;
 
-use super::child;
-use super::exit;
-use super::resolve::{self, EnvArgs};
+use crate::child;
+use crate::exit;
+use crate::resolve::{self, EnvArgs};
 
 #[derive(Debug, Args)]
 pub(crate) struct ExecArgs {

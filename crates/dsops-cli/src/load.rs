@@ -12,7 +12,7 @@ use dsops::config::{
 };
 use serde_json::Value;
 
-use super::output;
+use crate::output;
 
 /// A configuration whose part for the environment asked for is whole.
 #[derive(Debug)]

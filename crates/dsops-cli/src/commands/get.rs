@@ -7,10 +7,10 @@ use dsops::config::suggest;
 use secrecy::ExposeSecret;
 use serde_json::{Value, json};
 
-use super::exit;
-use super::load::{self, Stream};
-use super::output;
-use super::resolve::{self, EnvArgs};
+use crate::exit;
+use crate::load::{self, Stream};
+use crate::output;
+use crate::resolve::{self, EnvArgs};
 
 #[derive(Debug, Args)]
 pub(crate) struct GetArgs {

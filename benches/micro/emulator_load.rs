@@ -1,5 +1,5 @@
 //! Requests per second the emulator serves on loopback: `cargo bench -p
-//! dsops-emulator --bench load`. Clients run in the same process (2 worker
+//! dsops-bench --bench emulator_load`. Clients run in the same process (2 worker
 //! threads for the emulator, 2 for the clients), over keep-alive connections.
 
 #![allow(

@@ -2,7 +2,10 @@
 //! variables: parse + validate in-process, and the whole `dsops check`
 //! process (start, read, validate, render, exit).
 //!
-//! Run with `cargo bench --bench check` (optionally `-- --runs 50`).
+//! Run with `cargo bench -p dsops-bench --bench check` (optionally `-- --runs
+//! 50`). The process column times the `dsops` binary next to this bench's
+//! own executable (`target/release/dsops`): build it first with `cargo build
+//! --release -p dsops-cli` (`scripts/bench micro` does both).
 //! The budget from the issue tracker: 1,000 variables in under 50 ms.
 
 #![allow(
@@ -18,7 +21,7 @@ use std::time::{Duration, Instant};
 
 use dsops::config::{LoadOptions, Source, load};
 
-#[path = "support/check_config.rs"]
+#[path = "../support/check_config.rs"]
 mod check_config;
 use check_config::generate;
 
@@ -31,6 +34,23 @@ fn ms(d: Duration) -> String {
     format!("{:.2} ms", d.as_secs_f64() * 1000.0)
 }
 
+/// The `dsops` binary of the profile this bench was built with:
+/// `target/release/deps/check-HASH` → `target/release/dsops`.
+fn dsops_binary() -> std::path::PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let dsops = exe
+        .parent()
+        .and_then(std::path::Path::parent)
+        .unwrap()
+        .join(format!("dsops{}", std::env::consts::EXE_SUFFIX));
+    assert!(
+        dsops.is_file(),
+        "{} is missing: build it first with `cargo build --release -p dsops-cli`",
+        dsops.display()
+    );
+    dsops
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let runs: usize = args
@@ -40,6 +60,7 @@ fn main() {
         .and_then(|r| r.parse().ok())
         .unwrap_or(21);
     let env: HashMap<String, String> = HashMap::new();
+    let dsops = dsops_binary();
     let dir = std::env::temp_dir().join(format!("dsops-bench-check-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
 
@@ -76,7 +97,7 @@ fn main() {
         let mut process = Vec::with_capacity(runs);
         for _ in 0..runs {
             let start = Instant::now();
-            let status = Command::new(env!("CARGO_BIN_EXE_dsops"))
+            let status = Command::new(&dsops)
                 .args(["check", "--config"])
                 .arg(&path)
                 .stdout(std::process::Stdio::null())

@@ -1,7 +1,7 @@
 //! `dsops schema`.
 
-use super::exit;
-use super::output;
+use crate::exit;
+use crate::output;
 
 pub(crate) fn run() -> u8 {
     output::stdout(dsops::config::schema::JSON_SCHEMA);

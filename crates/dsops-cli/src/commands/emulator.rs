@@ -7,8 +7,8 @@ use clap::{Args, ValueEnum};
 use dsops_emulator::{Emulator, Options, StateFile};
 use serde_json::{Map, Value, json};
 
-use super::exit;
-use super::output;
+use crate::exit;
+use crate::output;
 
 #[derive(Debug, Args)]
 pub(crate) struct EmulatorArgs {

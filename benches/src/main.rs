@@ -29,11 +29,11 @@
     clippy::indexing_slicing
 )]
 
-#[path = "../../../benches/support/check_config.rs"]
+#[path = "../support/check_config.rs"]
 mod check_config;
 mod checks;
 mod emu;
-#[path = "../../../benches/support/log_text.rs"]
+#[path = "../support/log_text.rs"]
 mod log_text;
 mod redact;
 mod resolve;

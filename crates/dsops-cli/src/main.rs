@@ -1,27 +1,25 @@
-//! Argument parsing and dispatch; each subcommand lives in its own module.
+//! The `dsops` command line: argument parsing and dispatch, thin over the
+//! `dsops` library. Each subcommand lives in its own module under
+//! `commands/`; what several share (loading the configuration, resolving,
+//! running a child, writing output) sits beside this file.
 
-mod check;
 mod child;
-#[cfg(all(feature = "emulator", unix))]
-mod demo;
-mod doctor;
-#[cfg(feature = "emulator")]
-mod emulator;
-mod exec;
-mod get;
-mod github;
+mod commands;
 mod hygiene;
 mod load;
 mod output;
-mod plan;
-mod render;
 mod resolve;
-mod schema;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::commands::{check, doctor, exec, get, github, plan, render, schema};
+#[cfg(all(feature = "emulator", unix))]
+use crate::commands::demo;
+#[cfg(feature = "emulator")]
+use crate::commands::emulator;
 
 /// Secrets for programs, without a stored credential.
 #[derive(Debug, Parser)]
@@ -100,7 +98,7 @@ pub(crate) mod exit {
     pub(crate) const USAGE: u8 = 2;
 }
 
-pub(crate) fn main() -> ExitCode {
+fn main() -> ExitCode {
     hygiene::no_core_dumps();
     // clap exits with 2 on usage errors.
     let cli = Cli::parse();

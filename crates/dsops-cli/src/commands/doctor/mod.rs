@@ -24,12 +24,12 @@ use serde_json::json;
 use self::check::check_store;
 use self::plan::plan;
 use self::report::Report;
-use super::exit;
-use super::load::{self, LoadError, Stream};
-use super::output;
+use crate::exit;
+use crate::load::{self, LoadError, Stream};
+use crate::output;
 
 /// An error and its causes on one line (the submodules use it).
-use super::load::causes;
+use crate::load::causes;
 
 #[derive(Debug, Args)]
 pub(crate) struct DoctorArgs {

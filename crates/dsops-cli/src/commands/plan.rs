@@ -21,10 +21,10 @@ use dsops::engine::{
 use dsops::identity::{AttemptOutcome, Chain, TokenClaims};
 use serde_json::{Value, json};
 
-use super::exit;
-use super::load::{self, Stream};
-use super::output;
-use super::resolve::{self, EnvArgs};
+use crate::exit;
+use crate::load::{self, Stream};
+use crate::output;
+use crate::resolve::{self, EnvArgs};
 
 #[derive(Debug, Args)]
 pub(crate) struct PlanArgs {

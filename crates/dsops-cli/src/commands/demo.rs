@@ -9,8 +9,8 @@ use std::process::Command;
 use clap::Args;
 use dsops_emulator::{Emulator, Options, StateFile};
 
-use super::exit;
-use super::output;
+use crate::exit;
+use crate::output;
 
 #[derive(Debug, Args)]
 pub(crate) struct DemoArgs {

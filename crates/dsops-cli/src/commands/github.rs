@@ -27,11 +27,11 @@ use dsops::config::{Diagnostic, Source};
 use dsops::engine::{PlannedSource, Problem, Resolution};
 use secrecy::ExposeSecret;
 
-use super::child;
-use super::exit;
-use super::load::{self, Stream};
-use super::output;
-use super::resolve;
+use crate::child;
+use crate::exit;
+use crate::load::{self, Stream};
+use crate::output;
+use crate::resolve;
 
 #[derive(Debug, Args)]
 pub(crate) struct GithubArgs {

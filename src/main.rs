@@ -1,7 +1,0 @@
-//! The `dsops` command line.
-
-mod cli;
-
-fn main() -> std::process::ExitCode {
-    cli::main()
-}
