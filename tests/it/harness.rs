@@ -217,7 +217,7 @@ pub fn summary(loaded: &Loaded) -> Vec<(String, String, usize, usize)> {
             });
             (
                 d.severity.as_str().to_owned(),
-                d.code.to_owned(),
+                d.code.to_string(),
                 line,
                 column,
             )

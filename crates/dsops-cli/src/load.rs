@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use dsops::config::model::Config;
 use dsops::config::render::{self as config_render, Style};
 use dsops::config::{
-    Diagnostic, LoadOptions, Loaded, ProcessEnvironment, ReadError, Source, load_file,
+    Code, Diagnostic, LoadOptions, Loaded, ProcessEnvironment, ReadError, Source, load_file,
 };
 use serde_json::Value;
 
@@ -94,7 +94,7 @@ impl LoadError {
     pub(crate) fn config_json(&self) -> Value {
         match self {
             LoadError::Unreadable { path, error } => {
-                let diagnostic = Diagnostic::error_without_span("unreadable", causes(error))
+                let diagnostic = Diagnostic::error_without_span(Code::Unreadable, causes(error))
                     .with_hint(unreadable_hint(error));
                 config_render::json(&Source::new(path, ""), &[&diagnostic])
             }

@@ -1,5 +1,6 @@
 //! Problems found in a configuration: what, where, and what to do about it.
 
+use crate::code::Code;
 use crate::source::Span;
 
 /// How bad a problem is.
@@ -49,8 +50,9 @@ pub struct Note {
 pub struct Diagnostic {
     /// Error or warning.
     pub severity: Severity,
-    /// A stable, kebab-case identifier (`unknown-key`, `invalid-vault-name`, ...).
-    pub code: &'static str,
+    /// What kind of problem it is; its text (`unknown-key`, `invalid-vault`,
+    /// ...) is stable.
+    pub code: Code,
     /// One sentence saying what is wrong.
     pub message: String,
     /// Where; `None` for problems with no location (an unreadable file).
@@ -66,7 +68,7 @@ pub struct Diagnostic {
 }
 
 impl Diagnostic {
-    fn new(severity: Severity, code: &'static str, span: Option<Span>, message: String) -> Self {
+    fn new(severity: Severity, code: Code, span: Option<Span>, message: String) -> Self {
         Self {
             severity,
             code,
@@ -80,22 +82,22 @@ impl Diagnostic {
     }
 
     /// An error at `span`.
-    pub fn error(code: &'static str, span: Span, message: impl Into<String>) -> Self {
+    pub fn error(code: Code, span: Span, message: impl Into<String>) -> Self {
         Self::new(Severity::Error, code, Some(span), message.into())
     }
 
     /// A warning at `span`.
-    pub fn warning(code: &'static str, span: Span, message: impl Into<String>) -> Self {
+    pub fn warning(code: Code, span: Span, message: impl Into<String>) -> Self {
         Self::new(Severity::Warning, code, Some(span), message.into())
     }
 
     /// A warning about the file as a whole.
-    pub fn warning_without_span(code: &'static str, message: impl Into<String>) -> Self {
+    pub fn warning_without_span(code: Code, message: impl Into<String>) -> Self {
         Self::new(Severity::Warning, code, None, message.into())
     }
 
     /// An error about the file as a whole.
-    pub fn error_without_span(code: &'static str, message: impl Into<String>) -> Self {
+    pub fn error_without_span(code: Code, message: impl Into<String>) -> Self {
         Self::new(Severity::Error, code, None, message.into())
     }
 

@@ -17,6 +17,7 @@
 //! assert_eq!(config.env("production").unwrap().variables.len(), 1);
 //! ```
 
+pub mod code;
 mod decode;
 pub mod diagnostic;
 pub mod duration;
@@ -33,6 +34,7 @@ mod yaml;
 use std::io::Read;
 use std::path::Path;
 
+pub use code::Code;
 pub use diagnostic::{Diagnostic, Scope, Severity};
 pub use interpolate::{Environment, ProcessEnvironment, is_variable_name};
 pub use model::Config;
@@ -117,7 +119,7 @@ impl Loaded {
             .filter(|d| match &d.scope {
                 Scope::Global => true,
                 Scope::Env(name) => name == env,
-                Scope::Store(name) => outline.stores.contains(name) && d.code != "unused-store",
+                Scope::Store(name) => outline.stores.contains(name) && d.code != Code::UnusedStore,
             })
             .collect())
     }
@@ -126,7 +128,7 @@ impl Loaded {
     pub fn unknown_env(&self, env: &str) -> Diagnostic {
         let names: Vec<&str> = self.env_names().collect();
         let mut diagnostic = Diagnostic::error_without_span(
-            "unknown-env",
+            Code::UnknownEnv,
             format!("there is no environment called `{env}`"),
         );
         if let Some(s) = suggest::did_you_mean(env, names.iter().copied()) {
@@ -237,7 +239,7 @@ pub fn load_file(
             let source = Source::new(path, text);
             // Offsets before the bad byte are the same in the lossy text.
             let diagnostic = Diagnostic::error(
-                "not-utf8",
+                Code::NotUtf8,
                 Span::new(valid, valid + char::REPLACEMENT_CHARACTER.len_utf8()),
                 "the file is not valid UTF-8",
             )

@@ -62,7 +62,7 @@ pub fn human(
         };
         let title = level
             .primary_title(diagnostic.message.as_str())
-            .id(diagnostic.code);
+            .id(diagnostic.code.as_str());
         let mut group = match diagnostic.span {
             Some(span) => {
                 let span = widen(&text, span);
@@ -148,7 +148,7 @@ pub fn json_diagnostic(source: &Source, diagnostic: &Diagnostic) -> Value {
     };
     let mut value = json!({
         "severity": diagnostic.severity.as_str(),
-        "code": diagnostic.code,
+        "code": diagnostic.code.as_str(),
         "message": diagnostic.message,
         "file": source.path().display().to_string(),
         "label": diagnostic.label,

@@ -12,6 +12,7 @@
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_saphyr::{DuplicateKeyPolicy, Spanned};
 
+use crate::code::Code;
 use crate::diagnostic::Diagnostic;
 use crate::source::{Source, Span};
 
@@ -92,7 +93,7 @@ pub(crate) fn parse(source: &Source) -> Result<Node, Box<Diagnostic>> {
     if text.len() > MAX_CONFIG_BYTES {
         return Err(Box::new(
             Diagnostic::error_without_span(
-                "file-too-large",
+                Code::FileTooLarge,
                 format!(
                     "the configuration is {} bytes; the limit is {} bytes",
                     text.len(),
@@ -140,24 +141,24 @@ fn syntax_error(source: &Source, err: &serde_saphyr::Error) -> Diagnostic {
     let message = limit_message(err).unwrap_or(message);
     let (code, hint) = if message.contains("budget") || message.contains("limit") {
         (
-            "yaml-limit",
+            Code::YamlLimit,
             "dsops bounds nesting, aliases and size so that a hostile file cannot exhaust memory; \
              a real dsops.yaml stays far below these limits",
         )
     } else if message.contains("more than one YAML document") {
         (
-            "yaml-syntax",
+            Code::YamlSyntax,
             "dsops.yaml is one document: remove the `---` line and what follows, or merge it into the first",
         )
     } else if message.contains("flow mapping") || message.contains("flow sequence") {
         (
-            "yaml-syntax",
+            Code::YamlSyntax,
             "check that each `{` and `[` is closed; inside `{ ... }` and `[ ... ]`, values \
              containing `{`, `}`, `[`, `]` or `,` need quotes, `${NAME}` too: `vault: \"${VAULT}\"`",
         )
     } else {
         (
-            "yaml-syntax",
+            Code::YamlSyntax,
             "check the indentation and quoting around this spot; \
              values containing `: ` or starting with `*`, `&`, `!`, `{` or `[` need quotes",
         )

@@ -5,7 +5,7 @@ use std::path::Path;
 use clap::{Args, ValueEnum};
 use dsops::config::render::{self, Style};
 use dsops::config::{
-    Diagnostic, LoadOptions, Loaded, ProcessEnvironment, ReadError, Source, load_file,
+    Code, Diagnostic, LoadOptions, Loaded, ProcessEnvironment, ReadError, Source, load_file,
 };
 
 use crate::exit;
@@ -128,7 +128,7 @@ fn unreadable(config: &Path, err: &ReadError, format: Format) -> u8 {
             }
             // The same report shape as every other check result.
             let diagnostic =
-                Diagnostic::error_without_span("unreadable", chain.join(": ")).with_hint(hint);
+                Diagnostic::error_without_span(Code::Unreadable, chain.join(": ")).with_hint(hint);
             let report = render::json(&Source::new(config, ""), &[&diagnostic]);
             output::stdout(&format!("{report:#}\n"));
         }

@@ -2,6 +2,7 @@
 
 use super::store::{check_sql_server, no_effect_subscription, resource_type};
 use super::{Decoder, EnvOutline, Fields, Part};
+use crate::code::Code;
 use crate::diagnostic::{Diagnostic, Scope};
 use crate::interpolate::is_variable_name;
 use crate::model::{
@@ -189,7 +190,7 @@ impl Decoder<'_> {
         if entries.is_empty() {
             self.push(
                 Diagnostic::warning(
-                    "empty-env",
+                    Code::EmptyEnv,
                     name.span,
                     format!("environment `{}` has no variables", name.value),
                 )
@@ -222,14 +223,14 @@ impl Decoder<'_> {
             NodeKind::Scalar { .. } => (self.literal(entry).map(ValueSource::Literal), false),
             NodeKind::Null => {
                 self.push(
-                    Diagnostic::error("missing-value", name.span, format!("variable `{}` has no value", name.value))
+                    Diagnostic::error(Code::MissingValue, name.span, format!("variable `{}` has no value", name.value))
                         .with_hint("give a literal value (`NAME: value`) or a source (`NAME: { from: { store: ..., vault: ..., secret: ... } }`)"),
                 );
                 (None, false)
             }
             NodeKind::Seq(_) => {
                 self.push(Diagnostic::error(
-                    "wrong-type",
+                    Code::WrongType,
                     entry.value.span,
                     format!(
                         "variable `{}` must be a value or a mapping with `from:`, found a list",
@@ -271,7 +272,7 @@ impl Decoder<'_> {
                     None if fields.is_misspelled("from") => None,
                     None => {
                         let mut d = Diagnostic::error(
-                            "missing-key",
+                            Code::MissingKey,
                             name.span,
                             format!("variable `{}` needs `from`", name.value),
                         )
@@ -313,7 +314,7 @@ impl Decoder<'_> {
                 })
                 .collect();
             let mut d = Diagnostic::error(
-                "invalid-variable-name",
+                Code::InvalidVariableName,
                 name.span,
                 format!("`{}` is not a valid environment variable name", name.value),
             )
@@ -329,7 +330,7 @@ impl Decoder<'_> {
         if let Some((_, why)) = DANGEROUS_NAMES.iter().find(|(n, _)| *n == upper) {
             self.push(
                 Diagnostic::warning(
-                    "dangerous-variable",
+                    Code::DangerousVariable,
                     name.span,
                     format!(
                         "setting `{}` from a secrets file is risky: {why}",
@@ -344,7 +345,7 @@ impl Decoder<'_> {
         {
             self.push(
                 Diagnostic::warning(
-                    "dangerous-variable",
+                    Code::DangerousVariable,
                     name.span,
                     format!(
                         "`{}` is in a namespace that GitHub Actions reserves",
@@ -366,7 +367,7 @@ impl Decoder<'_> {
         let value = self.secret_text(entry)?;
         if raw.contains('\0') {
             self.push(Diagnostic::error(
-                "nul-in-value",
+                Code::NulInValue,
                 entry.value.span,
                 "the value contains a NUL character, which no environment variable can hold",
             ));
@@ -374,7 +375,7 @@ impl Decoder<'_> {
         }
         if let Some(what) = looks_like_credential(&raw) {
             self.push(
-                Diagnostic::warning("credential-literal", entry.value.span, format!("this literal looks like {what}"))
+                Diagnostic::warning(Code::CredentialLiteral, entry.value.span, format!("this literal looks like {what}"))
                     .with_label("written in the file")
                     .with_hint("keep credentials out of the file: put the value in Key Vault and use `from:`, or for Azure SQL use `resource_type: sql` with `format: connection_string`, which needs no password"),
             );
@@ -401,7 +402,7 @@ impl Decoder<'_> {
             (Some("get_token"), None) => Form::Token,
             (Some("get_token"), Some(_)) => {
                 self.push(
-                    Diagnostic::error("conflicting-keys", span, "`operation: get_token` takes no `resource_type`")
+                    Diagnostic::error(Code::ConflictingKeys, span, "`operation: get_token` takes no `resource_type`")
                         .with_hint("a token is named by `resource:` alone, such as `resource: https://vault.azure.net`"),
                 );
                 return None;
@@ -409,7 +410,7 @@ impl Decoder<'_> {
             (Some(_), Some(ResourceType::Storage)) => Form::StorageSas,
             (Some(_), _) => {
                 self.push(
-                    Diagnostic::error("conflicting-keys", span, "`operation: generate_sas` needs `resource_type: storage`")
+                    Diagnostic::error(Code::ConflictingKeys, span, "`operation: generate_sas` needs `resource_type: storage`")
                         .with_hint("a SAS is signed with a storage account key: add `resource_type: storage` and `account:`"),
                 );
                 return None;
@@ -467,7 +468,7 @@ impl Decoder<'_> {
             if let Some(owner) = users.first() {
                 self.push(
                     Diagnostic::error(
-                        "wrong-form-key",
+                        Code::WrongFormKey,
                         entry.key.span,
                         format!("`{key}` is not used by {}", form.name()),
                     )
@@ -477,7 +478,7 @@ impl Decoder<'_> {
             } else {
                 let all = all_from_keys();
                 let mut d = Diagnostic::error(
-                    "unknown-key",
+                    Code::UnknownKey,
                     entry.key.span,
                     format!("unknown key `{key}` in `from`"),
                 );
@@ -504,11 +505,11 @@ impl Decoder<'_> {
         }
         let name = self.required_text(fields, "secret", span, "a Key Vault reference");
         if let Some(n) = &name {
-            self.check_shape(n, "invalid-name", "secret name", names::check_secret_name, "Key Vault names have only letters, digits and hyphens; `az keyvault secret list --vault-name VAULT -o table` lists them");
+            self.check_shape(n, Code::InvalidName, "secret name", names::check_secret_name, "Key Vault names have only letters, digits and hyphens; `az keyvault secret list --vault-name VAULT -o table` lists them");
         }
         let version = self.opt_text(fields.get("version"));
         if let Some(v) = &version {
-            self.check_shape(v, "invalid-version", "version", names::check_version, "");
+            self.check_shape(v, Code::InvalidVersion, "version", names::check_version, "");
         }
         let object = match fields.get("type") {
             Some(t) => match self.keyword(t, KEYVAULT_OBJECTS, "Key Vault object type")? {
@@ -547,7 +548,7 @@ impl Decoder<'_> {
         let group = self.opt_text(fields.get("resource_group"))?;
         self.check_shape(
             &group,
-            "invalid-name",
+            Code::InvalidName,
             "resource group",
             names::check_resource_group,
             "",
@@ -570,7 +571,7 @@ impl Decoder<'_> {
             None if fields.is_misspelled("key") => None,
             None => {
                 self.push(
-                    Diagnostic::error("missing-key", span, "a storage reference needs `key: key1` (or `key2`), or `operation: generate_sas`")
+                    Diagnostic::error(Code::MissingKey, span, "a storage reference needs `key: key1` (or `key2`), or `operation: generate_sas`")
                         .with_hint("prefer a SAS: it expires and carries only the permissions you list, where an account key grants everything"),
                 );
                 None
@@ -590,7 +591,7 @@ impl Decoder<'_> {
         let permissions = self.required_text(fields, "permissions", span, what);
         let mut ok = true;
         if let Some(p) = &permissions {
-            ok &= self.check_shape(p, "invalid-sas", "permissions", |s| check_letters(s, SAS_PERMISSIONS, "permission"), "account SAS permissions: r read, w write, d delete, x delete version, y permanent delete, l list, a add, c create, u update, p process, t tag, f filter, i set immutability policy");
+            ok &= self.check_shape(p, Code::InvalidSas, "permissions", |s| check_letters(s, SAS_PERMISSIONS, "permission"), "account SAS permissions: r read, w write, d delete, x delete version, y permanent delete, l list, a add, c create, u update, p process, t tag, f filter, i set immutability policy");
         }
         let expiry = match fields.get("expiry") {
             Some(e) => self.duration(e),
@@ -605,7 +606,7 @@ impl Decoder<'_> {
             && e.value.is_zero()
         {
             self.push(Diagnostic::error(
-                "invalid-duration",
+                Code::InvalidDuration,
                 e.span,
                 "`expiry` must be longer than zero",
             ));
@@ -619,7 +620,7 @@ impl Decoder<'_> {
         if let Some(s) = &services {
             ok &= self.check_shape(
                 s,
-                "invalid-sas",
+                Code::InvalidSas,
                 "services",
                 |s| check_letters(s, SAS_SERVICES, "service"),
                 "b blob, f file, q queue, t table",
@@ -629,7 +630,7 @@ impl Decoder<'_> {
         if let Some(s) = &resource_types {
             ok &= self.check_shape(
                 s,
-                "invalid-sas",
+                Code::InvalidSas,
                 "resource types",
                 |s| check_letters(s, SAS_RESOURCE_TYPES, "resource type"),
                 "s service, c container, o object",
@@ -639,7 +640,7 @@ impl Decoder<'_> {
         if let Some(ip) = &ip {
             ok &= self.check_shape(
                 ip,
-                "invalid-sas",
+                Code::InvalidSas,
                 "IP range",
                 check_ip_range,
                 "an address (`203.0.113.7`) or a range (`203.0.113.0-203.0.113.255`)",
@@ -682,7 +683,7 @@ impl Decoder<'_> {
             }),
             Err(why) => {
                 self.push(
-                    Diagnostic::error("invalid-duration", entry.value.span, format!("invalid `start`: {why}"))
+                    Diagnostic::error(Code::InvalidDuration, entry.value.span, format!("invalid `start`: {why}"))
                         .with_hint("`start: -15m` makes the token valid from 15 minutes before it is issued, for clocks that run behind"),
                 );
                 None
@@ -694,11 +695,11 @@ impl Decoder<'_> {
         let what = "an Azure SQL reference";
         let server = self.required_text(fields, "server", span, what);
         if let Some(s) = &server {
-            self.check_shape(s, "invalid-name", "SQL server", check_sql_server, "");
+            self.check_shape(s, Code::InvalidName, "SQL server", check_sql_server, "");
         }
         let database = self.required_text(fields, "database", span, what);
         if let Some(db) = &database {
-            self.check_shape(db, "invalid-name", "database name", check_database, "");
+            self.check_shape(db, Code::InvalidName, "database name", check_database, "");
         }
         if let Some(f) = fields.get("format") {
             self.keyword(f, FORMATS, "format")?;
@@ -739,7 +740,7 @@ impl Decoder<'_> {
             (None, None) if fields.is_misspelled("key") || fields.is_misspelled("format") => None,
             (None, None) => {
                 self.push(
-                    Diagnostic::error("missing-key", span, "a Cosmos DB reference needs `key:` or `format: connection_string`")
+                    Diagnostic::error(Code::MissingKey, span, "a Cosmos DB reference needs `key:` or `format: connection_string`")
                         .with_hint("`key: primary_readonly` gives a read-only key; `format: connection_string` gives a whole connection string"),
                 );
                 None
@@ -759,7 +760,7 @@ impl Decoder<'_> {
 
     fn token_target(&mut self, fields: &Fields<'_>, span: Span) -> Option<Target> {
         let resource = self.required_text(fields, "resource", span, "a `get_token` reference")?;
-        self.check_shape(&resource, "invalid-resource", "resource", check_token_resource, "a resource is an https URL (`https://graph.microsoft.com`), an `api://` application id URI, or an application id");
+        self.check_shape(&resource, Code::InvalidResource, "resource", check_token_resource, "a resource is an https URL (`https://graph.microsoft.com`), an `api://` application id URI, or an application id");
         Some(Target::Token(TokenRef { resource }))
     }
 }

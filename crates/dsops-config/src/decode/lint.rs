@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 
 use super::{Decoder, Partial};
+use crate::code::Code;
 use crate::diagnostic::{Diagnostic, Scope};
 use crate::model::{Store, StoreKind, Target, ValueSource, Vault};
 use crate::names;
@@ -23,7 +24,7 @@ pub(super) fn check(d: &mut Decoder<'_>, partial: &Partial) {
             {
                 d.push(
                     Diagnostic::warning(
-                        "variable-case-clash",
+                        Code::VariableCaseClash,
                         variable.name.span,
                         format!("`{}` and `{}` differ only in case", first.value, variable.name.value),
                     )
@@ -48,7 +49,7 @@ pub(super) fn check(d: &mut Decoder<'_>, partial: &Partial) {
                 }
                 let names: Vec<&str> = names.iter().map(String::as_str).collect();
                 let mut diagnostic = Diagnostic::error(
-                    "unknown-store",
+                    Code::UnknownStore,
                     reference.store.span,
                     format!(
                         "there is no store {}",
@@ -88,7 +89,7 @@ pub(super) fn check(d: &mut Decoder<'_>, partial: &Partial) {
             d.set_scope(Scope::Store(store.name.value.clone()));
             d.push(
                 Diagnostic::warning(
-                    "unused-store",
+                    Code::UnusedStore,
                     store.name.span,
                     format!("store `{}` is not used by any variable", store.name.value),
                 )
@@ -120,7 +121,7 @@ fn check_vault_of(
                     }
                 };
                 d.push(
-                    Diagnostic::error("missing-key", at, "a Key Vault reference needs `vault`")
+                    Diagnostic::error(Code::MissingKey, at, "a Key Vault reference needs `vault`")
                         .with_label("`vault` is missing here")
                         .with_hint(hint),
                 );
@@ -144,7 +145,7 @@ fn check_vault_of(
     if !host.ends_with(&format!(".{suffix_host}")) {
         d.push(
             Diagnostic::error(
-                "vault-host-mismatch",
+                Code::VaultHostMismatch,
                 effective.span,
                 format!(
                     "vault URL {} is not a Key Vault host of the `{}` cloud (`*.{suffix}`)",

@@ -14,6 +14,7 @@ use std::time::Duration;
 
 use secrecy::SecretString;
 
+use crate::code::Code;
 use crate::diagnostic::{Diagnostic, Scope, Severity};
 use crate::duration::parse_duration;
 use crate::interpolate::{Environment, Problem, interpolate};
@@ -127,8 +128,12 @@ impl Decoder<'_> {
     fn decode_root(&mut self, root: &Node, outline: &mut Vec<EnvOutline>) -> Option<Partial> {
         if matches!(root.kind, NodeKind::Null) {
             self.push(
-                Diagnostic::error("empty-config", Span::point(0), "the configuration is empty")
-                    .with_hint(MINIMAL_EXAMPLE),
+                Diagnostic::error(
+                    Code::EmptyConfig,
+                    Span::point(0),
+                    "the configuration is empty",
+                )
+                .with_hint(MINIMAL_EXAMPLE),
             );
             return None;
         }
@@ -153,7 +158,7 @@ impl Decoder<'_> {
             None => {
                 self.push(
                     Diagnostic::warning_without_span(
-                        "no-envs",
+                        Code::NoEnvs,
                         "the configuration has no `envs`, so there is nothing to resolve",
                     )
                     .with_hint("add `envs:` with at least one environment and its variables"),
@@ -193,7 +198,7 @@ impl Decoder<'_> {
                 None => {
                     self.push(
                         Diagnostic::error(
-                            "unsupported-version",
+                            Code::UnsupportedVersion,
                             entry.value.span,
                             format!("configuration version {n} is not supported"),
                         )
@@ -208,7 +213,7 @@ impl Decoder<'_> {
             _ => {
                 self.push(
                     Diagnostic::error(
-                        "unsupported-version",
+                        Code::UnsupportedVersion,
                         self.value_span(entry),
                         format!(
                             "`version` must be a number, found {}",
@@ -258,7 +263,7 @@ impl Decoder<'_> {
             _ => {
                 self.push(
                     Diagnostic::error(
-                        "wrong-type",
+                        Code::WrongType,
                         node.span,
                         format!("{what} must be a mapping, found {}", node.describe()),
                     )
@@ -296,7 +301,7 @@ impl Decoder<'_> {
     pub(crate) fn plain_key(&mut self, entry: &Entry) -> bool {
         if !entry.key.is_scalar {
             self.push(
-                Diagnostic::error("wrong-type", entry.key.span, "keys must be plain words")
+                Diagnostic::error(Code::WrongType, entry.key.span, "keys must be plain words")
                     .with_label("a list or mapping used as a key")
                     .with_hint("write `key: value`; dsops has no complex keys (`? ...`)"),
             );
@@ -313,7 +318,7 @@ impl Decoder<'_> {
     ) -> Option<&'static str> {
         let key = &entry.key.text;
         let mut diagnostic = Diagnostic::error(
-            "unknown-key",
+            Code::UnknownKey,
             entry.key.span,
             format!("unknown key `{key}` {context}"),
         );
@@ -350,7 +355,7 @@ impl Decoder<'_> {
             if let Some(first) = first {
                 self.push(
                     Diagnostic::error(
-                        "duplicate-key",
+                        Code::DuplicateKey,
                         entry.key.span,
                         format!("`{}` is given twice", entry.key.text),
                     )
@@ -368,7 +373,7 @@ impl Decoder<'_> {
     fn entry_name(&mut self, entry: &Entry, what: &str) -> Text {
         if let Err(why) = crate::names::check_entry_name(&entry.key.text) {
             self.push(Diagnostic::error(
-                "invalid-name",
+                Code::InvalidName,
                 entry.key.span,
                 format!("{what} name `{}` {why}", entry.key.text),
             ));
@@ -413,7 +418,7 @@ impl Decoder<'_> {
 
     pub(crate) fn missing(&mut self, parent: Span, key: &str, what: &str) {
         self.push(
-            Diagnostic::error("missing-key", parent, format!("{what} needs `{key}`"))
+            Diagnostic::error(Code::MissingKey, parent, format!("{what} needs `{key}`"))
                 .with_label(format!("`{key}` is missing here")),
         );
     }
@@ -436,7 +441,7 @@ impl Decoder<'_> {
             NodeKind::Null => {
                 self.push(
                     Diagnostic::error(
-                        "missing-value",
+                        Code::MissingValue,
                         self.value_span(entry),
                         format!("`{}` has no value", entry.key.text),
                     )
@@ -446,7 +451,7 @@ impl Decoder<'_> {
             }
             _ => {
                 self.push(Diagnostic::error(
-                    "wrong-type",
+                    Code::WrongType,
                     self.value_span(entry),
                     format!(
                         "`{}` must be a single value, found {}",
@@ -487,13 +492,13 @@ impl Decoder<'_> {
             };
             let diagnostic = match problem {
                 Problem::Unterminated { start } => Diagnostic::error(
-                    "bad-interpolation",
+                    Code::BadInterpolation,
                     at(start, start + 2),
                     "`${` is not closed with `}`",
                 )
                 .with_hint("write `${NAME}`, or `$${` for a literal `${`"),
                 Problem::BadName { start, end } => Diagnostic::error(
-                    "bad-interpolation",
+                    Code::BadInterpolation,
                     at(start, end),
                     "`${...}` needs an environment variable name (letters, digits and `_`, not starting with a digit)",
                 )
@@ -510,7 +515,7 @@ impl Decoder<'_> {
                     }
                     self.unset_reported.insert(name.clone(), self.diagnostics.len());
                     let diagnostic = Diagnostic::error(
-                        "unset-variable",
+                        Code::UnsetVariable,
                         at(start, end),
                         format!("environment variable `{name}` is not set"),
                     )
@@ -563,7 +568,7 @@ impl Decoder<'_> {
             return Some(choice);
         }
         let mut diagnostic = Diagnostic::error(
-            "unknown-value",
+            Code::UnknownValue,
             entry.value.span,
             format!("`{text}` is not a valid {what}"),
         );
@@ -594,7 +599,7 @@ impl Decoder<'_> {
             _ => {
                 self.push(
                     Diagnostic::error(
-                        "wrong-type",
+                        Code::WrongType,
                         self.value_span(entry),
                         format!(
                             "`{}` must be `true` or `false`, found {}",
@@ -620,7 +625,7 @@ impl Decoder<'_> {
                 Some(n) => Some(n),
                 None => {
                     self.push(Diagnostic::error(
-                        "out-of-range",
+                        Code::OutOfRange,
                         entry.value.span,
                         format!(
                             "`{}` must be between {min} and {max}, found {n}",
@@ -632,7 +637,7 @@ impl Decoder<'_> {
             },
             _ => {
                 self.push(Diagnostic::error(
-                    "wrong-type",
+                    Code::WrongType,
                     self.value_span(entry),
                     format!(
                         "`{}` must be a whole number, found {}",
@@ -677,7 +682,7 @@ impl Decoder<'_> {
             }),
             Err(why) => {
                 self.push(
-                    Diagnostic::error("invalid-duration", entry.value.span, format!("invalid `{}`: {why}", entry.key.text))
+                    Diagnostic::error(Code::InvalidDuration, entry.value.span, format!("invalid `{}`: {why}", entry.key.text))
                         .with_hint("write seconds (`300`) or a duration with units: `90s`, `15m`, `24h`, `7d`, `1h30m`"),
                 );
                 None
@@ -693,7 +698,7 @@ impl Decoder<'_> {
             _ => {
                 self.push(
                     Diagnostic::error(
-                        "wrong-type",
+                        Code::WrongType,
                         self.value_span(entry),
                         format!(
                             "`{}` must be a list, found {}",
@@ -712,7 +717,7 @@ impl Decoder<'_> {
     fn check_shape(
         &mut self,
         text: &Text,
-        code: &'static str,
+        code: Code,
         what: &str,
         check: impl FnOnce(&str) -> Result<(), String>,
         hint: &str,
@@ -750,7 +755,7 @@ impl Decoder<'_> {
     fn check_uuid(&mut self, text: &Text, what: &str, hint: &str) -> bool {
         self.check_shape(
             text,
-            "invalid-id",
+            Code::InvalidId,
             what,
             |s| {
                 if crate::names::is_uuid(s) {

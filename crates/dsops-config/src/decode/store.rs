@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use super::{Decoder, Fields, Part};
+use crate::code::Code;
 use crate::diagnostic::{Diagnostic, Scope};
 use crate::model::{
     Cache, Cloud, CloudEndpoints, CloudName, CredentialSource, DebugSettings, Identity,
@@ -123,7 +124,7 @@ impl Decoder<'_> {
         };
         if type_entry.is_none() && !fields.is_misspelled("type") {
             self.push(
-                Diagnostic::error("missing-key", entry.key.span, format!("store `{}` needs `type`", name.value))
+                Diagnostic::error(Code::MissingKey, entry.key.span, format!("store `{}` needs `type`", name.value))
                     .with_label("`type` is missing here")
                     .with_hint("write `type: azure.managed_identity` (or `azure.keyvault` for a service principal)"),
             );
@@ -131,7 +132,7 @@ impl Decoder<'_> {
         let store_span = entry.key.span;
         let tenant_id = self.opt_text(fields.get("tenant_id"));
         if let Some(tenant) = &tenant_id {
-            self.check_shape(tenant, "invalid-id", "tenant", names::check_tenant, "");
+            self.check_shape(tenant, Code::InvalidId, "tenant", names::check_tenant, "");
         }
         let identity = match fields.get("identity") {
             Some(e) => self.decode_identity(e),
@@ -154,7 +155,7 @@ impl Decoder<'_> {
             && !fields.is_misspelled("auth")
         {
             self.push(
-                Diagnostic::error("missing-key", store_span, format!("store `{}` of type `azure.keyvault` needs `auth`", name.value))
+                Diagnostic::error(Code::MissingKey, store_span, format!("store `{}` of type `azure.keyvault` needs `auth`", name.value))
                     .with_hint("give `auth: { client_id, client_secret, tenant_id }`, or switch to `type: azure.managed_identity`, which needs no credential"),
             );
         }
@@ -226,7 +227,7 @@ impl Decoder<'_> {
             };
             self.push(
                 Diagnostic::error(
-                    "wrong-store-key",
+                    Code::WrongStoreKey,
                     entry.key.span,
                     format!("`{}` belongs to `{owner}` stores, not `{}`", entry.key.text, kind.as_str()),
                 )
@@ -287,7 +288,7 @@ impl Decoder<'_> {
             if let Some((key, id)) = ids.first() {
                 self.push(
                     Diagnostic::error(
-                        "identity-conflict",
+                        Code::IdentityConflict,
                         id.span,
                         format!("a system-assigned identity takes no `{key}`"),
                     )
@@ -304,7 +305,7 @@ impl Decoder<'_> {
             if kind == Some("user_assigned") && !misspelled {
                 self.push(
                     Diagnostic::error(
-                        "missing-key",
+                        Code::MissingKey,
                         entry.key.span,
                         "a user-assigned identity needs `client_id`, `object_id` or `resource_id`",
                     )
@@ -319,7 +320,7 @@ impl Decoder<'_> {
         for (key, id) in ignored {
             self.push(
                 Diagnostic::warning(
-                    "identity-ignored-id",
+                    Code::IdentityIgnoredId,
                     id.span,
                     format!("`{key}` is not used: `{chosen_key}` already names the identity"),
                 )
@@ -346,15 +347,19 @@ impl Decoder<'_> {
         match names::check_identity_resource_id(&id.value) {
             Ok(()) => {}
             Err(ResourceIdProblem::Shape(why)) => self.push(
-                Diagnostic::error("invalid-resource-id", id.span, format!("resource id {why}"))
-                    .with_hint(format!(
-                        "the resource id of a user-assigned identity looks like `{}`",
-                        names::IDENTITY_RESOURCE_ID_SHAPE
-                    )),
+                Diagnostic::error(
+                    Code::InvalidResourceId,
+                    id.span,
+                    format!("resource id {why}"),
+                )
+                .with_hint(format!(
+                    "the resource id of a user-assigned identity looks like `{}`",
+                    names::IDENTITY_RESOURCE_ID_SHAPE
+                )),
             ),
             Err(ResourceIdProblem::SubscriptionNotGuid(sub)) => self.push(
                 Diagnostic::warning(
-                    "placeholder-id",
+                    Code::PlaceholderId,
                     self.subscription_segment(id, &sub),
                     format!("the subscription `{sub}` in this resource id is not a GUID"),
                 )
@@ -381,7 +386,7 @@ impl Decoder<'_> {
         if vault.value.contains("://") {
             self.check_shape(
                 vault,
-                "invalid-vault",
+                Code::InvalidVault,
                 "vault URL",
                 names::check_vault_url,
                 hint,
@@ -389,7 +394,7 @@ impl Decoder<'_> {
         } else {
             self.check_shape(
                 vault,
-                "invalid-vault",
+                Code::InvalidVault,
                 "vault name",
                 names::check_vault_name,
                 hint,
@@ -431,7 +436,7 @@ impl Decoder<'_> {
             if let Some(e) = fields.get(key) {
                 match self.text(e) {
                     Some(url) => {
-                        ok &= self.check_shape(&url, "invalid-endpoint", &format!("`{key}`"), names::check_endpoint_url, "custom endpoints are `https://host[:port]`; plain http is allowed only for loopback addresses");
+                        ok &= self.check_shape(&url, Code::InvalidEndpoint, &format!("`{key}`"), names::check_endpoint_url, "custom endpoints are `https://host[:port]`; plain http is allowed only for loopback addresses");
                         *slot = url.value.trim_end_matches('/').to_owned();
                     }
                     None => ok = false,
@@ -447,7 +452,7 @@ impl Decoder<'_> {
             if let Some(e) = fields.get(key) {
                 match self.text(e) {
                     Some(suffix) => {
-                        ok &= self.check_shape(&suffix, "invalid-endpoint", &format!("`{key}`"), check_dns_suffix, "a DNS suffix such as `vault.azure.net`, optionally with a port (`vault.localhost:8443`)");
+                        ok &= self.check_shape(&suffix, Code::InvalidEndpoint, &format!("`{key}`"), check_dns_suffix, "a DNS suffix such as `vault.azure.net`, optionally with a port (`vault.localhost:8443`)");
                         *slot = suffix.value.trim_start_matches('.').to_owned();
                     }
                     None => ok = false,
@@ -501,7 +506,7 @@ impl Decoder<'_> {
                     && !text.contains("${")
                 {
                     self.push(
-                        Diagnostic::warning("credential-in-file", e.value.span, "a client secret is written in the file")
+                        Diagnostic::warning(Code::CredentialInFile, e.value.span, "a client secret is written in the file")
                             .with_label("anyone who can read the file has it")
                             .with_hint("read it from the environment with `${AZURE_CLIENT_SECRET}`, or better, use a managed identity or federation and store no secret"),
                     );
@@ -521,7 +526,7 @@ impl Decoder<'_> {
             (None, None) => {
                 if !fields.is_misspelled("tenant_id") {
                     self.push(
-                        Diagnostic::error("missing-key", at, format!("{what} needs `tenant_id`"))
+                        Diagnostic::error(Code::MissingKey, at, format!("{what} needs `tenant_id`"))
                             .with_label("`tenant_id` is missing here")
                             .with_hint("give `tenant_id` here, or once on the store for every source that needs it"),
                     );
@@ -530,7 +535,7 @@ impl Decoder<'_> {
             }
         };
         if let Some(t) = &tenant_id {
-            self.check_shape(t, "invalid-id", "tenant", names::check_tenant, "");
+            self.check_shape(t, Code::InvalidId, "tenant", names::check_tenant, "");
         }
         Some(ServicePrincipal {
             client_id: client_id?,
@@ -548,7 +553,7 @@ impl Decoder<'_> {
         let items = self.sequence(entry)?;
         if items.is_empty() {
             self.push(
-                Diagnostic::error("empty-fallback", self.value_span(entry), "`fallback` is empty, so no credential could ever be found")
+                Diagnostic::error(Code::EmptyFallback, self.value_span(entry), "`fallback` is empty, so no credential could ever be found")
                     .with_hint("remove `fallback` to use the default chain, or list at least one source such as `- type: managed_identity`"),
             );
             return None;
@@ -572,7 +577,7 @@ impl Decoder<'_> {
                     if let Some(signature) = same_as {
                         if let Some((_, first)) = seen.iter().find(|(s, _)| *s == signature) {
                             self.push(
-                                Diagnostic::warning("duplicate-fallback", source.span, format!("`{kind}` is already in the list, so this entry is never reached"))
+                                Diagnostic::warning(Code::DuplicateFallback, source.span, format!("`{kind}` is already in the list, so this entry is never reached"))
                                     .with_note(*first, "first listed here"),
                             );
                         }
@@ -596,7 +601,7 @@ impl Decoder<'_> {
         let raw = Fields::raw(entries);
         let Some(type_entry) = raw.get("type") else {
             self.push(
-                Diagnostic::error("missing-key", span, "a `fallback` entry needs `type`")
+                Diagnostic::error(Code::MissingKey, span, "a `fallback` entry needs `type`")
                     .with_hint(format!("one of {}", one_of(FALLBACK_TYPES))),
             );
             return None;
@@ -613,7 +618,7 @@ impl Decoder<'_> {
             "azure_cli" => {
                 let tenant_id = self.opt_text(fields.get("tenant_id"));
                 if let Some(t) = &tenant_id {
-                    self.check_shape(t, "invalid-id", "tenant", names::check_tenant, "");
+                    self.check_shape(t, Code::InvalidId, "tenant", names::check_tenant, "");
                 }
                 CredentialSource::AzureCli {
                     tenant_id: tenant_id.or_else(|| store_tenant.cloned()),
@@ -641,7 +646,7 @@ impl Decoder<'_> {
                                     format!("`{raw}` is not an environment variable name")
                                 };
                                 self.push(
-                                    Diagnostic::error("invalid-name", e.value.span, message)
+                                    Diagnostic::error(Code::InvalidName, e.value.span, message)
                                         .with_hint(format!("`{key}` names the variable dsops reads at run time, such as `{default}`")),
                                 );
                                 return None;
@@ -706,7 +711,7 @@ impl Decoder<'_> {
         }
         let tenant_id = self.opt_text(fields.get("tenant_id"));
         if let Some(t) = &tenant_id {
-            self.check_shape(t, "invalid-id", "tenant", names::check_tenant, "");
+            self.check_shape(t, Code::InvalidId, "tenant", names::check_tenant, "");
         }
         (client_id, tenant_id.or_else(|| store_tenant.cloned()))
     }
@@ -725,7 +730,7 @@ impl Decoder<'_> {
             }) {
                 self.push(
                     Diagnostic::error(
-                        "duplicate-resource",
+                        Code::DuplicateResource,
                         resource.span,
                         format!(
                             "{} `{}` is listed twice",
@@ -779,7 +784,7 @@ impl Decoder<'_> {
         if let Some(group) = &resource_group {
             self.check_shape(
                 group,
-                "invalid-name",
+                Code::InvalidName,
                 "resource group",
                 names::check_resource_group,
                 "",
@@ -800,7 +805,7 @@ impl Decoder<'_> {
             ResourceType::Storage => {
                 self.check_shape(
                     name,
-                    "invalid-name",
+                    Code::InvalidName,
                     "storage account name",
                     names::check_storage_account,
                     "",
@@ -809,14 +814,14 @@ impl Decoder<'_> {
             ResourceType::CosmosDb => {
                 self.check_shape(
                     name,
-                    "invalid-name",
+                    Code::InvalidName,
                     "Cosmos DB account name",
                     names::check_cosmos_account,
                     "",
                 );
             }
             ResourceType::Sql => {
-                self.check_shape(name, "invalid-name", "SQL server", check_sql_server, "");
+                self.check_shape(name, Code::InvalidName, "SQL server", check_sql_server, "");
             }
         }
     }
@@ -845,7 +850,7 @@ impl Decoder<'_> {
                     Some(d) => {
                         if d.value >= Duration::from_secs(3600) {
                             self.push(
-                                Diagnostic::warning("token-buffer-too-long", d.span, "a buffer of an hour or more outlives Entra ID tokens, so every request fetches a new one")
+                                Diagnostic::warning(Code::TokenBufferTooLong, d.span, "a buffer of an hour or more outlives Entra ID tokens, so every request fetches a new one")
                                     .with_hint("tokens from Entra ID live 60–90 minutes (managed identity tokens up to 24 h); the default buffer is 300 seconds"),
                             );
                         }
@@ -896,7 +901,7 @@ impl Decoder<'_> {
                 Some(n) => {
                     performance.batch_size = u32::try_from(n).ok();
                     self.push(
-                        Diagnostic::warning("no-effect", v.key.span, "`batch_size` has no effect: Key Vault has no API that reads several secrets in one request")
+                        Diagnostic::warning(Code::NoEffect, v.key.span, "`batch_size` has no effect: Key Vault has no API that reads several secrets in one request")
                             .with_hint("dsops sends one request per secret, `max_concurrent` at a time, over one reused connection; set `max_concurrent` to tune throughput"),
                     );
                 }
@@ -915,12 +920,12 @@ impl Decoder<'_> {
                 value: item.clone(),
             };
             if let Some(region) = self.text(&fake) {
-                self.check_shape(&region, "invalid-name", "region", check_region, "region names are like `eastus` or `westeurope` (`az account list-locations -o table`)");
+                self.check_shape(&region, Code::InvalidName, "region", check_region, "region names are like `eastus` or `westeurope` (`az account list-locations -o table`)");
                 regions.push(region);
             }
         }
         self.push(
-            Diagnostic::warning("no-effect", entry.key.span, "`preferred_regions` has no effect on what dsops fetches")
+            Diagnostic::warning(Code::NoEffect, entry.key.span, "`preferred_regions` has no effect on what dsops fetches")
                 .with_hint("a Key Vault, storage account or database lives in one region and is reached by its own DNS name, and Entra ID and Resource Manager are global; there is no regional endpoint to prefer. Place the vault near the workload instead"),
         );
         Some(regions)
@@ -949,7 +954,7 @@ impl Decoder<'_> {
             && let Some(v) = fields.get("log_tokens")
         {
             self.push(
-                Diagnostic::error("log-tokens-refused", v.value.span, "dsops never logs tokens")
+                Diagnostic::error(Code::LogTokensRefused, v.value.span, "dsops never logs tokens")
                     .with_label("refused")
                     .with_hint("a logged token is a credential anyone with the log can use until it expires; write `log_tokens: false` or remove it. `trace_identity: true` shows which identity was used and its claims, without the token"),
             );
@@ -965,7 +970,7 @@ impl Decoder<'_> {
                 {
                     self.push(
                         Diagnostic::warning(
-                            "no-effect",
+                            Code::NoEffect,
                             v.key.span,
                             format!("`{key}` has no effect while `debug.enabled` is false"),
                         )
@@ -990,7 +995,7 @@ pub(crate) fn resource_type(name: &str) -> ResourceType {
 }
 
 pub(crate) fn no_effect_subscription(span: Span, kind: &str) -> Diagnostic {
-    Diagnostic::warning("no-effect", span, format!("`subscription` has no effect for {}", match kind { "sql" => "Azure SQL", "token" => "an access token", other => other }))
+    Diagnostic::warning(Code::NoEffect, span, format!("`subscription` has no effect for {}", match kind { "sql" => "Azure SQL", "token" => "an access token", other => other }))
         .with_hint(match kind {
             "sql" => "an Azure SQL connection string names the server and database only; no Resource Manager call is made",
             "token" => "an access token is issued by the tenant, not a subscription",
