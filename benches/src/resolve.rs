@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use dsops::config::{LoadOptions, Source, load};
-use dsops::engine::{Engine, EngineOptions};
+use dsops::{Engine, EngineOptions};
 use dsops_emulator::Emulator;
 
 use crate::Common;

@@ -12,8 +12,9 @@ use tokio::sync::OnceCell;
 use super::Inner;
 use super::fetch::Failure;
 use super::plan::{AccountValue, SasSpec};
-use crate::arm::{Account, AccountKind, Arm, ArmError};
-use crate::identity::AccessToken;
+use crate::azure::arm::{Account, AccountKind, Arm, ArmError};
+use crate::azure::identity::AccessToken;
+use crate::azure::{cosmos, storage};
 
 /// A listing of one subscription's accounts of one kind, shared by every
 /// fetch of a run.
@@ -57,9 +58,9 @@ pub(super) async fn fetch(
     let storage_keys = || async {
         read("listKeys")
             .get_or_init(|| async {
-                arm.storage_keys(&id)
+                storage::list_keys(&arm, &id)
                     .await
-                    .map_err(|e| failure(e, STORAGE_KEYS_ROLE))
+                    .map_err(|e| failure(e, storage::KEYS_ROLE))
             })
             .await
             .clone()
@@ -73,26 +74,26 @@ pub(super) async fn fetch(
         AccountValue::CosmosKey(key) => {
             let read_only = key.ends_with("_readonly");
             let (action, role) = if read_only {
-                ("listReadOnlyKeys", COSMOS_READ_ONLY_ROLE)
+                ("listReadOnlyKeys", cosmos::READ_ONLY_ROLE)
             } else {
-                ("listKeys", COSMOS_KEYS_ROLE)
+                ("listKeys", cosmos::KEYS_ROLE)
             };
             let keys = read(action)
                 .get_or_init(|| async {
-                    arm.cosmos_keys(&id, read_only)
+                    cosmos::list_keys(&arm, &id, read_only)
                         .await
                         .map_err(|e| failure(e, role))
                 })
                 .await
                 .clone()?;
-            pick(keys, cosmos_key_field(key))
+            pick(keys, cosmos::key_field(key))
         }
         AccountValue::CosmosConnection(key) => {
             let strings = read("listConnectionStrings")
                 .get_or_init(|| async {
-                    arm.cosmos_connection_strings(&id)
+                    cosmos::list_connection_strings(&arm, &id)
                         .await
-                        .map_err(|e| failure(e, COSMOS_KEYS_ROLE))
+                        .map_err(|e| failure(e, cosmos::KEYS_ROLE))
                 })
                 .await
                 .clone()?;
@@ -104,22 +105,8 @@ pub(super) async fn fetch(
     }
 }
 
-const STORAGE_KEYS_ROLE: &str = "Storage Account Key Operator Service Role";
-const COSMOS_KEYS_ROLE: &str = "DocumentDB Account Contributor";
-const COSMOS_READ_ONLY_ROLE: &str = "Cosmos DB Account Reader Role";
-
-/// `primary_readonly` → `primaryReadonlyMasterKey`.
-fn cosmos_key_field(key: &str) -> &'static str {
-    match key {
-        "secondary" => "secondaryMasterKey",
-        "primary_readonly" => "primaryReadonlyMasterKey",
-        "secondary_readonly" => "secondaryReadonlyMasterKey",
-        _ => "primaryMasterKey",
-    }
-}
-
 fn sign(account: &str, key: &SecretString, spec: &SasSpec) -> Result<SecretString, Failure> {
-    let params = crate::storage::AccountSas {
+    let params = crate::azure::storage::AccountSas {
         permissions: spec.permissions.clone(),
         expiry: spec.expiry,
         start_before: spec.start_before,
@@ -132,7 +119,7 @@ fn sign(account: &str, key: &SecretString, spec: &SasSpec) -> Result<SecretStrin
             dsops_config::model::SasProtocol::HttpsAndHttp
         },
     };
-    crate::storage::account_sas(account, key, &params, SystemTime::now())
+    crate::azure::storage::account_sas(account, key, &params, SystemTime::now())
         .map_err(|e| Failure::plain(format!("cannot sign the SAS: {e}"), None))
 }
 

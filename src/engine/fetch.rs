@@ -7,9 +7,9 @@ use dsops_config::model::{Identity, SqlDialect, UserAssignedId};
 
 use super::plan::{FetchTarget, KeyVaultObjectKind, SqlDialectKind};
 use super::{Inner, StoreRuntime};
-use crate::arm::{Arm, ArmError};
-use crate::identity::{AccessToken, TokenSource};
-use crate::keyvault::{self, KeyVaultError};
+use crate::azure::arm::{Arm, ArmError};
+use crate::azure::identity::{AccessToken, TokenSource};
+use crate::azure::keyvault::{self, KeyVaultError};
 
 /// Why a fetch gave no value.
 #[derive(Debug, Clone)]
@@ -37,7 +37,7 @@ impl Failure {
     pub(super) fn from_arm(error: &ArmError, hint: Option<String>) -> Self {
         let message = match error {
             ArmError::Status { message, .. } => message.clone(),
-            other => crate::identity::chain_text(other),
+            other => crate::azure::identity::chain_text(other),
         };
         Self {
             credential: None,
@@ -59,7 +59,7 @@ pub(super) async fn fetch(inner: &Inner, fetch: &super::Fetch) -> Result<SecretS
         .ok_or_else(|| Failure::plain(format!("no store `{}`", fetch.store), None))?;
     let runtime = inner
         .runtime(&fetch.store)
-        .map_err(|why| Failure::plain(why, None))?;
+        .map_err(|why| Failure::plain(why.to_string(), None))?;
     let ttl = store.cache.secret_ttl;
     if store.cache.secret_cache
         && let Some(value) = inner.cached(&fetch.store, &fetch.target, ttl)
@@ -99,7 +99,7 @@ pub(super) async fn fetch(inner: &Inner, fetch: &super::Fetch) -> Result<SecretS
 
 async fn token(
     runtime: &StoreRuntime,
-    scope: &crate::identity::Scope,
+    scope: &crate::azure::identity::Scope,
 ) -> Result<AccessToken, Failure> {
     runtime.chain.token(scope).await.map_err(|error| {
         Failure::plain(
@@ -170,7 +170,7 @@ async fn sql(
         Identity::SystemAssigned => None,
         Identity::UserAssigned(UserAssignedId::ClientId(id)) => Some(id.value.clone()),
         Identity::UserAssigned(_) => {
-            let scope = crate::identity::Scope::for_resource(&format!("https://{suffix}"));
+            let scope = crate::azure::identity::Scope::for_resource(&format!("https://{suffix}"));
             let token = token(runtime, &scope).await?;
             Some(token.claims.client_id.ok_or_else(|| {
                 Failure::plain(
@@ -185,7 +185,7 @@ async fn sql(
         SqlDialectKind::Jdbc => SqlDialect::Jdbc,
         SqlDialectKind::Odbc => SqlDialect::Odbc,
     };
-    crate::sql::connection_string(server, database, dialect, suffix, client_id.as_deref())
+    crate::azure::sql::connection_string(server, database, dialect, suffix, client_id.as_deref())
         .map(SecretString::from)
         .map_err(|e| Failure::plain(e.to_string(), None))
 }
@@ -273,7 +273,7 @@ fn key_vault_failure(
     // message for the text, not the error's summary that repeats them.
     let message = match error {
         KeyVaultError::Status { message, .. } => message.clone(),
-        other => crate::identity::chain_text(other),
+        other => crate::azure::identity::chain_text(other),
     };
     Failure {
         credential: None,

@@ -21,11 +21,14 @@ use dsops_config::model::Config;
 use secrecy::SecretString;
 use tokio::sync::Semaphore;
 
-use crate::identity::{Chain, Http};
+use crate::azure::http::{Http, HttpOptions, Trace};
+use crate::azure::identity::{AccessToken as Token, Attempt, Chain, ChainError, Scope, Source};
+use crate::azure::keyvault::{self, ProbeOutcome};
+use dsops_config::model::KeyVaultObject;
 
 pub use plan::{
     AccountValue, Fetch, FetchTarget, KeyVaultObjectKind, Plan, PlannedSource, PlannedVariable,
-    SasSpec, SqlDialectKind, arm_scope, keyvault_scope, plan,
+    SasSpec, SqlDialectKind,
 };
 pub use resolution::{Problem, Resolution};
 
@@ -79,7 +82,7 @@ struct Inner {
     /// Keys and connection strings by (store, account id, action), read once.
     account_reads: Mutex<AccountReads>,
     /// Account listings by (store, subscription, kind), one per run.
-    listings: Mutex<HashMap<(String, String, crate::arm::AccountKind), account::Listing>>,
+    listings: Mutex<HashMap<(String, String, crate::azure::arm::AccountKind), account::Listing>>,
     /// `secret_cache`: values by (store, target), with when they were fetched.
     secrets: Mutex<HashMap<(String, FetchTarget), (SecretString, Instant)>>,
 }
@@ -121,20 +124,21 @@ impl Engine {
         &self.inner.config
     }
 
-    /// The plan of `env` (offline), or `None` for an unknown environment.
-    pub fn plan(&self, env: &str) -> Option<Plan> {
+    /// The plan of `env` (offline): what resolving it would fetch.
+    pub fn plan(&self, env: &str) -> Result<Plan, EngineError> {
         plan::plan(&self.inner.config, env)
     }
 
-    /// The identity chain of a store (built on first use, shared with
-    /// resolution), or why it cannot be set up.
-    pub fn store_chain(&self, store: &str) -> Result<StoreChain, String> {
-        self.inner.runtime(store).map(StoreChain)
+    /// A store's client (built on first use, shared with resolution): its
+    /// identity chain, and probes that read no value.
+    pub fn store(&self, store: &str) -> Result<StoreClient, EngineError> {
+        self.inner.runtime(store).map(StoreClient)
     }
 
-    /// Resolves `env`: every fetch once, in parallel. `None` for an unknown
-    /// environment.
-    pub async fn resolve(&self, env: &str) -> Option<Resolution> {
+    /// Resolves `env`: every fetch once, in parallel. A fetch that fails is
+    /// a [`Problem`] of the [`Resolution`], not an error: only an unknown
+    /// environment is.
+    pub async fn resolve(&self, env: &str) -> Result<Resolution, EngineError> {
         let plan = self.plan(env)?;
         let total = plan.fetches.len();
         let done = Arc::new(std::sync::atomic::AtomicUsize::new(0));
@@ -161,31 +165,100 @@ impl Engine {
                 *slot = Some(result);
             }
         }
-        Some(assemble(&plan, results))
+        Ok(assemble(&plan, results))
     }
 }
 
-/// A store's identity chain, shared with the engine (for `plan --online`).
+/// One store of an [`Engine`], for inspection: its credential chain (which
+/// source gives a token, and why the others do not) and probes of Key Vault
+/// objects that read no value. What `dsops plan --online` and `dsops doctor`
+/// use. Cheap to clone; shares the engine's token cache.
 #[derive(Clone)]
-pub struct StoreChain(Arc<StoreRuntime>);
+pub struct StoreClient(Arc<StoreRuntime>);
 
-impl std::fmt::Debug for StoreChain {
+impl std::fmt::Debug for StoreClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_tuple("StoreChain")
+        f.debug_tuple("StoreClient")
             .field(&self.0.chain.store())
             .finish()
     }
 }
 
-impl StoreChain {
-    /// The chain.
-    pub fn chain(&self) -> &Chain {
-        &self.0.chain
+impl StoreClient {
+    /// The store's name.
+    pub fn name(&self) -> &str {
+        self.0.chain.store()
+    }
+
+    /// The sources of the store's chain, in the order they are tried.
+    pub fn sources(&self) -> Vec<Source> {
+        self.0
+            .chain
+            .sources()
+            .map(|s| Source {
+                kind: s.kind(),
+                description: s.describe(),
+            })
+            .collect()
+    }
+
+    /// Tries every source for `scope`, in order, until one gives a token:
+    /// what happened to each, and the winner's index and token.
+    pub async fn walk(&self, scope: &Scope) -> (Vec<Attempt>, Option<(usize, Token)>) {
+        self.0.chain.walk(scope).await
+    }
+
+    /// A token for `scope`, from the source that gave the last one (or the
+    /// first that gives one), through the store's token cache.
+    pub async fn token(&self, scope: &Scope) -> Result<Token, ChainError> {
+        self.0.chain.token(scope).await
+    }
+
+    /// Whether object `name` of `vault_url` exists and `token` may read it,
+    /// without reading its value (one request for its list of versions).
+    pub async fn probe_keyvault(
+        &self,
+        vault_url: &str,
+        object: KeyVaultObject,
+        name: &str,
+        token: &Token,
+    ) -> ProbeOutcome {
+        keyvault::probe(&self.0.http, vault_url, object, name, token).await
     }
 }
 
+/// Why an [`Engine`] cannot do what it was asked.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum EngineError {
+    /// The configuration has no such environment.
+    #[error("no environment `{env}` in the configuration")]
+    UnknownEnv {
+        /// The name asked for.
+        env: String,
+        /// The environments there are, in file order.
+        known: Vec<String>,
+    },
+    /// The configuration has no such store.
+    #[error("no store `{store}`")]
+    UnknownStore {
+        /// The name asked for.
+        store: String,
+    },
+    /// The store's HTTP client cannot be set up: its `cloud.ca_bundle`
+    /// cannot be read or is not PEM, or `DSOPS_TIMEOUT` /
+    /// `DSOPS_REQUEST_TIMEOUT` is not a duration.
+    #[error("{reason}")]
+    StoreSetup {
+        /// The store.
+        store: String,
+        /// Why, with its causes, on one line.
+        reason: String,
+    },
+}
+
 impl Inner {
-    fn runtime(&self, store_name: &str) -> Result<Arc<StoreRuntime>, String> {
+    fn runtime(&self, store_name: &str) -> Result<Arc<StoreRuntime>, EngineError> {
         let mut stores = self
             .stores
             .lock()
@@ -196,14 +269,19 @@ impl Inner {
         let store = self
             .config
             .store(store_name)
-            .ok_or_else(|| format!("no store `{store_name}`"))?;
-        let mut options = crate::identity::http_options_for_store(store, &self.config_dir)
-            .map_err(|e| crate::identity::chain_text(&e))?;
-        crate::identity::apply_timeouts(&mut options, &*self.env)?;
+            .ok_or_else(|| EngineError::UnknownStore {
+                store: store_name.to_owned(),
+            })?;
+        let setup = |error: &dyn std::error::Error| EngineError::StoreSetup {
+            store: store_name.to_owned(),
+            reason: crate::azure::identity::chain_text(error),
+        };
+        let mut options = HttpOptions::for_store(store, &self.config_dir).map_err(|e| setup(&e))?;
+        options.apply_timeouts(&*self.env).map_err(|e| setup(&e))?;
         if self.options.debug {
-            options.trace = crate::identity::Trace::stderr(true, true);
+            options.trace = Trace::stderr(true, true);
         }
-        let http = Http::new(options).map_err(|e| crate::identity::chain_text(&e))?;
+        let http = Http::new(options).map_err(|e| setup(&e))?;
         let chain = Chain::for_store(store, &*self.env, &http);
         let limit = usize::try_from(store.performance.max_concurrent)
             .unwrap_or(16)
@@ -247,7 +325,7 @@ impl Inner {
         &self,
         store: &str,
         subscription: &str,
-        kind: crate::arm::AccountKind,
+        kind: crate::azure::arm::AccountKind,
     ) -> account::Listing {
         let mut listings = self
             .listings

@@ -8,9 +8,11 @@ use dsops_config::model::{
 };
 use secrecy::SecretString;
 
-use crate::arm::AccountKind;
-use crate::identity::Scope;
-use crate::keyvault;
+use crate::azure::arm::AccountKind;
+use crate::azure::identity::Scope;
+use crate::azure::keyvault;
+
+use super::EngineError;
 
 /// What resolving one environment takes.
 #[derive(Debug)]
@@ -171,14 +173,14 @@ impl FetchTarget {
     /// The scope of the token this fetch needs.
     pub fn scope(&self, store: &Store) -> Option<Scope> {
         match self {
-            FetchTarget::KeyVault { .. } => Some(keyvault_scope(store)),
+            FetchTarget::KeyVault { .. } => Some(Scope::keyvault(store)),
             FetchTarget::Token { scope } => Some(scope.clone()),
-            FetchTarget::Account { .. } => Some(arm_scope(store)),
+            FetchTarget::Account { .. } => Some(Scope::resource_manager(store)),
             FetchTarget::Sql { .. } | FetchTarget::Unsupported { .. } => None,
         }
     }
 
-    /// For messages: "secret database-password in https://v.vault.azure.net".
+    /// For messages: "secret database-password in `https://v.vault.azure.net`".
     pub fn describe(&self) -> String {
         match self {
             FetchTarget::KeyVault {
@@ -223,22 +225,19 @@ impl FetchTarget {
     }
 }
 
-/// `https://<keyvault_dns_suffix>/.default` (a custom suffix keeps its port).
-pub fn keyvault_scope(store: &Store) -> Scope {
-    Scope::for_resource(&format!(
-        "https://{}",
-        store.cloud.endpoints.keyvault_dns_suffix
-    ))
+impl Plan {
+    /// The plan of environment `env` of `config`, offline: each variable's
+    /// source, and each distinct object to fetch once.
+    pub fn new(config: &Config, env: &str) -> Result<Plan, EngineError> {
+        plan(config, env)
+    }
 }
 
-/// `<resource_manager>/.default`.
-pub fn arm_scope(store: &Store) -> Scope {
-    Scope::for_resource(store.cloud.endpoints.resource_manager.trim_end_matches('/'))
-}
-
-/// The plan of `env`, or `None` when the configuration has no such environment.
-pub fn plan(config: &Config, env: &str) -> Option<Plan> {
-    let environment = config.env(env)?;
+pub(crate) fn plan(config: &Config, env: &str) -> Result<Plan, EngineError> {
+    let environment = config.env(env).ok_or_else(|| EngineError::UnknownEnv {
+        env: env.to_owned(),
+        known: config.envs.iter().map(|e| e.name.value.clone()).collect(),
+    })?;
     let mut fetches: Vec<Fetch> = Vec::new();
     let mut variables = Vec::new();
     for variable in &environment.variables {
@@ -279,7 +278,7 @@ pub fn plan(config: &Config, env: &str) -> Option<Plan> {
             source,
         });
     }
-    Some(Plan {
+    Ok(Plan {
         env: environment.name.value.clone(),
         variables,
         fetches,

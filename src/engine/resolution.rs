@@ -60,7 +60,7 @@ pub struct Problem {
     pub env: String,
     /// The store.
     pub store: String,
-    /// What was fetched: "secret x in https://v.vault.azure.net".
+    /// What was fetched: "secret x in `https://v.vault.azure.net`".
     pub target: String,
     /// The identity used, when one was: "managed identity via IMDS ... (object id ...)".
     pub credential: Option<String>,

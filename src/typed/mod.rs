@@ -49,7 +49,6 @@ use std::sync::Arc;
 use dsops_config::Environment;
 
 pub use error::{Error, ErrorKind, FieldError};
-pub use secrecy::{ExposeSecret, SecretString};
 pub use values::{AccessToken, Certificate, InvalidValue, Jwk};
 
 /// How a generated struct's `resolve_with` resolves.

@@ -365,7 +365,7 @@ pub async fn resolve(spec: &'static Spec, options: ResolveOptions) -> Result<Val
             progress: None,
         },
     );
-    let Some(resolution) = engine.resolve(spec.env).await else {
+    let Ok(resolution) = engine.resolve(spec.env).await else {
         return Err(spec.error(ErrorKind::Config(vec![format!(
             "the configuration has no environment `{}`",
             spec.env

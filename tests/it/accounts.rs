@@ -2,7 +2,7 @@
 //! Resource Manager: keys, connection strings, resource-group discovery,
 //! several subscriptions, and the errors of missing access.
 
-use dsops::engine::Resolution;
+use dsops::Resolution;
 
 use crate::in_process::InProcess;
 use secrecy::ExposeSecret;

@@ -113,7 +113,7 @@ async fn every_problem_is_collected_with_its_context() {
     let resolution = setup.engine("", &vars).resolve("dev").await.unwrap();
     assert!(resolution.failed());
     assert_eq!(resolution.values.len(), 1, "only GOOD");
-    let by_name: HashMap<&str, &dsops::engine::Problem> = resolution
+    let by_name: HashMap<&str, &dsops::Problem> = resolution
         .problems
         .iter()
         .map(|p| (p.variable.as_str(), p))

@@ -36,8 +36,7 @@ struct Written {
 }
 
 fn actions_core() -> PathBuf {
-    let path = crate::harness::repo_root()
-        .join("target/actions-core/node_modules/@actions/core");
+    let path = crate::harness::repo_root().join("target/actions-core/node_modules/@actions/core");
     assert!(
         path.join("package.json").is_file(),
         "{} does not exist: {INSTALL}",

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use dsops::config::{LoadOptions, Source, load};
-use dsops::engine::{Engine, EngineOptions};
+use dsops::{Engine, EngineOptions};
 use dsops_emulator::{Emulator, Options, StateFile};
 
 /// An emulator, a directory holding its CA, and an environment that points

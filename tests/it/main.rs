@@ -12,7 +12,6 @@
 )]
 
 mod accounts;
-mod azurite;
 mod bad_corpus;
 mod check_cli;
 mod doctor_cli;
@@ -26,11 +25,7 @@ mod github_action;
 mod github_commands;
 mod harness;
 mod hygiene;
-mod identity_chain;
-mod identity_managed;
-mod identity_sdk;
 mod in_process;
-mod keyvault_client;
 mod no_leaks_cli;
 mod plan_cli;
 mod render_cli;
@@ -38,5 +33,4 @@ mod schema;
 mod secrets;
 mod seed;
 mod seed_resolves;
-mod sql;
 mod token_safety;

@@ -11,7 +11,7 @@ use std::ffi::OsStr;
 use std::io::{Read, Write};
 use std::process::{ExitStatus, Stdio};
 
-use dsops::engine::Resolution;
+use dsops::Resolution;
 use dsops::redact::{MIN_SECRET_LEN, Redactor};
 use secrecy::SecretString;
 

@@ -244,5 +244,15 @@ pub(crate) fn unreadable_hint(error: &ReadError) -> &'static str {
 
 /// An error and its causes on one line.
 pub(crate) fn causes(error: &dyn std::error::Error) -> String {
-    dsops::identity::chain_text(error)
+    let mut parts = vec![error.to_string()];
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        // A message that already says its cause is not told twice.
+        if !parts.iter().any(|part| part.contains(&text)) {
+            parts.push(text);
+        }
+        source = cause.source();
+    }
+    parts.join(": ")
 }

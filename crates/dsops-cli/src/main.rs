@@ -15,11 +15,11 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
-use crate::commands::{check, doctor, exec, get, github, plan, render, schema};
 #[cfg(all(feature = "emulator", unix))]
 use crate::commands::demo;
 #[cfg(feature = "emulator")]
 use crate::commands::emulator;
+use crate::commands::{check, doctor, exec, get, github, plan, render, schema};
 
 /// Secrets for programs, without a stored credential.
 #[derive(Debug, Parser)]

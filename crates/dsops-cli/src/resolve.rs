@@ -11,7 +11,7 @@ use std::time::Duration;
 use clap::Args;
 use dsops::config::ProcessEnvironment;
 use dsops::config::model::Config;
-use dsops::engine::{Engine, EngineOptions, Problem, Progress, Resolution};
+use dsops::{Engine, EngineOptions, Problem, Progress, Resolution};
 use serde_json::{Value, json};
 
 use crate::exit;
@@ -104,7 +104,7 @@ pub(crate) async fn resolve(
     let (engine, ticker) = engine(config, config_dir, debug);
     let total = engine.plan(env).map_or(0, |plan| plan.fetches.len());
     ticker.set_total(total);
-    ticker.around(engine.resolve(env)).await
+    ticker.around(engine.resolve(env)).await.ok()
 }
 
 /// The progress line: `resolving 12/100…` on stderr, updated in place,

@@ -58,9 +58,9 @@ pub(crate) fn emit(
         let ty = match f.kind {
             Kind::Literal => quote!(::std::string::String),
             Kind::Secret => quote!(#krate::SecretString),
-            Kind::Certificate => quote!(#krate::typed::Certificate),
-            Kind::Key => quote!(#krate::typed::Jwk),
-            Kind::Token => quote!(#krate::typed::AccessToken),
+            Kind::Certificate => quote!(#krate::Certificate),
+            Kind::Key => quote!(#krate::Jwk),
+            Kind::Token => quote!(#krate::AccessToken),
         };
         if f.optional {
             quote!(::core::option::Option<#ty>)
@@ -110,7 +110,7 @@ pub(crate) fn emit(
         }
     });
 
-    let error = quote!(#krate::typed::Error);
+    let error = quote!(#krate::Error);
     let result = quote!(::core::result::Result<Self, #error>);
 
     quote! {
@@ -149,7 +149,7 @@ pub(crate) fn emit(
             /// Every field that failed, each with its store, what was
             /// fetched, the identity used and a hint.
             #member async fn resolve() -> #result {
-                Self::resolve_with(#krate::typed::ResolveOptions::new()).await
+                Self::resolve_with(#krate::ResolveOptions::new()).await
             }
 
             /// [`Self::resolve`], reading the environment and files as
@@ -158,7 +158,7 @@ pub(crate) fn emit(
             /// # Errors
             ///
             /// As [`Self::resolve`].
-            #member async fn resolve_with(options: #krate::typed::ResolveOptions) -> #result {
+            #member async fn resolve_with(options: #krate::ResolveOptions) -> #result {
                 Self::__dsops_build(#krate::__private::resolve(Self::__DSOPS_SPEC, options).await?)
             }
 
@@ -172,7 +172,7 @@ pub(crate) fn emit(
             #member fn resolve_blocking() -> #result {
                 Self::__dsops_build(#krate::__private::resolve_blocking(
                     Self::__DSOPS_SPEC,
-                    #krate::typed::ResolveOptions::new(),
+                    #krate::ResolveOptions::new(),
                 )?)
             }
 

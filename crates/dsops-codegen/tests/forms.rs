@@ -9,7 +9,7 @@
 use std::collections::HashMap;
 use std::time::{Duration, SystemTime};
 
-use dsops::typed::{AccessToken, Certificate, ErrorKind, Jwk, ResolveOptions};
+use dsops::{AccessToken, Certificate, ErrorKind, Jwk, ResolveOptions};
 use dsops::{ExposeSecret, SecretString};
 use dsops_emulator::{Emulator, Options, StateFile};
 

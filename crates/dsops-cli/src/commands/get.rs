@@ -109,7 +109,7 @@ pub(crate) fn run(config: &Path, args: &GetArgs) -> u8 {
                 // A variable asked for by name is required, `optional:` or not.
                 let required: Vec<_> = problems
                     .into_iter()
-                    .map(|p| dsops::engine::Problem {
+                    .map(|p| dsops::Problem {
                         optional: false,
                         ..p
                     })
@@ -148,7 +148,7 @@ pub(crate) fn run(config: &Path, args: &GetArgs) -> u8 {
 fn json_error(
     message: &str,
     hint: Option<&str>,
-    problems: &[dsops::engine::Problem],
+    problems: &[dsops::Problem],
     config: Option<Value>,
 ) -> u8 {
     let mut report = json!({

@@ -24,7 +24,7 @@ use dsops::ci::summary::{self, Row, Status};
 use dsops::config::model::{Config, CredentialSource, Spanned, Text};
 use dsops::config::suggest::did_you_mean;
 use dsops::config::{Diagnostic, Source};
-use dsops::engine::{PlannedSource, Problem, Resolution};
+use dsops::{PlannedSource, Problem, Resolution};
 use secrecy::ExposeSecret;
 
 use crate::child;
@@ -364,7 +364,7 @@ fn override_identity(config: &mut Config, args: &GithubArgs) {
 
 /// Where each variable comes from, for the summary.
 fn sources(config: &Config, env: &str) -> Vec<(String, String)> {
-    let Some(plan) = dsops::engine::plan(config, env) else {
+    let Ok(plan) = dsops::Plan::new(config, env) else {
         return Vec::new();
     };
     plan.variables

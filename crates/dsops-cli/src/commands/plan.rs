@@ -11,14 +11,14 @@ use std::path::Path;
 use std::sync::Arc;
 
 use clap::{Args, ValueEnum};
-use dsops::arm::AccountKind;
+use dsops::AccountKind;
 use dsops::config::model::{CredentialSource, Identity, Store, UserAssignedId};
 use dsops::config::{Environment, ProcessEnvironment};
-use dsops::engine::{
+use dsops::identity::{AttemptOutcome, Scope, TokenClaims};
+use dsops::{
     AccountValue, Engine, EngineOptions, FetchTarget, KeyVaultObjectKind, Plan, PlannedSource,
-    keyvault_scope,
+    StoreClient,
 };
-use dsops::identity::{AttemptOutcome, Chain, TokenClaims};
 use serde_json::{Value, json};
 
 use crate::exit;
@@ -188,7 +188,7 @@ pub(crate) fn run(config: &Path, args: &PlanArgs) -> u8 {
             progress: None,
         },
     );
-    let Some(plan) = engine.plan(env) else {
+    let Ok(plan) = engine.plan(env) else {
         return resolve::unknown_env(env);
     };
     let identities = if args.online {
@@ -228,12 +228,12 @@ fn stores<'a>(engine: &'a Engine, plan: &Plan) -> Vec<&'a Store> {
 }
 
 /// The scope a store's chain is asked for: that of its first fetch, else Key Vault's.
-fn scope_of(store: &Store, plan: &Plan) -> dsops::identity::Scope {
+fn scope_of(store: &Store, plan: &Plan) -> Scope {
     plan.fetches
         .iter()
         .filter(|f| f.store == store.name.value)
         .find_map(|f| f.target.scope(store))
-        .unwrap_or_else(|| keyvault_scope(store))
+        .unwrap_or_else(|| Scope::keyvault(store))
 }
 
 fn offline(engine: &Engine, plan: &Plan) -> Vec<StoreIdentity> {
@@ -241,9 +241,9 @@ fn offline(engine: &Engine, plan: &Plan) -> Vec<StoreIdentity> {
         .into_iter()
         .map(|store| {
             let scope = scope_of(store, plan).to_string();
-            let outcome = match engine.store_chain(&store.name.value) {
-                Ok(chain) => likely(store, chain.chain(), &ProcessEnvironment),
-                Err(why) => IdentityOutcome::Broken(why),
+            let outcome = match engine.store(&store.name.value) {
+                Ok(client) => likely(store, &client, &ProcessEnvironment),
+                Err(why) => IdentityOutcome::Broken(why.to_string()),
             };
             StoreIdentity {
                 store: store.name.value.clone(),
@@ -259,25 +259,25 @@ async fn online(engine: &Engine, plan: &Plan) -> Vec<StoreIdentity> {
     let mut identities = Vec::new();
     for store in stores(engine, plan) {
         let scope = scope_of(store, plan);
-        let chain = match engine.store_chain(&store.name.value) {
-            Ok(chain) => chain,
+        let client = match engine.store(&store.name.value) {
+            Ok(client) => client,
             Err(why) => {
                 identities.push(StoreIdentity {
                     store: store.name.value.clone(),
                     scope: scope.to_string(),
-                    outcome: IdentityOutcome::Broken(why),
+                    outcome: IdentityOutcome::Broken(why.to_string()),
                     attempts: Vec::new(),
                 });
                 continue;
             }
         };
-        let (attempts, found) = chain.chain().walk(&scope).await;
+        let (attempts, found) = client.walk(&scope).await;
         let outcome = match &found {
             Some((index, token)) => {
-                let source = chain.chain().sources().nth(*index);
+                let source = attempts.get(*index);
                 IdentityOutcome::Won {
-                    kind: source.map_or("unknown", |s| s.kind()),
-                    description: source.map(|s| s.describe()).unwrap_or_default(),
+                    kind: source.map_or("unknown", |s| s.kind),
+                    description: source.map(|s| s.description.clone()).unwrap_or_default(),
                     claims: token.claims.clone(),
                 }
             }
@@ -322,21 +322,21 @@ async fn online(engine: &Engine, plan: &Plan) -> Vec<StoreIdentity> {
 
 /// The first source of `chain` that the environment variables do not rule
 /// out. The chain's sources are those of `fallback:`, of `auth:`, or the
-/// default order, as [`Chain::for_store`] builds them.
-fn likely(store: &Store, chain: &Chain, env: &dyn Environment) -> IdentityOutcome {
+/// default order.
+fn likely(store: &Store, client: &StoreClient, env: &dyn Environment) -> IdentityOutcome {
     let configured: Vec<&CredentialSource> = match &store.fallback {
         Some(list) => list.iter().map(|s| &s.value).collect(),
         None => Vec::new(),
     };
     let mut why = Vec::new();
-    for (index, source) in chain.sources().enumerate() {
-        let kind = source.kind();
+    for (index, source) in client.sources().into_iter().enumerate() {
+        let kind = source.kind;
         match ruled_out(kind, configured.get(index).copied(), store, env) {
             Some(reason) => why.push(format!("{kind}: {reason}")),
             None => {
                 return IdentityOutcome::Likely {
                     kind,
-                    description: source.describe(),
+                    description: source.description,
                 };
             }
         }

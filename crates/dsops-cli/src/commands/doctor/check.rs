@@ -3,21 +3,19 @@
 
 use std::path::Path;
 
-use dsops::config::ProcessEnvironment;
-use dsops::config::model::Store;
-use dsops::identity::{self, AccessToken, AttemptOutcome, Chain, ChainError, Http, Trace};
-use dsops::keyvault::{self, ProbeOutcome, Unreachable};
+use dsops::identity::{AttemptOutcome, ChainError, Scope, Token};
+use dsops::keyvault::{ProbeOutcome, Unreachable};
+use dsops::{Engine, EngineError, StoreClient};
 
-use super::causes;
 use super::fixes::{Fix, add_fix, identity_fix, token_fix};
-use super::plan::{StorePlan, VaultNeed, keyvault_scope};
+use super::plan::{StorePlan, VaultNeed};
 use super::report::{StoreReport, TokenCheck, TokenOutcome, VaultCheck};
 use super::vault::vault_check;
 
 pub(super) async fn check_store(
+    engine: &Engine,
     plan: &StorePlan<'_>,
     config_dir: &Path,
-    debug: bool,
     fixes: &mut Vec<Fix>,
 ) -> StoreReport {
     let store = plan.store;
@@ -32,9 +30,13 @@ pub(super) async fn check_store(
         tokens: Vec::new(),
         vaults: Vec::new(),
     };
-    let http = match setup_http(store, config_dir, debug) {
-        Ok(http) => http,
-        Err(problem) => {
+    let client = match engine.store(&name) {
+        Ok(client) => client,
+        Err(error) => {
+            let problem = match error {
+                EngineError::StoreSetup { reason, .. } => reason,
+                other => other.to_string(),
+            };
             let bundle = store.cloud.ca_bundle.clone().unwrap_or_default();
             let index = add_fix(
                 fixes,
@@ -54,8 +56,7 @@ pub(super) async fn check_store(
             return report;
         }
     };
-    let chain = Chain::for_store(store, &ProcessEnvironment, &http);
-    let (attempts, found) = chain.walk(&walk_scope).await;
+    let (attempts, found) = client.walk(&walk_scope).await;
     let winner = attempts
         .iter()
         .find(|a| a.outcome == AttemptOutcome::Succeeded)
@@ -71,12 +72,12 @@ pub(super) async fn check_store(
     if scopes.is_empty() {
         scopes.push((walk_scope.clone(), vec!["identity check".to_owned()]));
     }
-    let kv_scope = keyvault_scope(store);
-    let mut kv_token: Option<AccessToken> = None;
+    let kv_scope = Scope::keyvault(store);
+    let mut kv_token: Option<Token> = None;
     let mut kv_fix = report.identity_fix;
     for (scope, purposes) in scopes {
         let (outcome, fix) = match winner {
-            Some(kind) => match chain.token(&scope).await {
+            Some(kind) => match client.token(&scope).await {
                 Ok(token) => {
                     let outcome = TokenOutcome::Got {
                         expires_on: token.expires_on,
@@ -111,7 +112,7 @@ pub(super) async fn check_store(
     let outcomes = match &kv_token {
         Some(token) => {
             let limit = usize::try_from(store.performance.max_concurrent).unwrap_or(1);
-            probe_all(&http, token, &plan.vaults, limit).await
+            probe_all(&client, token, &plan.vaults, limit).await
         }
         None => Vec::new(),
     };
@@ -148,8 +149,8 @@ pub(super) async fn check_store(
 /// object alone (a vault that cannot be reached is not tried again for the
 /// others), then the rest `limit` at a time.
 async fn probe_all(
-    http: &Http,
-    token: &AccessToken,
+    client: &StoreClient,
+    token: &Token,
     needs: &[VaultNeed],
     limit: usize,
 ) -> Vec<ProbeOutcome> {
@@ -171,7 +172,9 @@ async fn probe_all(
         let Some(need) = needs.get(first) else {
             continue;
         };
-        let outcome = keyvault::probe(http, &need.url, need.object, &need.name, token).await;
+        let outcome = client
+            .probe_keyvault(&need.url, need.object, &need.name, token)
+            .await;
         if matches!(outcome, ProbeOutcome::Unreachable { .. }) {
             for &i in rest {
                 if let Some(slot) = outcomes.get_mut(i) {
@@ -184,11 +187,12 @@ async fn probe_all(
                 let Some(need) = needs.get(i).cloned() else {
                     continue;
                 };
-                let (http, token, semaphore) = (http.clone(), token.clone(), semaphore.clone());
+                let (client, token, semaphore) = (client.clone(), token.clone(), semaphore.clone());
                 tasks.spawn(async move {
                     let _permit = semaphore.acquire_owned().await;
-                    let outcome =
-                        keyvault::probe(&http, &need.url, need.object, &need.name, &token).await;
+                    let outcome = client
+                        .probe_keyvault(&need.url, need.object, &need.name, &token)
+                        .await;
                     (i, outcome)
                 });
             }
@@ -213,16 +217,6 @@ async fn probe_all(
             })
         })
         .collect()
-}
-
-fn setup_http(store: &Store, config_dir: &Path, debug: bool) -> Result<Http, String> {
-    let mut options =
-        identity::http_options_for_store(store, config_dir).map_err(|e| causes(&e))?;
-    identity::apply_timeouts(&mut options, &dsops::config::ProcessEnvironment)?;
-    if debug {
-        options.trace = Trace::stderr(true, true);
-    }
-    Http::new(options).map_err(|e| causes(&e))
 }
 
 /// Why a chain gave no token, one line: the sources that failed, else why

@@ -17,8 +17,12 @@ mod vault;
 
 use std::path::Path;
 
+use std::sync::Arc;
+
 use clap::{Args, ValueEnum};
+use dsops::config::ProcessEnvironment;
 use dsops::config::render as config_render;
+use dsops::{Engine, EngineOptions};
 use serde_json::json;
 
 use self::check::check_store;
@@ -27,9 +31,6 @@ use self::report::Report;
 use crate::exit;
 use crate::load::{self, LoadError, Stream};
 use crate::output;
-
-/// An error and its causes on one line (the submodules use it).
-use crate::load::causes;
 
 #[derive(Debug, Args)]
 pub(crate) struct DoctorArgs {
@@ -61,6 +62,15 @@ pub(crate) fn run(config: &Path, args: &DoctorArgs) -> u8 {
     let diagnostics = usable.diagnostics();
     let plans = plan(model, args.env.as_deref());
     let config_dir = usable.config_dir();
+    let engine = Engine::new(
+        model.clone(),
+        config_dir,
+        Arc::new(ProcessEnvironment),
+        EngineOptions {
+            debug: args.debug,
+            progress: None,
+        },
+    );
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -74,7 +84,7 @@ pub(crate) fn run(config: &Path, args: &DoctorArgs) -> u8 {
     let mut fixes = Vec::new();
     let mut stores = Vec::new();
     for plan in &plans {
-        stores.push(runtime.block_on(check_store(plan, config_dir, args.debug, &mut fixes)));
+        stores.push(runtime.block_on(check_store(&engine, plan, config_dir, &mut fixes)));
     }
     let loaded = usable.loaded();
     let report = Report {

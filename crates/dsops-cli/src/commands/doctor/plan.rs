@@ -41,22 +41,11 @@ impl StorePlan<'_> {
     pub(super) fn walk_scope(&self) -> Scope {
         self.scopes
             .first()
-            .map_or_else(|| keyvault_scope(self.store), |(s, _)| s.clone())
+            .map_or_else(|| Scope::keyvault(self.store), |(s, _)| s.clone())
     }
 }
 
 /// `https://<keyvault_dns_suffix>/.default` (the suffix keeps its port).
-pub(super) fn keyvault_scope(store: &Store) -> Scope {
-    Scope::for_resource(&format!(
-        "https://{}",
-        store.cloud.endpoints.keyvault_dns_suffix
-    ))
-}
-
-fn arm_scope(store: &Store) -> Scope {
-    Scope::for_resource(store.cloud.endpoints.resource_manager.trim_end_matches('/'))
-}
-
 /// The stores to check (those `env` uses, or all) and what each must do.
 pub(super) fn plan<'a>(config: &'a Config, env: Option<&str>) -> Vec<StorePlan<'a>> {
     let mut plans: Vec<StorePlan<'a>> = match env {
@@ -114,7 +103,7 @@ fn add_target(plan: &mut StorePlan<'_>, target: &Target, variable: String) {
     let store = plan.store;
     match target {
         Target::KeyVault(kv) => {
-            plan.need_scope(keyvault_scope(store), "Key Vault".to_owned());
+            plan.need_scope(Scope::keyvault(store), "Key Vault".to_owned());
             let Some(vault) = kv.vault_in(store) else {
                 return;
             };
@@ -143,7 +132,10 @@ fn add_target(plan: &mut StorePlan<'_>, target: &Target, variable: String) {
         | Target::StorageSas(_)
         | Target::CosmosKey(_)
         | Target::CosmosConnection(_) => {
-            plan.need_scope(arm_scope(store), "Resource Manager".to_owned());
+            plan.need_scope(
+                Scope::resource_manager(store),
+                "Resource Manager".to_owned(),
+            );
         }
         Target::Token(token) => {
             plan.need_scope(

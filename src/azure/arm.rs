@@ -1,0 +1,330 @@
+//! Azure Resource Manager: the few operations dsops needs: subscriptions,
+//! storage and Cosmos DB accounts (to find an account's resource group from
+//! its name), and actions on them (`listKeys`...), whose answers the
+//! services' own rooms read ([`crate::azure::storage`], [`crate::azure::cosmos`]).
+
+use secrecy::SecretString;
+use serde_json::Value;
+
+use crate::azure::http::{Http, HttpError};
+
+use crate::azure::{cosmos, storage};
+
+const SUBSCRIPTIONS_API: &str = "2022-12-01";
+/// Pages followed at most when listing (1,000 accounts per page).
+const MAX_PAGES: usize = 50;
+
+/// Why an ARM call failed. No message holds a key.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum ArmError {
+    /// ARM answered with an error.
+    #[error("Resource Manager answered {status}{}: {message}", code.as_ref().map(|c| format!(" {c}")).unwrap_or_default())]
+    Status {
+        /// The HTTP status.
+        status: u16,
+        /// ARM's error code (`AuthorizationFailed`, `ResourceNotFound`...).
+        code: Option<String>,
+        /// ARM's message.
+        message: String,
+    },
+    /// The request failed or timed out.
+    #[error(transparent)]
+    Transport(#[from] HttpError),
+    /// The answer was not what ARM sends.
+    #[error("Resource Manager answered with an unexpected body: {0}")]
+    Protocol(String),
+}
+
+impl ArmError {
+    /// The HTTP status, when ARM answered.
+    pub(crate) fn status(&self) -> Option<u16> {
+        match self {
+            ArmError::Status { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+
+    /// ARM's error code.
+    pub(crate) fn code(&self) -> Option<&str> {
+        match self {
+            ArmError::Status { code, .. } => code.as_deref(),
+            _ => None,
+        }
+    }
+}
+
+/// Which kind of account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AccountKind {
+    /// `Microsoft.Storage/storageAccounts`.
+    Storage,
+    /// `Microsoft.DocumentDB/databaseAccounts`.
+    Cosmos,
+}
+
+impl AccountKind {
+    fn provider_path(self) -> &'static str {
+        match self {
+            AccountKind::Storage => "Microsoft.Storage/storageAccounts",
+            AccountKind::Cosmos => "Microsoft.DocumentDB/databaseAccounts",
+        }
+    }
+
+    fn api_version(self) -> &'static str {
+        match self {
+            AccountKind::Storage => storage::API_VERSION,
+            AccountKind::Cosmos => cosmos::API_VERSION,
+        }
+    }
+
+    /// "storage account", "Cosmos DB account".
+    pub fn noun(self) -> &'static str {
+        match self {
+            AccountKind::Storage => "storage account",
+            AccountKind::Cosmos => "Cosmos DB account",
+        }
+    }
+}
+
+/// An account found by listing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Account {
+    /// Its ARM id.
+    pub id: String,
+    /// Its name.
+    pub name: String,
+}
+
+/// A client for one Resource Manager endpoint with one token.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Arm<'a> {
+    http: &'a Http,
+    token: &'a SecretString,
+    base: &'a str,
+}
+
+impl<'a> Arm<'a> {
+    /// `base` is the cloud's `resource_manager` (`https://management.azure.com`).
+    pub(crate) fn new(http: &'a Http, token: &'a SecretString, base: &'a str) -> Self {
+        Self {
+            http,
+            token,
+            base: base.trim_end_matches('/'),
+        }
+    }
+
+    async fn get_json(&self, url: &str) -> Result<Value, ArmError> {
+        let response = self.http.get_with_bearer(url, self.token).await?;
+        json_or_error(response.status.as_u16(), &response.body)
+    }
+
+    async fn post_json(&self, url: &str) -> Result<Value, ArmError> {
+        let response = self.http.post_with_bearer(url, self.token).await?;
+        json_or_error(response.status.as_u16(), &response.body)
+    }
+
+    /// The subscriptions the identity can see: `(id, display name)`.
+    pub(crate) async fn subscriptions(&self) -> Result<Vec<(String, String)>, ArmError> {
+        let url = format!(
+            "{}/subscriptions?api-version={SUBSCRIPTIONS_API}",
+            self.base
+        );
+        let mut out = Vec::new();
+        for item in self.list(&url).await? {
+            let text = |k: &str| item.get(k).and_then(Value::as_str).map(str::to_owned);
+            if let Some(id) = text("subscriptionId") {
+                out.push((id, text("displayName").unwrap_or_default()));
+            }
+        }
+        Ok(out)
+    }
+
+    /// The accounts of a kind in a subscription (every page).
+    pub(crate) async fn accounts(
+        &self,
+        subscription: &str,
+        kind: AccountKind,
+    ) -> Result<Vec<Account>, ArmError> {
+        let url = format!(
+            "{}/subscriptions/{}/providers/{}?api-version={}",
+            self.base,
+            encode(subscription),
+            kind.provider_path(),
+            kind.api_version()
+        );
+        let mut out = Vec::new();
+        for item in self.list(&url).await? {
+            let text = |k: &str| item.get(k).and_then(Value::as_str).map(str::to_owned);
+            if let (Some(id), Some(name)) = (text("id"), text("name")) {
+                out.push(Account { id, name });
+            }
+        }
+        Ok(out)
+    }
+
+    /// `value` of every page, following `nextLink` (on the same host only).
+    async fn list(&self, first: &str) -> Result<Vec<Value>, ArmError> {
+        let mut items = Vec::new();
+        let mut next = Some(first.to_owned());
+        for _ in 0..MAX_PAGES {
+            let Some(url) = next.take() else { break };
+            let page = self.get_json(&url).await?;
+            if let Some(values) = page.get("value").and_then(Value::as_array) {
+                items.extend(values.iter().cloned());
+            }
+            // Only a link under this endpoint's own path: `base` followed by
+            // `/`, so `https://management.azure.com.evil.com/...` and
+            // `https://management.azure.com@evil.com/...` are not followed.
+            next = page
+                .get("nextLink")
+                .and_then(Value::as_str)
+                .filter(|link| is_under(link, self.base))
+                .map(str::to_owned);
+        }
+        Ok(items)
+    }
+
+    /// The ARM id of an account in a known resource group.
+    pub(crate) fn account_id(
+        &self,
+        subscription: &str,
+        resource_group: &str,
+        kind: AccountKind,
+        name: &str,
+    ) -> String {
+        format!(
+            "/subscriptions/{}/resourceGroups/{}/providers/{}/{}",
+            encode(subscription),
+            encode(resource_group),
+            kind.provider_path(),
+            encode(name)
+        )
+    }
+
+    /// POSTs `action` (`listKeys`, `listConnectionStrings`...) on the
+    /// resource `id` (as Resource Manager gave it), with `api_version`: the
+    /// answer's JSON.
+    pub(crate) async fn post_action(
+        &self,
+        id: &str,
+        action: &str,
+        api_version: &str,
+    ) -> Result<Value, ArmError> {
+        check_resource_id(id)?;
+        let url = format!("{}{id}/{action}?api-version={api_version}", self.base);
+        self.post_json(&url).await
+    }
+}
+
+pub(crate) fn protocol(problem: &str) -> ArmError {
+    ArmError::Protocol(problem.to_owned())
+}
+
+fn json_or_error(status: u16, body: &[u8]) -> Result<Value, ArmError> {
+    let value: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
+    if (200..300).contains(&status) {
+        return if value.is_null() {
+            Err(protocol("not JSON"))
+        } else {
+            Ok(value)
+        };
+    }
+    let error = value.get("error");
+    let text = |k: &str| {
+        error
+            .and_then(|e| e.get(k))
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+    };
+    Err(ArmError::Status {
+        status,
+        code: text("code"),
+        message: text("message").unwrap_or_else(|| format!("HTTP {status}")),
+    })
+}
+
+/// Whether `link` is a URL under `base`: `base` itself followed by `/` or
+/// `?`, so that no other host can hide behind `base`'s text.
+fn is_under(link: &str, base: &str) -> bool {
+    link.strip_prefix(base)
+        .is_some_and(|rest| rest.starts_with('/') || rest.starts_with('?'))
+}
+
+/// An ARM resource id as Resource Manager answers it
+/// (`/subscriptions/…/providers/…`), before it becomes part of a URL that
+/// carries the token: a path, nothing that could change the host (`@`,
+/// `\`), the query or the path's meaning (`?`, `#`, `..`, whitespace).
+fn check_resource_id(id: &str) -> Result<(), ArmError> {
+    let well_formed = id.starts_with("/subscriptions/")
+        && !id.contains("..")
+        && !id.contains("//")
+        && id.chars().all(|c| {
+            c.is_ascii_alphanumeric() || matches!(c, '/' | '-' | '_' | '.' | '(' | ')' | '%')
+        });
+    if well_formed {
+        Ok(())
+    } else {
+        Err(protocol(
+            "an account id that is not a Resource Manager id (`/subscriptions/...`): refusing to build a URL from it",
+        ))
+    }
+}
+
+/// Percent-encodes a path segment.
+fn encode(segment: &str) -> String {
+    form_urlencoded::byte_serialize(segment.as_bytes())
+        .collect::<String>()
+        .replace('+', "%20")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn links_and_ids_cannot_lead_elsewhere() {
+        let base = "https://management.azure.com";
+        assert!(is_under(
+            "https://management.azure.com/subscriptions?x=1",
+            base
+        ));
+        assert!(is_under("https://management.azure.com?x", base));
+        for link in [
+            "https://management.azure.com.evil.com/subscriptions",
+            "https://management.azure.com@evil.com/subscriptions",
+            "https://management.azure.com:444/subscriptions",
+            "https://evil.com/https://management.azure.com/",
+        ] {
+            assert!(!is_under(link, base), "{link}");
+        }
+        assert!(check_resource_id("/subscriptions/0000/resourceGroups/rg-app/providers/Microsoft.Storage/storageAccounts/dev(1)").is_ok());
+        for id in [
+            "@evil.com/subscriptions/x",
+            ".evil.com/subscriptions/x",
+            "/subscriptions/x/../../y",
+            "/subscriptions/x?y",
+            "/subscriptions/x#y",
+            "/subscriptions/x y",
+            "/subscriptions/x\\y",
+            "//evil.com/subscriptions/x",
+            "subscriptions/x",
+        ] {
+            assert!(check_resource_id(id).is_err(), "{id}");
+        }
+    }
+
+    #[test]
+    fn errors_and_kinds() {
+        let error = json_or_error(
+            403,
+            br#"{"error":{"code":"AuthorizationFailed","message":"no"}}"#,
+        )
+        .unwrap_err();
+        assert_eq!(
+            (error.status(), error.code()),
+            (Some(403), Some("AuthorizationFailed"))
+        );
+        assert!(json_or_error(200, b"not json").is_err());
+        assert_eq!(encode("rg 1/x"), "rg%201%2Fx");
+    }
+}

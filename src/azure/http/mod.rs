@@ -1,0 +1,705 @@
+//! The one HTTP transport below every Azure service: identity sources (and,
+//! through the SDK transport, the Azure SDK's credentials), Key Vault and
+//! Resource Manager. Retries with jittered exponential backoff on the
+//! statuses a caller names, honouring `Retry-After`; a timeout per attempt and
+//! a deadline over all of them; extra CA certificates; `*.localhost` resolved
+//! to loopback (RFC 6761); managed identity endpoints never through a proxy.
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+use reqwest::{Method, StatusCode};
+
+mod error;
+pub(crate) mod trace;
+
+pub(crate) use error::HttpError;
+pub(crate) use trace::Trace;
+
+use trace::without_query;
+
+/// How often and how long to retry.
+#[derive(Debug, Clone)]
+pub(crate) struct RetryPolicy {
+    /// Retries after the first attempt.
+    pub max_retries: u32,
+    /// The first backoff; it doubles each time.
+    pub base_delay: Duration,
+    /// The longest backoff (a longer `Retry-After` is honoured up to the deadline).
+    pub max_delay: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        Self {
+            max_retries: 4,
+            base_delay: Duration::from_millis(250),
+            max_delay: Duration::from_secs(8),
+        }
+    }
+}
+
+/// Settings of [`Http`].
+#[derive(Debug, Clone)]
+pub(crate) struct HttpOptions {
+    /// Extra CA certificates to trust (PEM), besides the platform's.
+    pub ca_pem: Option<Vec<u8>>,
+    /// Time allowed for one attempt.
+    pub request_timeout: Duration,
+    /// Time allowed for one request with all its retries.
+    pub deadline: Duration,
+    /// Retries.
+    pub retry: RetryPolicy,
+    /// The `debug` trace.
+    pub trace: Trace,
+}
+
+impl Default for HttpOptions {
+    fn default() -> Self {
+        Self {
+            ca_pem: None,
+            request_timeout: Duration::from_secs(15),
+            deadline: Duration::from_secs(60),
+            retry: RetryPolicy::default(),
+            trace: Trace::off(),
+        }
+    }
+}
+
+/// `DSOPS_TIMEOUT`: how long resolving may wait on one request with its
+/// retries (default 60 s). `DSOPS_REQUEST_TIMEOUT`: how long one attempt
+/// may take (default 15 s). Durations as in dsops.yaml (`10s`, `500ms`).
+pub(crate) const TIMEOUT_VARIABLES: [&str; 2] = ["DSOPS_TIMEOUT", "DSOPS_REQUEST_TIMEOUT"];
+
+impl HttpOptions {
+    /// The HTTP settings of a store: its `cloud.ca_bundle` (relative to the
+    /// configuration file's directory `config_dir`) and its `debug` trace.
+    pub(crate) fn for_store(
+        store: &dsops_config::model::Store,
+        config_dir: &std::path::Path,
+    ) -> Result<Self, HttpError> {
+        let ca_pem = match &store.cloud.ca_bundle {
+            Some(path) => {
+                let path = config_dir.join(path);
+                Some(std::fs::read(&path).map_err(|source| HttpError::CaBundle {
+                    path: path.display().to_string(),
+                    source,
+                })?)
+            }
+            None => None,
+        };
+        let debug = store.debug;
+        Ok(HttpOptions {
+            ca_pem,
+            trace: if debug.enabled {
+                Trace::stderr(debug.log_requests, debug.trace_identity)
+            } else {
+                Trace::off()
+            },
+            ..HttpOptions::default()
+        })
+    }
+
+    /// Sets the deadline and attempt timeout from [`TIMEOUT_VARIABLES`] in
+    /// `env`, when set; an unreadable value is an error naming it.
+    pub(crate) fn apply_timeouts(
+        &mut self,
+        env: &dyn dsops_config::Environment,
+    ) -> Result<(), HttpError> {
+        for name in TIMEOUT_VARIABLES {
+            let Some(text) = env.var(name).filter(|v| !v.trim().is_empty()) else {
+                continue;
+            };
+            let duration = dsops_config::duration::parse_duration(text.trim())
+                .ok()
+                .filter(|d| !d.is_zero())
+                .ok_or_else(|| HttpError::BadTimeout {
+                    name,
+                    value: text.clone(),
+                })?;
+            match name {
+                "DSOPS_TIMEOUT" => self.deadline = duration,
+                _ => self.request_timeout = duration,
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Which client a request takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Route {
+    /// Entra ID, Key Vault, ARM: proxies from the environment apply.
+    Remote,
+    /// Managed identity endpoints on the host or link-local: never a proxy.
+    Local,
+}
+
+/// A request to send.
+#[derive(Debug)]
+pub(crate) struct Outgoing {
+    pub(crate) method: Method,
+    pub(crate) url: String,
+    pub(crate) headers: HeaderMap,
+    pub(crate) body: Option<Bytes>,
+}
+
+impl Outgoing {
+    pub(crate) fn get(url: impl Into<String>) -> Self {
+        Self {
+            method: Method::GET,
+            url: url.into(),
+            headers: HeaderMap::new(),
+            body: None,
+        }
+    }
+
+    pub(crate) fn post_form(url: impl Into<String>, form: &[(&str, &str)]) -> Self {
+        let body = form_body(form);
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            reqwest::header::CONTENT_TYPE,
+            HeaderValue::from_static("application/x-www-form-urlencoded"),
+        );
+        Self {
+            method: Method::POST,
+            url: url.into(),
+            headers,
+            body: Some(Bytes::from(body)),
+        }
+    }
+
+    /// Adds a header; `sensitive` ones are never shown by reqwest's `Debug`.
+    pub(crate) fn header(mut self, name: &'static str, value: &str, sensitive: bool) -> Self {
+        if let Ok(mut v) = HeaderValue::from_str(value) {
+            v.set_sensitive(sensitive);
+            self.headers.insert(HeaderName::from_static(name), v);
+        }
+        self
+    }
+}
+
+/// `application/x-www-form-urlencoded`.
+pub(crate) fn form_body(form: &[(&str, &str)]) -> String {
+    let mut serializer = form_urlencoded_serializer();
+    for (k, v) in form {
+        serializer.append_pair(k, v);
+    }
+    serializer.finish()
+}
+
+fn form_urlencoded_serializer() -> form_urlencoded::Serializer<'static, String> {
+    form_urlencoded::Serializer::new(String::new())
+}
+
+/// A response, read whole. Its body (tokens, secret values) is
+/// overwritten with zeros when dropped, where no other handle shares it.
+#[derive(Debug)]
+pub(crate) struct Incoming {
+    pub(crate) status: StatusCode,
+    pub(crate) headers: HeaderMap,
+    pub(crate) body: Bytes,
+}
+
+impl Drop for Incoming {
+    fn drop(&mut self) {
+        use secrecy::zeroize::Zeroize;
+        // `Bytes` from the HTTP client is usually the only handle on its
+        // buffer; when it is shared, the other owner decides.
+        if let Ok(mut unique) = std::mem::take(&mut self.body).try_into_mut() {
+            unique.as_mut().zeroize();
+        }
+    }
+}
+
+/// When to retry.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct RetryOn {
+    /// Statuses worth another attempt.
+    pub(crate) statuses: &'static [u16],
+    /// Retry when the connection fails or times out.
+    pub(crate) transport_errors: bool,
+    /// A shorter time for each attempt (the IMDS probe).
+    pub(crate) attempt_timeout: Option<Duration>,
+    /// Retries allowed (overrides the policy when set; 0 for a probe).
+    pub(crate) max_retries: Option<u32>,
+}
+
+impl RetryOn {
+    /// Entra ID, Key Vault, ARM: throttling and server errors.
+    pub(crate) const SERVICE: RetryOn = RetryOn {
+        statuses: &[408, 429, 500, 502, 503, 504],
+        transport_errors: true,
+        attempt_timeout: None,
+        max_retries: None,
+    };
+    /// IMDS: also 404 (identity not yet there) and 410 (IMDS updating).
+    pub(crate) const IMDS: RetryOn = RetryOn {
+        statuses: &[404, 408, 410, 429, 500, 502, 503, 504],
+        transport_errors: true,
+        attempt_timeout: None,
+        max_retries: None,
+    };
+}
+
+/// The HTTP clients and their settings.
+#[derive(Debug, Clone)]
+pub(crate) struct Http {
+    remote: reqwest::Client,
+    local: reqwest::Client,
+    options: Arc<HttpOptions>,
+}
+
+impl Http {
+    /// Builds the clients.
+    pub(crate) fn new(options: HttpOptions) -> Result<Self, HttpError> {
+        let build = |proxy: bool| -> Result<reqwest::Client, HttpError> {
+            let mut builder = reqwest::Client::builder()
+                .dns_resolver(Arc::new(LocalhostResolver))
+                .connect_timeout(options.request_timeout.min(Duration::from_secs(10)))
+                .user_agent(concat!("dsops/", env!("CARGO_PKG_VERSION")));
+            if !proxy {
+                builder = builder.no_proxy();
+            }
+            if let Some(pem) = &options.ca_pem {
+                let certs = reqwest::Certificate::from_pem_bundle(pem).map_err(|e| {
+                    HttpError::Setup(format!("the CA bundle is not PEM certificates: {e}"))
+                })?;
+                builder = builder.tls_certs_merge(certs);
+            }
+            builder
+                .build()
+                .map_err(|e| HttpError::Setup(format!("cannot set up HTTPS: {e}")))
+        };
+        Ok(Self {
+            remote: build(true)?,
+            local: build(false)?,
+            options: Arc::new(options),
+        })
+    }
+
+    /// The trace.
+    pub(crate) fn trace(&self) -> &Trace {
+        &self.options.trace
+    }
+
+    /// Sends `request`, retrying as `retry` says, until it gets a final answer
+    /// (success or an error status not worth retrying, returned as is) or the
+    /// deadline passes.
+    pub(crate) async fn send(
+        &self,
+        route: Route,
+        request: &Outgoing,
+        retry: RetryOn,
+    ) -> Result<Incoming, HttpError> {
+        // Loopback never goes through a proxy, whatever HTTPS_PROXY says.
+        let client = match route {
+            Route::Remote if !is_loopback_url(&request.url) => &self.remote,
+            Route::Remote | Route::Local => &self.local,
+        };
+        let started = Instant::now();
+        let deadline = started + self.options.deadline;
+        let policy = &self.options.retry;
+        let max_retries = retry.max_retries.unwrap_or(policy.max_retries);
+        let method: &'static str = method_name(&request.method);
+        let endpoint = without_query(&request.url).to_owned();
+        let mut attempt: u32 = 0;
+        loop {
+            let remaining = deadline.saturating_duration_since(Instant::now());
+            let timeout = retry
+                .attempt_timeout
+                .unwrap_or(self.options.request_timeout)
+                .min(remaining);
+            if timeout.is_zero() {
+                return Err(HttpError::Timeout {
+                    method,
+                    endpoint,
+                    after: started.elapsed(),
+                });
+            }
+            let mut builder = client
+                .request(request.method.clone(), &request.url)
+                .headers(request.headers.clone());
+            if let Some(body) = &request.body {
+                builder = builder.body(body.clone());
+            }
+            let sent = Instant::now();
+            let outcome = tokio::time::timeout(timeout, async {
+                let response = builder.send().await?;
+                let status = response.status();
+                let headers = response.headers().clone();
+                let body = response.bytes().await?;
+                Ok::<_, reqwest::Error>(Incoming {
+                    status,
+                    headers,
+                    body,
+                })
+            })
+            .await;
+            let elapsed = sent.elapsed().as_millis();
+            let last = attempt >= max_retries;
+            match outcome {
+                Ok(Ok(incoming)) => {
+                    self.options.trace.request(
+                        method,
+                        &request.url,
+                        incoming.status.as_str(),
+                        elapsed,
+                    );
+                    let retryable = retry.statuses.contains(&incoming.status.as_u16());
+                    if !retryable || last {
+                        return Ok(incoming);
+                    }
+                    let wait =
+                        retry_after(&incoming.headers).unwrap_or_else(|| backoff(policy, attempt));
+                    if Instant::now() + wait >= deadline {
+                        return Ok(incoming);
+                    }
+                    tokio::time::sleep(wait).await;
+                }
+                Ok(Err(error)) => {
+                    self.options.trace.request(
+                        method,
+                        &request.url,
+                        &format!("error: {}", short(&error)),
+                        elapsed,
+                    );
+                    if !retry.transport_errors || last || is_permanent(&error) {
+                        return Err(HttpError::Transport {
+                            method,
+                            endpoint,
+                            source: error,
+                        });
+                    }
+                    let wait = backoff(policy, attempt)
+                        .min(deadline.saturating_duration_since(Instant::now()));
+                    tokio::time::sleep(wait).await;
+                }
+                Err(_) => {
+                    self.options
+                        .trace
+                        .request(method, &request.url, "timeout", elapsed);
+                    if !retry.transport_errors || last {
+                        return Err(HttpError::Timeout {
+                            method,
+                            endpoint,
+                            after: sent.elapsed(),
+                        });
+                    }
+                }
+            }
+            attempt += 1;
+        }
+    }
+}
+
+/// Why nothing answered a [`Http::probe_head`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ProbeFailure {
+    /// No connection: refused, unreachable, no route.
+    Connect,
+    /// No answer's head within the time allowed.
+    Timeout,
+}
+
+impl Http {
+    /// Whether anything answers `url` (a plain `GET`, not retried, never
+    /// through a proxy) within `timeout`: the status of the answer's head.
+    /// The body is not read, so an answer whose body breaks or never ends
+    /// still counts; a connection accepted and then reset counts too
+    /// (something listens there).
+    pub(crate) async fn probe_head(
+        &self,
+        url: &str,
+        timeout: Duration,
+    ) -> Result<Option<reqwest::StatusCode>, ProbeFailure> {
+        let sent = Instant::now();
+        let answer = tokio::time::timeout(timeout, self.local.get(url).send()).await;
+        let elapsed = sent.elapsed().as_millis();
+        match answer {
+            Ok(Ok(response)) => {
+                let status = response.status();
+                self.options
+                    .trace
+                    .request("GET", url, status.as_str(), elapsed);
+                Ok(Some(status))
+            }
+            Ok(Err(error)) if error.is_connect() => {
+                self.options
+                    .trace
+                    .request("GET", url, "error: no connection", elapsed);
+                Err(ProbeFailure::Connect)
+            }
+            Ok(Err(error)) => {
+                self.options.trace.request(
+                    "GET",
+                    url,
+                    &format!("error: {}", short(&error)),
+                    elapsed,
+                );
+                Ok(None)
+            }
+            Err(_) => {
+                self.options.trace.request("GET", url, "timeout", elapsed);
+                Err(ProbeFailure::Timeout)
+            }
+        }
+    }
+}
+
+/// Whether a URL's host is loopback: `localhost`, `*.localhost`, 127/8, `::1`.
+fn is_loopback_url(url: &str) -> bool {
+    let Some(rest) = url.split("://").nth(1) else {
+        return false;
+    };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let host = match authority.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or_default(),
+        None => authority.rsplit_once(':').map_or(authority, |(h, _)| h),
+    };
+    let host = host.to_ascii_lowercase();
+    host == "localhost"
+        || host.ends_with(".localhost")
+        || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+fn method_name(method: &Method) -> &'static str {
+    match *method {
+        Method::GET => "GET",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::DELETE => "DELETE",
+        Method::HEAD => "HEAD",
+        Method::PATCH => "PATCH",
+        _ => "request",
+    }
+}
+
+/// The kind of a transport error, without its URL (which may hold a query).
+fn short(error: &reqwest::Error) -> &'static str {
+    if error.is_connect() {
+        "connection failed"
+    } else if error.is_timeout() {
+        "timeout"
+    } else if error.is_body() || error.is_decode() {
+        "body incomplete"
+    } else {
+        "request failed"
+    }
+}
+
+/// A failure another attempt cannot fix: a certificate the client does not
+/// trust, a name that does not resolve. Refused connections and resets are
+/// worth retrying; these only cost the user the backoff.
+fn is_permanent(error: &reqwest::Error) -> bool {
+    let mut source: Option<&dyn std::error::Error> = Some(error);
+    while let Some(e) = source {
+        let text = e.to_string().to_ascii_lowercase();
+        if text.contains("certificate")
+            || text.contains("dns error")
+            || text.contains("failed to lookup address")
+        {
+            return true;
+        }
+        source = e.source();
+    }
+    false
+}
+
+/// `Retry-After` in seconds, or Azure's `retry-after-ms` / `x-ms-retry-after-ms`.
+fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let text = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+    };
+    for name in ["retry-after-ms", "x-ms-retry-after-ms"] {
+        if let Some(ms) = text(name).and_then(|v| v.parse::<u64>().ok()) {
+            return Some(Duration::from_millis(ms));
+        }
+    }
+    text("retry-after")
+        .and_then(|v| v.parse::<u64>().ok())
+        .map(Duration::from_secs)
+}
+
+/// Exponential backoff with ±20% jitter.
+fn backoff(policy: &RetryPolicy, attempt: u32) -> Duration {
+    let exponential = policy
+        .base_delay
+        .saturating_mul(2u32.saturating_pow(attempt.min(16)));
+    let capped = exponential.min(policy.max_delay);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    // 0.8 to 1.2, from the clock's low bits: enough to spread clients apart.
+    let factor = 0.8 + f64::from(nanos % 401) / 1000.0;
+    capped.mul_f64(factor)
+}
+
+/// Resolves `localhost` and `*.localhost` to loopback (RFC 6761), other names
+/// through the system.
+#[derive(Debug)]
+struct LocalhostResolver;
+
+impl reqwest::dns::Resolve for LocalhostResolver {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let host = name.as_str().trim_end_matches('.').to_ascii_lowercase();
+        Box::pin(async move {
+            if host == "localhost" || host.ends_with(".localhost") {
+                let addrs: Vec<SocketAddr> = vec![
+                    SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 0),
+                    SocketAddr::new(IpAddr::V6(Ipv6Addr::LOCALHOST), 0),
+                ];
+                return Ok(Box::new(addrs.into_iter()) as reqwest::dns::Addrs);
+            }
+            let addrs: Vec<SocketAddr> =
+                tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+            Ok(Box::new(addrs.into_iter()) as reqwest::dns::Addrs)
+        })
+    }
+}
+
+/// Requests to the services themselves (Key Vault, ARM), for code outside
+/// `identity` (`crate::azure::keyvault`).
+impl Http {
+    /// `GET url` with `token` as the bearer, through the client that honours
+    /// proxies, retried as [`RetryOn::SERVICE`] says. Any final status is
+    /// returned as is.
+    /// `POST url` with an empty body and `Authorization: Bearer <token>`
+    /// (ARM actions such as `listKeys`), retried as services are.
+    pub(crate) async fn post_with_bearer(
+        &self,
+        url: &str,
+        token: &secrecy::SecretString,
+    ) -> Result<Incoming, HttpError> {
+        check_bearer_url(url)?;
+        let bearer = format!("Bearer {}", secrecy::ExposeSecret::expose_secret(token));
+        let mut request = Outgoing::get(url).header("authorization", &bearer, true);
+        request.method = Method::POST;
+        request.body = Some(Bytes::new());
+        self.send(Route::Remote, &request, RetryOn::SERVICE).await
+    }
+
+    pub(crate) async fn get_with_bearer(
+        &self,
+        url: &str,
+        token: &secrecy::SecretString,
+    ) -> Result<Incoming, HttpError> {
+        check_bearer_url(url)?;
+        let bearer = format!("Bearer {}", secrecy::ExposeSecret::expose_secret(token));
+        let request = Outgoing::get(url).header("authorization", &bearer, true);
+        self.send(Route::Remote, &request, RetryOn::SERVICE).await
+    }
+}
+
+/// Where a bearer token may go: `https`, or plain `http` to a loopback
+/// host (the emulator, a local proxy the user configured); never a URL
+/// with user information, whose `host@` part would hide the real host.
+/// Checked on the parsed URL, the way the HTTP client will read it.
+pub(crate) fn check_bearer_url(url: &str) -> Result<(), HttpError> {
+    let Ok(parsed) = reqwest::Url::parse(url) else {
+        return Err(HttpError::Refused {
+            endpoint: "a URL that does not parse".to_owned(),
+            reason: "it is not a valid URL".to_owned(),
+        });
+    };
+    // The endpoint as shown: no user information (it may hold a
+    // password), no query.
+    let mut shown = parsed.clone();
+    let _ = shown.set_username("");
+    let _ = shown.set_password(None);
+    shown.set_query(None);
+    let refused = |reason: &str| HttpError::Refused {
+        endpoint: shown.to_string(),
+        reason: reason.to_owned(),
+    };
+    if !parsed.username().is_empty() || parsed.password().is_some() {
+        return Err(refused("the URL has user information (`user@host`)"));
+    }
+    match parsed.scheme() {
+        "https" => Ok(()),
+        "http" if is_loopback_url(url) => Ok(()),
+        "http" => Err(refused(
+            "plain http to a host that is not loopback: tokens travel only over TLS",
+        )),
+        _ => Err(refused("only https URLs may carry a token")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bearer_tokens_go_only_over_tls_or_to_loopback() {
+        for url in [
+            "https://v.vault.azure.net/secrets/a",
+            "https://management.azure.com/subscriptions",
+            "http://127.0.0.1:8080/x",
+            "http://localhost/x",
+            "http://v.vault.localhost:9/x",
+        ] {
+            assert!(check_bearer_url(url).is_ok(), "{url}");
+        }
+        for url in [
+            "http://v.vault.azure.net/secrets/a",
+            "http://10.0.0.1/x",
+            "http://localhost.evil.com/x",
+            "https://management.azure.com@evil.com/x",
+            "http://127.0.0.1:80@evil.com/x",
+            "https://user:pw@v.vault.azure.net/",
+            "ftp://v.vault.azure.net/",
+            "not a url",
+        ] {
+            let error = check_bearer_url(url).expect_err(url).to_string();
+            assert!(error.starts_with("refusing to send a token to"), "{error}");
+            assert!(!error.contains("pw"), "{error}");
+        }
+    }
+
+    #[test]
+    fn backoff_grows_and_is_capped() {
+        let policy = RetryPolicy::default();
+        let first = backoff(&policy, 0);
+        assert!(
+            first >= Duration::from_millis(200) && first <= Duration::from_millis(300),
+            "{first:?}"
+        );
+        let late = backoff(&policy, 30);
+        assert!(late <= Duration::from_millis(9_600), "{late:?}");
+    }
+
+    #[test]
+    fn loopback_urls() {
+        for url in [
+            "http://127.0.0.1:80/x",
+            "https://v.vault.localhost:8443/",
+            "http://[::1]:9/",
+            "http://localhost",
+        ] {
+            assert!(is_loopback_url(url), "{url}");
+        }
+        for url in [
+            "https://vault.azure.net/",
+            "http://169.254.169.254/x",
+            "https://localhost.evil.com/",
+        ] {
+            assert!(!is_loopback_url(url), "{url}");
+        }
+    }
+
+    #[test]
+    fn retry_after_in_seconds_or_milliseconds() {
+        let mut headers = HeaderMap::new();
+        headers.insert("retry-after", HeaderValue::from_static("3"));
+        assert_eq!(retry_after(&headers), Some(Duration::from_secs(3)));
+        headers.insert("x-ms-retry-after-ms", HeaderValue::from_static("150"));
+        assert_eq!(retry_after(&headers), Some(Duration::from_millis(150)));
+    }
+}

@@ -1,0 +1,6 @@
+//! The identity sources and the chain through the production code path
+//! (`Chain::for_store` on a loaded dsops.yaml) against `dsops emulator`.
+
+mod chain;
+pub(crate) mod managed;
+mod sdk;

@@ -1,0 +1,25 @@
+//! Key Vault's data plane.
+//!
+//! - The URL of a vault as a store names it: [`vault_url`], [`vault_host_name`].
+//! - Reading values, for the resolution engine ([`client`]): [`get_secret`],
+//!   [`get_certificate_pem`] (the private key and the chain as one PEM),
+//!   [`get_certificate_public_pem`], [`get_key_jwk`] (the public JWK); their
+//!   errors are [`KeyVaultError`].
+//! - For `dsops doctor`: [`probe`], which tells whether an object exists and
+//!   may be read without reading its value.
+
+pub(crate) mod client;
+mod error;
+mod jwk;
+mod pem;
+mod probe;
+mod url;
+
+#[cfg(test)]
+mod tests;
+
+pub(crate) use client::{get_certificate_pem, get_key_jwk, get_secret};
+pub(crate) use error::KeyVaultError;
+pub(crate) use probe::probe;
+pub use probe::{ProbeOutcome, Unreachable};
+pub use url::{challenge_resource_matches, vault_host_name, vault_url};

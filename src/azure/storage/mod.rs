@@ -1,0 +1,21 @@
+//! Azure Storage.
+//!
+//! - [`list_keys`]: a storage account's keys, through Resource Manager.
+//! - [`account_sas`]: an account shared access signature (SAS), signed
+//!   locally with a storage account key, for `operation: generate_sas`
+//!   ([`AccountSas`] mirrors [`StorageSasRef`](dsops_config::model::StorageSasRef));
+//!   its errors are [`SasError`].
+//!
+//! A user delegation SAS is not offered: see `docs/configuration.md`
+//! ("What `generate_sas` makes").
+
+#[cfg(test)]
+mod azurite;
+mod keys;
+mod sas;
+
+/// The `Microsoft.Storage` API version dsops asks Resource Manager for.
+pub(crate) const API_VERSION: &str = "2023-05-01";
+
+pub(crate) use keys::{KEYS_ROLE, list_keys};
+pub(crate) use sas::{AccountSas, account_sas};
