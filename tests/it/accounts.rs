@@ -4,7 +4,7 @@
 
 use dsops::Resolution;
 
-use crate::in_process::InProcess;
+use crate::support::in_process::InProcess;
 use secrecy::ExposeSecret;
 
 const ONE: &str = "11111111-0000-0000-0000-0000000000a1";

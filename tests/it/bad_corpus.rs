@@ -24,7 +24,7 @@ use std::path::{Path, PathBuf};
 use dsops::config::render::{Style, human};
 use dsops::config::{Diagnostic, LoadOptions, MAX_CONFIG_BYTES, Source, load, load_file};
 
-use crate::harness::{self, load_check, summary};
+use crate::support::harness::{self, load_check, summary};
 
 /// Every diagnostic code the library reports when it loads a file. Keep it
 /// in step with `crates/dsops-config/src`: each code must be covered by a

@@ -1,7 +1,7 @@
 //! `dsops check` as a user runs it: exit codes, formats, `--env`, the config
 //! path, and what it prints.
 
-use crate::harness::{self, check, config_dir, dsops, run};
+use crate::support::harness::{self, check, config_dir, dsops, run};
 
 const VALID: &str = "version: 1
 secretStores:

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use dsops_emulator::{Emulator, Options, StateFile};
 use serde_json::Value;
 
-use crate::harness::{Run, dsops, run};
+use crate::support::harness::{Run, dsops, run};
 
 /// A secret value that must never be printed.
 const CANARY: &str = "CANARY-doctor-value-4be1d2";
@@ -287,7 +287,7 @@ impl Drop for Silent {
 fn no_managed_identity_is_concluded_quickly_with_every_source_skipped() {
     let imds = Silent::start();
     // Every endpoint on loopback; nothing answers there but the silent IMDS.
-    let dir = crate::harness::config_dir(
+    let dir = crate::support::harness::config_dir(
         r#"version: 1
 secretStores:
   azure:
@@ -426,7 +426,7 @@ fn json_has_sources_tokens_vaults_and_fixes() {
 
 #[test]
 fn config_errors_are_reported_as_check_reports_them() {
-    let dir = crate::harness::config_dir(
+    let dir = crate::support::harness::config_dir(
         r#"version: 1
 secretStores:
   azure:

@@ -5,7 +5,7 @@ use std::process::{Child, Stdio};
 
 use serde_json::Value;
 
-use crate::harness::{dsops, run};
+use crate::support::harness::{dsops, run};
 
 /// A running `dsops emulator`, killed on drop.
 struct Process {

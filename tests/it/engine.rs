@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use dsops_emulator::FaultSpec;
 
-use crate::in_process::InProcess;
+use crate::support::in_process::InProcess;
 use secrecy::ExposeSecret;
 
 const STATE: &str = r#"

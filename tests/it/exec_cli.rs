@@ -7,11 +7,11 @@ use std::time::{Duration, Instant};
 
 use dsops_emulator::FaultSpec;
 
-use crate::emulated::{API_KEY, DB_PASSWORD, Emulated, LITERAL, assert_reveals_nothing};
-use crate::harness::{assert_contains, config_dir, dsops, run};
+use crate::support::emulated::{API_KEY, DB_PASSWORD, Emulated, LITERAL, assert_reveals_nothing};
+use crate::support::harness::{assert_contains, config_dir, dsops, run};
 
 /// `sh -c SCRIPT` under `dsops exec --env ENV`.
-fn exec_sh(setup: &Emulated, env: &str, script: &str) -> crate::harness::Run {
+fn exec_sh(setup: &Emulated, env: &str, script: &str) -> crate::support::harness::Run {
     setup.run(&["exec", "--env", env, "--", "sh", "-c", script])
 }
 
@@ -164,7 +164,7 @@ fn signals_are_passed_on_to_the_child() {
 
 /// `exec` of an environment that fails: nothing started, exit 1, every
 /// problem on stderr.
-fn exec_fails(setup: &Emulated, env: &str) -> crate::harness::Run {
+fn exec_fails(setup: &Emulated, env: &str) -> crate::support::harness::Run {
     let out = exec_sh(setup, env, "touch started");
     assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
     assert!(
@@ -314,7 +314,7 @@ fn a_slow_resolution_shows_progress_on_a_terminal() {
 }
 
 /// `sh -c SCRIPT` under `dsops exec --mask-output --env ENV`.
-fn exec_masked(setup: &Emulated, env: &str, script: &str) -> crate::harness::Run {
+fn exec_masked(setup: &Emulated, env: &str, script: &str) -> crate::support::harness::Run {
     setup.run(&[
         "exec",
         "--env",

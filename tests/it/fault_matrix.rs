@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 
 use dsops_emulator::{Emulator, FaultSpec, Options, StateFile};
 
-use crate::harness::{dsops, run};
+use crate::support::harness::{dsops, run};
 
 const DB: &str = "CANARY-fault-db-password-0d1e";
 const SP_SECRET: &str = "CANARY-fault-sp-secret-77aa";
@@ -528,7 +528,7 @@ fn every_endpoint_survives_or_fails_cleanly_under_every_fault() {
         cells.extend(results);
     }
     let table = markdown(&cells);
-    let path = crate::harness::repo_root().join("docs/fault-matrix.md");
+    let path = crate::support::harness::repo_root().join("docs/fault-matrix.md");
     if std::env::var_os("DSOPS_BLESS").is_some() {
         std::fs::write(&path, &table).unwrap();
     }

@@ -2,8 +2,8 @@
 
 use serde_json::Value;
 
-use crate::emulated::{API_KEY, DB_PASSWORD, Emulated, HOSTILE, assert_reveals_nothing};
-use crate::harness::assert_contains;
+use crate::support::emulated::{API_KEY, DB_PASSWORD, Emulated, HOSTILE, assert_reveals_nothing};
+use crate::support::harness::assert_contains;
 
 #[test]
 fn prints_the_value_with_or_without_a_newline() {

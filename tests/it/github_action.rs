@@ -19,7 +19,7 @@ use std::process::Command;
 use dsops::ci::github::{parse_file_commands, unescape_data};
 use dsops_emulator::{Emulator, Options, StateFile};
 
-use crate::emulated::emulator_cloud;
+use crate::support::emulated::emulator_cloud;
 use serde_json::Value;
 
 const DB: &str = "CANARY-gha-db-password-51f0";
@@ -150,7 +150,7 @@ fn serve(dir: PathBuf) -> String {
 }
 
 fn repo_root() -> PathBuf {
-    crate::harness::repo_root()
+    crate::support::harness::repo_root()
 }
 
 /// A release directory (`vVERSION/` with the archive and checksums) of the
@@ -773,7 +773,7 @@ fn a_release_whose_checksum_does_not_match_is_not_run() {
 fn azure_pipelines_steps_get_setsecret_and_secret_variables() {
     let setup = setup();
     let runner = Runner::new(&setup.emulator, &setup.url);
-    let mut command = crate::harness::dsops(&runner.workspace);
+    let mut command = crate::support::harness::dsops(&runner.workspace);
     command
         .args(["github", "--env", "production", "--client-id", CLIENT_ID])
         .args(["--tenant-id", "72f988bf-86f1-41af-91ab-2d7cd011db47"])
@@ -783,7 +783,7 @@ fn azure_pipelines_steps_get_setsecret_and_secret_variables() {
             command.env(key, value);
         }
     }
-    let run = crate::harness::run(&mut command);
+    let run = crate::support::harness::run(&mut command);
     assert_eq!(run.code, 0, "{}", run.stderr);
     let lines: Vec<&str> = run.stdout.lines().collect();
     let first_variable = lines
@@ -806,12 +806,12 @@ fn azure_pipelines_steps_get_setsecret_and_secret_variables() {
 
 #[test]
 fn configuration_problems_are_annotations_on_their_lines() {
-    let dir = crate::harness::config_dir(
+    let dir = crate::support::harness::config_dir(
         "version: 1\nsecretStores:\n  azure: { type: azure.managed_identity }\nenvs:\n  production:\n    DB: { from: { store: azrue, secret: db } }\n",
     );
     let env_file = dir.path().join("env");
-    let run = crate::harness::run(
-        crate::harness::dsops(dir.path())
+    let run = crate::support::harness::run(
+        crate::support::harness::dsops(dir.path())
             .args(["github", "--env", "production"])
             .env("GITHUB_ACTIONS", "true")
             .env("GITHUB_ENV", &env_file),

@@ -36,7 +36,8 @@ struct Written {
 }
 
 fn actions_core() -> PathBuf {
-    let path = crate::harness::repo_root().join("target/actions-core/node_modules/@actions/core");
+    let path =
+        crate::support::harness::repo_root().join("target/actions-core/node_modules/@actions/core");
     assert!(
         path.join("package.json").is_file(),
         "{} does not exist: {INSTALL}",
@@ -48,7 +49,7 @@ fn actions_core() -> PathBuf {
 /// Runs `tests/node/actions_core.js` on `(name, value)` cases.
 fn run_actions_core(cases: &[(String, String)]) -> Vec<Written> {
     let core = actions_core();
-    let script = crate::harness::repo_root().join("tests/node/actions_core.js");
+    let script = crate::support::harness::repo_root().join("tests/node/actions_core.js");
     let corpus: Vec<_> = cases
         .iter()
         .map(|(name, value)| json!({ "name": name, "value": value }))

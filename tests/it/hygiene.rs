@@ -7,11 +7,11 @@
 use std::os::unix::fs::PermissionsExt;
 use std::process::Command;
 
-use crate::emulated::{DB_PASSWORD, Emulated};
-use crate::harness::run;
+use crate::support::emulated::{DB_PASSWORD, Emulated};
+use crate::support::harness::run;
 
 /// `sh -c SCRIPT` under `dsops exec --env production`.
-fn exec_sh(emulated: &Emulated, script: &str) -> crate::harness::Run {
+fn exec_sh(emulated: &Emulated, script: &str) -> crate::support::harness::Run {
     let mut cmd = emulated.command(&["exec", "--env", "production", "--", "sh", "-c", script]);
     run(&mut cmd)
 }

@@ -1,5 +1,30 @@
-//! The one integration-test binary: every test drives the real `dsops`
-//! binary or the public library API. Shared helpers live in `harness`.
+//! The integration tests of the whole product: one binary (`cargo test -p
+//! dsops-cli --test it`), owned by `crates/dsops-cli` because most of it
+//! drives the real `dsops` binary (`CARGO_BIN_EXE_dsops`); the rest uses
+//! only the library's public API, as an application would.
+//!
+//! Which test goes where:
+//!
+//! - **A command of the CLI** (its output, exit codes, files, the leak
+//!   sweep): `<command>_cli.rs`, through `support::harness::run`.
+//! - **The library's public API against the emulator** (the `Engine`,
+//!   storage and Cosmos DB accounts): `engine.rs`, `accounts.rs`, through
+//!   `support::in_process`.
+//! - **The configuration format** (the bad-config corpus and its snapshots,
+//!   secrets written in the file, the JSON Schema, the seed page's
+//!   examples): `bad_corpus.rs`, `secrets.rs`, `schema.rs`, `seed*.rs`.
+//! - **CI**: `github_action.rs` (action.yml run as the runner runs it),
+//!   `github_commands.rs` (differential against `@actions/core`).
+//! - **Cross-cutting promises** (faults, token safety, no leaks, process
+//!   hygiene): `fault_matrix.rs`, `token_safety.rs`, `no_leaks_cli.rs`,
+//!   `hygiene.rs`.
+//! - **Not here**: a test of one room of the library that needs its
+//!   internals is a unit test beside it (`src/azure/identity/tests/`,
+//!   `src/azure/keyvault/tests.rs`...); the emulator's own protocol tests
+//!   are in `crates/dsops-emulator/tests`; the generated `Env` is tested in
+//!   `crates/dsops-codegen/tests` and `dsops-macros/tests`.
+//!
+//! Shared helpers live in `support/` (see its `mod.rs`).
 
 #![allow(
     clippy::unwrap_used,
@@ -11,26 +36,34 @@
     unreachable_pub
 )]
 
-mod accounts;
-mod bad_corpus;
+mod support;
+
+// Commands of the CLI.
 mod check_cli;
 mod doctor_cli;
-mod emulated;
 mod emulator_cli;
-mod engine;
 mod exec_cli;
-mod fault_matrix;
 mod get_cli;
-mod github_action;
-mod github_commands;
-mod harness;
-mod hygiene;
-mod in_process;
-mod no_leaks_cli;
 mod plan_cli;
 mod render_cli;
+
+// The library's public API against the emulator.
+mod accounts;
+mod engine;
+
+// The configuration format.
+mod bad_corpus;
 mod schema;
 mod secrets;
 mod seed;
 mod seed_resolves;
+
+// CI.
+mod github_action;
+mod github_commands;
+
+// Cross-cutting promises.
+mod fault_matrix;
+mod hygiene;
+mod no_leaks_cli;
 mod token_safety;

@@ -1,8 +1,8 @@
 //! With every trace on (`--debug` and the stores' `debug: { enabled: true }`),
 //! no command prints a secret value or a token on its own stdout or stderr.
 
-use crate::emulated::{Emulated, assert_reveals_nothing};
-use crate::harness::{Run, assert_contains};
+use crate::support::emulated::{Emulated, assert_reveals_nothing};
+use crate::support::harness::{Run, assert_contains};
 
 #[test]
 fn traces_show_requests_but_no_value_or_token() {

@@ -4,8 +4,8 @@
 
 use serde_json::Value;
 
-use crate::emulated::{Emulated, assert_reveals_nothing};
-use crate::harness::{assert_contains, run};
+use crate::support::emulated::{Emulated, assert_reveals_nothing};
+use crate::support::harness::{assert_contains, run};
 
 #[test]
 fn offline_lists_sources_and_guesses_the_identity_without_a_request() {

@@ -6,8 +6,8 @@ use std::collections::BTreeSet;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
-use crate::emulated::{DB_PASSWORD, Emulated, HOSTILE, LITERAL, assert_reveals_nothing};
-use crate::harness::assert_contains;
+use crate::support::emulated::{DB_PASSWORD, Emulated, HOSTILE, LITERAL, assert_reveals_nothing};
+use crate::support::harness::assert_contains;
 
 /// The hostile environment's variables and values, in file order.
 fn hostile_values() -> Vec<(String, String)> {

@@ -5,8 +5,8 @@
 use jsonschema::Validator;
 use serde_json::Value;
 
-use crate::harness::{self, load_check};
-use crate::seed::{as_config, yaml_blocks};
+use crate::support::harness::{self, load_check};
+use crate::support::seed_page::{as_config, yaml_blocks};
 use dsops::config::schema::JSON_SCHEMA;
 
 fn schema() -> Value {

@@ -2,7 +2,7 @@
 //! secrets) never reaches `dsops check` output, JSON or `Debug`, even when the
 //! problem reported is on the very line that holds it.
 
-use crate::harness::{check, load_check};
+use crate::support::harness::{check, load_check};
 
 const LITERAL: &str = "CANARY-literal-7f3a9c";
 const CLIENT_SECRET: &str = "CANARY-client-secret-51be";

@@ -5,8 +5,8 @@
 
 use secrecy::ExposeSecret;
 
-use crate::in_process::InProcess;
-use crate::seed::{as_config, yaml_blocks};
+use crate::support::in_process::InProcess;
+use crate::support::seed_page::{as_config, yaml_blocks};
 
 const PRIMARY: &str = "11111111-0000-0000-0000-00000000a001";
 const SHARED: &str = "22222222-0000-0000-0000-00000000b002";

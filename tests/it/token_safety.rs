@@ -7,8 +7,8 @@
 
 use dsops_emulator::{Emulator, Options, StateFile};
 
-use crate::emulated::emulator_cloud;
-use crate::harness::{check, dsops, run};
+use crate::support::emulated::emulator_cloud;
+use crate::support::harness::{check, dsops, run};
 
 const STATE: &str = r#"
 tenants:

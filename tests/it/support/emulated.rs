@@ -12,7 +12,7 @@ use std::process::Command;
 
 use dsops_emulator::{Emulator, FaultSpec, Options, StateFile};
 
-use crate::harness::{Run, dsops, run};
+use crate::support::harness::{Run, dsops, run};
 
 /// `database-password`.
 pub const DB_PASSWORD: &str = "CANARY-db-password-7f3a91";
