@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 
-use dsops_config::render::{self, Style};
+use dsops_config::report::{self, Style};
 use dsops_config::{LoadOptions, Source, load};
 use libfuzzer_sys::fuzz_target;
 
@@ -17,10 +17,10 @@ fuzz_target!(|data: &[u8]| {
     for options in [LoadOptions::check(), LoadOptions::resolve()] {
         let loaded = load(Source::new("fuzz.yaml", text.as_ref()), &env, options);
         let all: Vec<_> = loaded.diagnostics().iter().collect();
-        let _ = render::human(loaded.source(), loaded.sensitive_spans(), &all, Style::Plain);
-        let _ = render::json(loaded.source(), &all);
+        let _ = report::human(loaded.source(), loaded.sensitive_spans(), &all, Style::Plain);
+        let _ = report::json(loaded.source(), &all);
         for d in &all {
-            let _ = render::short(loaded.source(), d);
+            let _ = report::short(loaded.source(), d);
         }
         assert_eq!(loaded.config().is_some(), !loaded.has_errors());
     }

@@ -8,9 +8,9 @@ use serde_json::Value;
 
 use crate::azure::http::{Http, HttpError};
 
-use crate::azure::{cosmos, storage};
-
 const SUBSCRIPTIONS_API: &str = "2022-12-01";
+const STORAGE_API: &str = "2023-05-01";
+const COSMOS_API: &str = "2024-05-15";
 /// Pages followed at most when listing (1,000 accounts per page).
 const MAX_PAGES: usize = 50;
 
@@ -70,10 +70,11 @@ impl AccountKind {
         }
     }
 
-    fn api_version(self) -> &'static str {
+    /// The resource provider's API version dsops asks for.
+    pub(crate) fn api_version(self) -> &'static str {
         match self {
-            AccountKind::Storage => storage::API_VERSION,
-            AccountKind::Cosmos => cosmos::API_VERSION,
+            AccountKind::Storage => STORAGE_API,
+            AccountKind::Cosmos => COSMOS_API,
         }
     }
 

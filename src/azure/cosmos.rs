@@ -5,10 +5,7 @@
 use secrecy::SecretString;
 use serde_json::Value;
 
-use crate::azure::arm::{Arm, ArmError, protocol};
-
-/// The `Microsoft.DocumentDB` API version dsops asks for.
-pub(crate) const API_VERSION: &str = "2024-05-15";
+use crate::azure::arm::{AccountKind, Arm, ArmError, protocol};
 
 /// The built-in role that may read every key and connection string.
 pub(crate) const KEYS_ROLE: &str = "DocumentDB Account Contributor";
@@ -38,7 +35,9 @@ pub(crate) async fn list_keys(
     } else {
         "listKeys"
     };
-    let body = arm.post_action(account_id, action, API_VERSION).await?;
+    let body = arm
+        .post_action(account_id, action, AccountKind::Cosmos.api_version())
+        .await?;
     let map = body.as_object().ok_or_else(|| protocol("not an object"))?;
     Ok(map
         .iter()
@@ -53,7 +52,11 @@ pub(crate) async fn list_connection_strings(
     account_id: &str,
 ) -> Result<Vec<(String, SecretString)>, ArmError> {
     let body = arm
-        .post_action(account_id, "listConnectionStrings", API_VERSION)
+        .post_action(
+            account_id,
+            "listConnectionStrings",
+            AccountKind::Cosmos.api_version(),
+        )
         .await?;
     let list = body
         .get("connectionStrings")

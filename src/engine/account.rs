@@ -10,7 +10,7 @@ use secrecy::SecretString;
 use tokio::sync::OnceCell;
 
 use super::Inner;
-use super::fetch::Failure;
+use super::failure::Failure;
 use super::plan::{AccountValue, SasSpec};
 use crate::azure::arm::{Account, AccountKind, Arm, ArmError};
 use crate::azure::identity::AccessToken;

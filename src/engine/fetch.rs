@@ -5,49 +5,12 @@ use secrecy::SecretString;
 
 use dsops_config::model::{Identity, SqlDialect, UserAssignedId};
 
+use super::failure::Failure;
 use super::plan::{FetchTarget, KeyVaultObjectKind, SqlDialectKind};
 use super::{Inner, StoreRuntime};
-use crate::azure::arm::{Arm, ArmError};
+use crate::azure::arm::Arm;
 use crate::azure::identity::{AccessToken, TokenSource};
 use crate::azure::keyvault::{self, KeyVaultError};
-
-/// Why a fetch gave no value.
-#[derive(Debug, Clone)]
-pub(super) struct Failure {
-    pub(super) credential: Option<String>,
-    pub(super) status: Option<u16>,
-    pub(super) code: Option<String>,
-    pub(super) message: String,
-    pub(super) hint: Option<String>,
-}
-
-impl Failure {
-    /// A failure without an HTTP answer.
-    pub(super) fn plain(message: impl Into<String>, hint: Option<String>) -> Self {
-        Self {
-            credential: None,
-            status: None,
-            code: None,
-            message: message.into(),
-            hint,
-        }
-    }
-
-    /// A Resource Manager failure.
-    pub(super) fn from_arm(error: &ArmError, hint: Option<String>) -> Self {
-        let message = match error {
-            ArmError::Status { message, .. } => message.clone(),
-            other => crate::azure::identity::chain_text(other),
-        };
-        Self {
-            credential: None,
-            status: error.status(),
-            code: error.code().map(str::to_owned),
-            message,
-            hint,
-        }
-    }
-}
 
 pub(super) async fn fetch(inner: &Inner, fetch: &super::Fetch) -> Result<SecretString, Failure> {
     if let FetchTarget::Unsupported { kind } = &fetch.target {

@@ -7,6 +7,7 @@
 //! resolves through here; they differ only in what they do with the values.
 
 mod account;
+mod failure;
 mod fetch;
 mod plan;
 mod resolution;
@@ -156,7 +157,7 @@ impl Engine {
                 (index, result)
             });
         }
-        let mut results: Vec<Option<Result<SecretString, fetch::Failure>>> =
+        let mut results: Vec<Option<Result<SecretString, failure::Failure>>> =
             (0..total).map(|_| None).collect();
         while let Some(joined) = tasks.join_next().await {
             if let Ok((index, result)) = joined
@@ -360,7 +361,10 @@ impl Inner {
 }
 
 /// Values in file order, problems for every variable whose fetch failed.
-fn assemble(plan: &Plan, results: Vec<Option<Result<SecretString, fetch::Failure>>>) -> Resolution {
+fn assemble(
+    plan: &Plan,
+    results: Vec<Option<Result<SecretString, failure::Failure>>>,
+) -> Resolution {
     let mut values = Vec::new();
     let mut problems = Vec::new();
     for variable in &plan.variables {

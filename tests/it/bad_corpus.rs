@@ -21,7 +21,7 @@
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
-use dsops::config::render::{Style, human};
+use dsops::config::report::{Style, human};
 use dsops::config::{Diagnostic, LoadOptions, MAX_CONFIG_BYTES, Source, load, load_file};
 
 use crate::support::harness::{self, load_check, summary};

@@ -3,7 +3,7 @@
 //! a vault reference that tries to escape its host is rejected by `check`
 //! before anything runs. (Resource Manager links and ids that could lead
 //! elsewhere, and plain-http or `user@host` URLs, are refused by unit tests
-//! in `src/arm.rs` and `src/identity/http.rs`.)
+//! in `src/azure/arm.rs` and `src/azure/http/mod.rs`.)
 
 use dsops_emulator::{Emulator, Options, StateFile};
 

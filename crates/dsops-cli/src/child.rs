@@ -179,14 +179,16 @@ const CHUNK: usize = 64 * 1024;
 fn cannot_start(program: &OsStr, error: &std::io::Error) -> u8 {
     let name = program.to_string_lossy();
     if error.kind() == std::io::ErrorKind::NotFound {
-        output::stderr(&format!(
-            "error: {name}: command not found\n  hint: check the name, or give its path; PATH is searched as a shell searches it\n"
-        ));
+        output::problem(
+            &format!("{name}: command not found"),
+            Some("check the name, or give its path; PATH is searched as a shell searches it"),
+        );
         NOT_FOUND
     } else {
-        output::stderr(&format!(
-            "error: {name}: cannot run it: {error}\n  hint: is it an executable file (`chmod +x`) with a valid `#!` line?\n"
-        ));
+        output::problem(
+            &format!("{name}: cannot run it: {error}"),
+            Some("is it an executable file (`chmod +x`) with a valid `#!` line?"),
+        );
         CANNOT_RUN
     }
 }

@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 
 use dsops::config::model::Config;
-use dsops::config::render::{self as config_render, Style};
+use dsops::config::report::{self as config_report, Style};
 use dsops::config::{
     Code, Diagnostic, LoadOptions, Loaded, ProcessEnvironment, ReadError, Source, load_file,
 };
@@ -96,14 +96,14 @@ impl LoadError {
             LoadError::Unreadable { path, error } => {
                 let diagnostic = Diagnostic::error_without_span(Code::Unreadable, causes(error))
                     .with_hint(unreadable_hint(error));
-                config_render::json(&Source::new(path, ""), &[&diagnostic])
+                config_report::json(&Source::new(path, ""), &[&diagnostic])
             }
             LoadError::Invalid {
                 loaded,
                 diagnostics,
             } => {
                 let shown: Vec<&Diagnostic> = diagnostics.iter().collect();
-                config_render::json(loaded.source(), &shown)
+                config_report::json(loaded.source(), &shown)
             }
         }
     }
@@ -140,7 +140,7 @@ impl LoadError {
             } => {
                 let shown: Vec<&Diagnostic> = diagnostics.iter().collect();
                 let errors = shown.iter().filter(|d| d.is_error()).count();
-                let mut text = config_render::human(
+                let mut text = config_report::human(
                     loaded.source(),
                     loaded.sensitive_spans(),
                     &shown,

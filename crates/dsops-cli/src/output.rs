@@ -17,16 +17,37 @@ pub(crate) fn stderr(text: &str) {
 
 /// Prints an error with its cause chain and a hint, the way every command reports failure.
 pub(crate) fn error(error: &dyn std::error::Error, hint: Option<&str>) {
-    let mut text = format!("error: {error}\n");
+    let mut causes = Vec::new();
     let mut source = error.source();
     while let Some(cause) = source {
-        text.push_str(&format!("  caused by: {cause}\n"));
+        causes.push(cause.to_string());
         source = cause.source();
+    }
+    stderr(&error_text(&error.to_string(), &causes, hint));
+}
+
+/// Prints a failure dsops found itself (there is no error value to show),
+/// with a hint, the way [`error`] prints one.
+pub(crate) fn problem(message: &str, hint: Option<&str>) {
+    stderr(&error_text(message, &[], hint));
+}
+
+/// The one shape of every error dsops prints on stderr:
+///
+/// ```text
+/// error: MESSAGE
+///   caused by: CAUSE
+///   hint: HINT
+/// ```
+fn error_text(message: &str, causes: &[String], hint: Option<&str>) -> String {
+    let mut text = format!("error: {message}\n");
+    for cause in causes {
+        text.push_str(&format!("  caused by: {cause}\n"));
     }
     if let Some(hint) = hint {
         text.push_str(&format!("  hint: {hint}\n"));
     }
-    stderr(&text);
+    text
 }
 
 /// Writes `bytes` to stdout exactly as they are: for values (`dsops get`),

@@ -213,10 +213,10 @@ pub(crate) fn failure_summary(resolution: &Resolution) -> String {
 /// Prints the problems of a failed resolution and `summary`; exit 1.
 pub(crate) fn failed(resolution: &Resolution, consequence: &str) -> u8 {
     print_problems(&resolution.problems);
-    output::stderr(&format!(
-        "error: {}: {consequence}\n",
-        failure_summary(resolution)
-    ));
+    output::problem(
+        &format!("{}: {consequence}", failure_summary(resolution)),
+        None,
+    );
     exit::FAILED
 }
 
@@ -240,6 +240,6 @@ pub(crate) fn problem_json(problem: &Problem) -> Value {
 /// An environment the engine does not know (the configuration was checked
 /// before, so this does not happen): exit 1.
 pub(crate) fn unknown_env(env: &str) -> u8 {
-    output::stderr(&format!("error: there is no environment called `{env}`\n"));
+    output::problem(&format!("there is no environment called `{env}`"), None);
     exit::FAILED
 }

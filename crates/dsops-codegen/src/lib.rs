@@ -22,9 +22,14 @@
 //! include!(concat!(env!("OUT_DIR"), "/dsops_env.rs"));
 //! ```
 //!
+//! The [`Builder`] (and the formatting of its output with `prettyplease`)
+//! is the `builder` feature, on by default; the proc macro turns it off, so
+//! an application using `#[dsops::env]` does not compile it.
+//!
 //! The generated code names only `::dsops::…` paths (or the crate path it is
 //! given), so it compiles in any crate that depends on `dsops`.
 
+#[cfg(feature = "builder")]
 mod builder;
 mod describe;
 mod emit;
@@ -37,6 +42,7 @@ use dsops_config::model::ValueSource;
 use dsops_config::{Diagnostic, LoadOptions, Loaded, ProcessEnvironment};
 use proc_macro2::{Span, TokenStream};
 
+#[cfg(feature = "builder")]
 pub use builder::{BuildError, Builder, Rendered, Written};
 pub use locate::Located;
 

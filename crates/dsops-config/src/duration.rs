@@ -2,9 +2,18 @@
 
 use std::time::Duration;
 
+/// A text that is not a duration; its message completes "invalid `expiry`: …".
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct DurationError(String);
+
 /// Parses a duration: a whole number of seconds, or one or more `<number><unit>`
 /// groups with units `s`, `m`, `h`, `d`, largest first (`1h30m`).
-pub fn parse_duration(text: &str) -> Result<Duration, String> {
+pub fn parse_duration(text: &str) -> Result<Duration, DurationError> {
+    parse(text).map_err(DurationError)
+}
+
+fn parse(text: &str) -> Result<Duration, String> {
     let text = text.trim();
     if text.is_empty() {
         return Err("is empty".into());

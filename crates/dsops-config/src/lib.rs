@@ -25,7 +25,7 @@ pub mod embed;
 mod interpolate;
 pub mod model;
 pub mod names;
-pub mod render;
+pub mod report;
 pub mod schema;
 mod source;
 pub mod suggest;

@@ -28,7 +28,7 @@ pub fn is_hostname(s: &str) -> bool {
 
 /// Key Vault names: 3–24 characters, letters, digits and hyphens, starting with
 /// a letter, ending with a letter or digit, no `--`.
-pub fn check_vault_name(s: &str) -> Result<(), String> {
+pub(crate) fn check_vault_name(s: &str) -> Result<(), String> {
     let len = s.chars().count();
     if !(3..=24).contains(&len) {
         return Err(format!(
@@ -57,7 +57,7 @@ pub fn check_vault_name(s: &str) -> Result<(), String> {
 }
 
 /// A vault URL: `https://HOST[:PORT][/]`, nothing else.
-pub fn check_vault_url(s: &str) -> Result<(), String> {
+pub(crate) fn check_vault_url(s: &str) -> Result<(), String> {
     let Some(rest) = s.strip_prefix("https://") else {
         return Err("must start with `https://`: Key Vault is reached only over TLS".into());
     };
@@ -97,7 +97,7 @@ fn split_port(authority: &str) -> (&str, Option<&str>) {
 }
 
 /// An https (or, for loopback hosts only, http) endpoint URL with no query or fragment.
-pub fn check_endpoint_url(s: &str) -> Result<(), String> {
+pub(crate) fn check_endpoint_url(s: &str) -> Result<(), String> {
     let (scheme_ok, rest) = match s.strip_prefix("https://") {
         Some(rest) => (true, rest),
         None => match s.strip_prefix("http://") {
@@ -144,7 +144,7 @@ pub fn is_ipv4(s: &str) -> bool {
 }
 
 /// Key Vault object names: 1–127 letters, digits and hyphens.
-pub fn check_secret_name(s: &str) -> Result<(), String> {
+pub(crate) fn check_secret_name(s: &str) -> Result<(), String> {
     let len = s.chars().count();
     if !(1..=127).contains(&len) {
         return Err(format!("is {len} characters long; names have 1 to 127"));
@@ -162,7 +162,7 @@ pub fn check_secret_name(s: &str) -> Result<(), String> {
 }
 
 /// Key Vault object versions: 32 hexadecimal digits.
-pub fn check_version(s: &str) -> Result<(), String> {
+pub(crate) fn check_version(s: &str) -> Result<(), String> {
     if s.len() == 32 && s.bytes().all(|b| b.is_ascii_hexdigit()) {
         Ok(())
     } else {
@@ -174,7 +174,7 @@ pub fn check_version(s: &str) -> Result<(), String> {
 }
 
 /// Storage account names: 3–24 lowercase letters and digits.
-pub fn check_storage_account(s: &str) -> Result<(), String> {
+pub(crate) fn check_storage_account(s: &str) -> Result<(), String> {
     let len = s.chars().count();
     if !(3..=24).contains(&len) {
         return Err(format!(
@@ -191,7 +191,7 @@ pub fn check_storage_account(s: &str) -> Result<(), String> {
 }
 
 /// Cosmos DB account names: 3–44 lowercase letters, digits and hyphens, not starting or ending with a hyphen.
-pub fn check_cosmos_account(s: &str) -> Result<(), String> {
+pub(crate) fn check_cosmos_account(s: &str) -> Result<(), String> {
     let len = s.chars().count();
     if !(3..=44).contains(&len) {
         return Err(format!(
@@ -211,7 +211,7 @@ pub fn check_cosmos_account(s: &str) -> Result<(), String> {
 }
 
 /// Resource group names: 1–90 letters, digits, `_`, `-`, `.`, `(`, `)`, not ending with `.`.
-pub fn check_resource_group(s: &str) -> Result<(), String> {
+pub(crate) fn check_resource_group(s: &str) -> Result<(), String> {
     let len = s.chars().count();
     if !(1..=90).contains(&len) {
         return Err(format!(
@@ -292,7 +292,7 @@ pub fn check_identity_resource_id(s: &str) -> Result<(), ResourceIdProblem> {
 }
 
 /// Names of `envs` entries and stores: letters, digits, `_`, `-`, `.`, starting with a letter or digit.
-pub fn check_entry_name(s: &str) -> Result<(), String> {
+pub(crate) fn check_entry_name(s: &str) -> Result<(), String> {
     if s.is_empty() {
         return Err("is empty".into());
     }
@@ -312,7 +312,7 @@ pub fn check_entry_name(s: &str) -> Result<(), String> {
 }
 
 /// An Entra tenant: a GUID or a verified domain (`contoso.onmicrosoft.com`).
-pub fn check_tenant(s: &str) -> Result<(), String> {
+pub(crate) fn check_tenant(s: &str) -> Result<(), String> {
     // A verified domain ends in a top-level domain with letters (`.com`, `.onmicrosoft.com`).
     let domain = s.contains('.')
         && is_hostname(s)

@@ -3,9 +3,7 @@
 use secrecy::SecretString;
 use serde_json::Value;
 
-use crate::azure::arm::{Arm, ArmError, protocol};
-
-use super::API_VERSION;
+use crate::azure::arm::{AccountKind, Arm, ArmError, protocol};
 
 /// The built-in role that may read a storage account's keys.
 pub(crate) const KEYS_ROLE: &str = "Storage Account Key Operator Service Role";
@@ -15,7 +13,9 @@ pub(crate) async fn list_keys(
     arm: &Arm<'_>,
     account_id: &str,
 ) -> Result<Vec<(String, SecretString)>, ArmError> {
-    let body = arm.post_action(account_id, "listKeys", API_VERSION).await?;
+    let body = arm
+        .post_action(account_id, "listKeys", AccountKind::Storage.api_version())
+        .await?;
     let keys = body
         .get("keys")
         .and_then(Value::as_array)

@@ -14,8 +14,5 @@ mod azurite;
 mod keys;
 mod sas;
 
-/// The `Microsoft.Storage` API version dsops asks Resource Manager for.
-pub(crate) const API_VERSION: &str = "2023-05-01";
-
 pub(crate) use keys::{KEYS_ROLE, list_keys};
 pub(crate) use sas::{AccountSas, account_sas};

@@ -22,8 +22,8 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use secrecy::{ExposeSecret as _, SecretSlice, SecretString};
 
-pub(crate) use crate::config::model::SasProtocol;
-use crate::config::model::StorageSasRef;
+pub(crate) use dsops_config::model::SasProtocol;
+use dsops_config::model::StorageSasRef;
 
 /// The signed version (`sv`) of every SAS dsops makes.
 ///
@@ -680,8 +680,8 @@ mod tests {
 
     #[test]
     fn converts_from_a_configuration_reference() {
-        use crate::config::model::{Target, ValueSource};
-        use crate::config::{LoadOptions, Source, load};
+        use dsops_config::model::{Target, ValueSource};
+        use dsops_config::{LoadOptions, Source, load};
 
         let text = "secretStores:\n  azure:\n    type: azure.managed_identity\n\
             envs:\n  dev:\n    SAS:\n      from: { store: azure, resource_type: storage, \

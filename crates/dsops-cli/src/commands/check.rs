@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use clap::{Args, ValueEnum};
-use dsops::config::render::{self, Style};
+use dsops::config::report::{self, Style};
 use dsops::config::{
     Code, Diagnostic, LoadOptions, Loaded, ProcessEnvironment, ReadError, Source, load_file,
 };
@@ -60,11 +60,11 @@ pub(crate) fn run(config: &Path, args: &CheckArgs) -> u8 {
     let warnings = diagnostics.len() - errors;
     match args.format {
         Format::Json => {
-            let report = render::json(loaded.source(), &diagnostics);
+            let report = report::json(loaded.source(), &diagnostics);
             output::stdout(&format!("{report:#}\n"));
         }
         Format::Human => {
-            let text = render::human(
+            let text = report::human(
                 loaded.source(),
                 loaded.sensitive_spans(),
                 &diagnostics,
@@ -129,7 +129,7 @@ fn unreadable(config: &Path, err: &ReadError, format: Format) -> u8 {
             // The same report shape as every other check result.
             let diagnostic =
                 Diagnostic::error_without_span(Code::Unreadable, chain.join(": ")).with_hint(hint);
-            let report = render::json(&Source::new(config, ""), &[&diagnostic]);
+            let report = report::json(&Source::new(config, ""), &[&diagnostic]);
             output::stdout(&format!("{report:#}\n"));
         }
         Format::Human => output::error(err, Some(hint)),

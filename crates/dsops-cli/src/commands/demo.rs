@@ -87,7 +87,7 @@ pub(crate) fn run(args: &DemoArgs) -> u8 {
         return exit::FAILED;
     }
     let Ok(me) = std::env::current_exe() else {
-        output::stderr("error: cannot find the dsops executable\n");
+        output::problem("cannot find the dsops executable", None);
         return exit::FAILED;
     };
     let imds = emulator.http_url().unwrap_or_default();

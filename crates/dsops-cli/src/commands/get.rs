@@ -70,7 +70,7 @@ pub(crate) fn run(config: &Path, args: &GetArgs) -> u8 {
         };
         return match args.format {
             Format::Text => {
-                output::stderr(&format!("error: {message}\n  hint: {hint}\n"));
+                output::problem(&message, Some(&hint));
                 exit::FAILED
             }
             Format::Json => json_error(&message, Some(&hint), &[], None),
@@ -115,7 +115,7 @@ pub(crate) fn run(config: &Path, args: &GetArgs) -> u8 {
                     })
                     .collect();
                 resolve::print_problems(&required);
-                output::stderr(&format!("error: {message}\n"));
+                output::problem(&message, None);
                 exit::FAILED
             }
             Format::Json => json_error(&message, None, &problems, None),

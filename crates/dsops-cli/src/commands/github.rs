@@ -157,7 +157,7 @@ pub(crate) fn run(config_path: &Path, args: &GithubArgs) -> u8 {
             &format!("{verdict}: nothing was exported."),
             rows(&resolution, &sources, None),
         );
-        output::stderr(&format!("error: {verdict}: nothing was exported\n"));
+        output::problem(&format!("{verdict}: nothing was exported"), None);
         return exit::FAILED;
     }
     let variables: Vec<Variable<'_>> = resolution
@@ -181,15 +181,18 @@ pub(crate) fn run(config_path: &Path, args: &GithubArgs) -> u8 {
                 "Refused: nothing was exported.",
                 rows(&resolution, &sources, None),
             );
-            output::stderr(&format!(
-                "error: {} {} refused: nothing was exported\n",
-                errors.len(),
-                if errors.len() == 1 {
-                    "value was"
-                } else {
-                    "values were"
-                }
-            ));
+            output::problem(
+                &format!(
+                    "{} {} refused: nothing was exported",
+                    errors.len(),
+                    if errors.len() == 1 {
+                        "value was"
+                    } else {
+                        "values were"
+                    }
+                ),
+                None,
+            );
             return exit::FAILED;
         }
     };
@@ -231,14 +234,14 @@ pub(crate) fn run(config_path: &Path, args: &GithubArgs) -> u8 {
 }
 
 fn usage(message: &str) -> u8 {
-    output::stderr(&format!("error: {message}\n"));
+    output::problem(message, None);
     exit::USAGE
 }
 
 /// Reports a failure as an annotation and on stderr; exit 1.
 fn fail(ci: Ci, message: &str, hint: &str) -> u8 {
     annotate(ci, "error", message);
-    output::stderr(&format!("error: {message}\n  hint: {hint}\n"));
+    output::problem(message, Some(hint));
     exit::FAILED
 }
 

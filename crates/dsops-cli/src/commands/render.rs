@@ -48,10 +48,13 @@ pub(crate) fn run(config: &Path, args: &RenderArgs) -> u8 {
     let format = match args.format.or_else(|| format_of(&args.out)) {
         Some(format) => format,
         None => {
-            output::stderr(&format!(
-                "error: cannot tell the format of {} from its extension\n  hint: give it with --format dotenv, --format json or --format yaml\n",
-                args.out.display()
-            ));
+            output::problem(
+                &format!(
+                    "cannot tell the format of {} from its extension",
+                    args.out.display()
+                ),
+                Some("give it with --format dotenv, --format json or --format yaml"),
+            );
             return exit::USAGE;
         }
     };

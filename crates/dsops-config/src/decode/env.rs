@@ -673,7 +673,7 @@ impl Decoder<'_> {
     fn sas_start(&mut self, entry: &Entry) -> Option<Spanned<std::time::Duration>> {
         let text = self.scalar(entry)?;
         let parsed = match text.strip_prefix('-') {
-            Some(rest) => crate::duration::parse_duration(rest),
+            Some(rest) => crate::duration::parse_duration(rest).map_err(|e| e.to_string()),
             None => Err("must be a negative offset from the time of issue, such as `-15m`".into()),
         };
         match parsed {

@@ -669,7 +669,7 @@ impl Decoder<'_> {
             NodeKind::Scalar {
                 typed: Typed::Str,
                 text,
-            } => parse_duration(text),
+            } => parse_duration(text).map_err(|e| e.to_string()),
             _ => {
                 let text = self.scalar(entry)?;
                 Err(format!("`{text}` is not a duration"))

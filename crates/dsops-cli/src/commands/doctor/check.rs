@@ -8,19 +8,19 @@ use dsops::keyvault::{ProbeOutcome, Unreachable};
 use dsops::{Engine, EngineError, StoreClient};
 
 use super::fixes::{Fix, add_fix, identity_fix, token_fix};
-use super::plan::{StorePlan, VaultNeed};
+use super::needs::{StoreNeeds, VaultNeed};
 use super::report::{StoreReport, TokenCheck, TokenOutcome, VaultCheck};
 use super::vault::vault_check;
 
 pub(super) async fn check_store(
     engine: &Engine,
-    plan: &StorePlan<'_>,
+    needs: &StoreNeeds<'_>,
     config_dir: &Path,
     fixes: &mut Vec<Fix>,
 ) -> StoreReport {
-    let store = plan.store;
+    let store = needs.store;
     let name = store.name.value.clone();
-    let walk_scope = plan.walk_scope();
+    let walk_scope = needs.walk_scope();
     let mut report = StoreReport {
         name: name.clone(),
         setup: None,
@@ -68,7 +68,7 @@ pub(super) async fn check_store(
     }
 
     // Tokens for every scope needed (the walk's scope at least).
-    let mut scopes = plan.scopes.clone();
+    let mut scopes = needs.scopes.clone();
     if scopes.is_empty() {
         scopes.push((walk_scope.clone(), vec!["identity check".to_owned()]));
     }
@@ -112,12 +112,12 @@ pub(super) async fn check_store(
     let outcomes = match &kv_token {
         Some(token) => {
             let limit = usize::try_from(store.performance.max_concurrent).unwrap_or(1);
-            probe_all(&client, token, &plan.vaults, limit).await
+            probe_all(&client, token, &needs.vaults, limit).await
         }
         None => Vec::new(),
     };
     let mut outcomes = outcomes.into_iter();
-    for need in &plan.vaults {
+    for need in &needs.vaults {
         let check = match (&kv_token, outcomes.next()) {
             (Some(token), Some(outcome)) => vault_check(
                 store,

@@ -10,8 +10,8 @@
 
 mod check;
 mod fixes;
-mod plan;
-mod render;
+mod needs;
+mod present;
 mod report;
 mod vault;
 
@@ -21,12 +21,12 @@ use std::sync::Arc;
 
 use clap::{Args, ValueEnum};
 use dsops::config::ProcessEnvironment;
-use dsops::config::render as config_render;
+use dsops::config::report as config_report;
 use dsops::{Engine, EngineOptions};
 use serde_json::json;
 
 use self::check::check_store;
-use self::plan::plan;
+use self::needs::needs;
 use self::report::Report;
 use crate::exit;
 use crate::load::{self, LoadError, Stream};
@@ -60,7 +60,7 @@ pub(crate) fn run(config: &Path, args: &DoctorArgs) -> u8 {
     };
     let model = usable.config();
     let diagnostics = usable.diagnostics();
-    let plans = plan(model, args.env.as_deref());
+    let needs_of_stores = needs(model, args.env.as_deref());
     let config_dir = usable.config_dir();
     let engine = Engine::new(
         model.clone(),
@@ -83,15 +83,15 @@ pub(crate) fn run(config: &Path, args: &DoctorArgs) -> u8 {
     };
     let mut fixes = Vec::new();
     let mut stores = Vec::new();
-    for plan in &plans {
-        stores.push(runtime.block_on(check_store(&engine, plan, config_dir, &mut fixes)));
+    for needs in &needs_of_stores {
+        stores.push(runtime.block_on(check_store(&engine, needs, config_dir, &mut fixes)));
     }
     let loaded = usable.loaded();
     let report = Report {
         file: loaded.source().path().display().to_string(),
         env: args.env.clone(),
         warnings: diagnostics.iter().filter(|d| !d.is_error()).count(),
-        config_json: config_render::json(loaded.source(), &diagnostics),
+        config_json: config_report::json(loaded.source(), &diagnostics),
         stores,
         fixes,
     };

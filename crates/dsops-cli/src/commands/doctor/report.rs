@@ -6,7 +6,7 @@ use dsops::identity::{Attempt, AttemptOutcome, TokenClaims};
 use serde_json::Value;
 
 use super::fixes::Fix;
-use super::plan::VaultNeed;
+use super::needs::VaultNeed;
 
 #[derive(Debug)]
 pub(super) struct Report {

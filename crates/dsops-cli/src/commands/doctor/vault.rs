@@ -6,7 +6,7 @@ use dsops::identity::TokenClaims;
 use dsops::keyvault::{ProbeOutcome, Unreachable};
 
 use super::fixes::{Fix, add_fix, object_word, reader_role, vault_scope_argument};
-use super::plan::VaultNeed;
+use super::needs::VaultNeed;
 use super::report::VaultCheck;
 
 pub(super) fn vault_check(

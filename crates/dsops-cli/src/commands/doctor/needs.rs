@@ -7,7 +7,7 @@ use dsops::keyvault;
 
 /// What one store must do for the environment.
 #[derive(Debug)]
-pub(super) struct StorePlan<'a> {
+pub(super) struct StoreNeeds<'a> {
     pub(super) store: &'a Store,
     /// Scopes needed, in first-use order, with what needs them.
     pub(super) scopes: Vec<(Scope, Vec<String>)>,
@@ -25,7 +25,7 @@ pub(super) struct VaultNeed {
     pub(super) variables: Vec<String>,
 }
 
-impl StorePlan<'_> {
+impl StoreNeeds<'_> {
     fn need_scope(&mut self, scope: Scope, purpose: String) {
         match self.scopes.iter_mut().find(|(s, _)| *s == scope) {
             Some((_, purposes)) => {
@@ -47,13 +47,13 @@ impl StorePlan<'_> {
 
 /// `https://<keyvault_dns_suffix>/.default` (the suffix keeps its port).
 /// The stores to check (those `env` uses, or all) and what each must do.
-pub(super) fn plan<'a>(config: &'a Config, env: Option<&str>) -> Vec<StorePlan<'a>> {
-    let mut plans: Vec<StorePlan<'a>> = match env {
+pub(super) fn needs<'a>(config: &'a Config, env: Option<&str>) -> Vec<StoreNeeds<'a>> {
+    let mut plans: Vec<StoreNeeds<'a>> = match env {
         Some(_) => Vec::new(),
         None => config
             .stores
             .iter()
-            .map(|store| StorePlan {
+            .map(|store| StoreNeeds {
                 store,
                 scopes: Vec::new(),
                 vaults: Vec::new(),
@@ -78,7 +78,7 @@ pub(super) fn plan<'a>(config: &'a Config, env: Option<&str>) -> Vec<StorePlan<'
             {
                 Some(index) => index,
                 None => {
-                    plans.push(StorePlan {
+                    plans.push(StoreNeeds {
                         store,
                         scopes: Vec::new(),
                         vaults: Vec::new(),
@@ -99,7 +99,7 @@ pub(super) fn plan<'a>(config: &'a Config, env: Option<&str>) -> Vec<StorePlan<'
     plans
 }
 
-fn add_target(plan: &mut StorePlan<'_>, target: &Target, variable: String) {
+fn add_target(plan: &mut StoreNeeds<'_>, target: &Target, variable: String) {
     let store = plan.store;
     match target {
         Target::KeyVault(kv) => {
