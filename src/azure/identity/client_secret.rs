@@ -1,22 +1,16 @@
 //! A service principal's client secret (`service_principal`, `environment`),
-//! through `azure_identity`'s `ClientSecretCredential` over [`Http`].
+//! exchanged at Entra ID's token endpoint ([`entra`](super::entra)).
 //!
-//! A credential is made for each token request: `azure_identity`'s
-//! credentials keep their own token cache (refreshing 5 minutes before
-//! expiry), which would override the store's `cache.token_cache` (`enabled:
-//! false`, a longer `buffer`). The chain's cache is the only one; making a
-//! credential costs no request.
+//! No token is kept here: the chain's cache is the only one, so the store's
+//! `cache.token_cache` (`enabled: false`, a longer `buffer`) is obeyed.
 
 use std::fmt;
-use std::sync::Arc;
-use std::time::SystemTime;
 
-use azure_core::credentials::{Secret, TokenCredential};
-use azure_identity::{ClientSecretCredential, ClientSecretCredentialOptions};
 use secrecy::{ExposeSecret, SecretString};
 
+use super::entra::{ClientCredential, TokenEndpoint};
 use super::error::{IdentityError, SourceError};
-use super::{AccessToken, Scope, TokenSource, sdk};
+use super::{AccessToken, Scope, TokenSource};
 use crate::azure::http::Http;
 
 /// Client credentials with a secret.
@@ -25,7 +19,7 @@ pub(crate) struct ClientSecret {
     client_id: String,
     tenant: String,
     authority: String,
-    endpoint: String,
+    endpoint: TokenEndpoint,
     http: Http,
     secret: SecretString,
 }
@@ -42,6 +36,9 @@ impl fmt::Debug for ClientSecret {
 }
 
 impl ClientSecret {
+    /// Checks the tenant, the client id, the authority and that there is a
+    /// secret (as `azure_identity`'s `ClientSecretCredential::new` did);
+    /// sends nothing.
     pub(crate) fn new(
         kind: &'static str,
         http: &Http,
@@ -50,38 +47,20 @@ impl ClientSecret {
         client_id: &str,
         secret: SecretString,
     ) -> Result<Self, IdentityError> {
-        let source = Self {
+        let endpoint = TokenEndpoint::new(authority, tenant, client_id)?;
+        if secret.expose_secret().is_empty() {
+            return Err(IdentityError::Config("no secret specified".to_owned()));
+        }
+        Ok(Self {
             kind,
             client_id: client_id.to_owned(),
             tenant: tenant.to_owned(),
             authority: authority.to_owned(),
-            endpoint: sdk::token_endpoint(authority, tenant),
+            endpoint,
             http: http.clone(),
             secret,
-        };
-        // The SDK checks the tenant, the client id and the authority here.
-        source.credential()?;
-        Ok(source)
+        })
     }
-
-    fn credential(&self) -> Result<Arc<ClientSecretCredential>, IdentityError> {
-        let options = ClientSecretCredentialOptions {
-            client_options: sdk::client_options(&self.http, &self.authority),
-        };
-        ClientSecretCredential::new(
-            &self.tenant,
-            self.client_id.clone(),
-            Secret::new(self.secret.expose_secret().to_owned()),
-            Some(options),
-        )
-        .map_err(|e| sdk::identity_error(e, &self.endpoint))
-    }
-}
-
-/// The SDK's token as ours.
-pub(crate) fn from_sdk_token(token: azure_core::credentials::AccessToken) -> AccessToken {
-    let secret = SecretString::from(token.token.secret().to_owned());
-    AccessToken::new(secret, SystemTime::from(token.expires_on))
 }
 
 #[async_trait::async_trait]
@@ -98,12 +77,38 @@ impl TokenSource for ClientSecret {
     }
 
     async fn token(&self, scope: &Scope) -> Result<AccessToken, SourceError> {
-        match self.credential()?.get_token(&[scope.as_str()], None).await {
-            Ok(token) => Ok(from_sdk_token(token)),
-            Err(error) => Err(SourceError::Failed(sdk::identity_error(
-                error,
-                &self.endpoint,
-            ))),
-        }
+        let credential = ClientCredential::Secret(&self.secret);
+        Ok(self.endpoint.token(&self.http, scope, credential).await?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::azure::http::HttpOptions;
+
+    #[test]
+    fn an_empty_secret_is_refused_and_debug_shows_no_secret() {
+        let http = Http::new(HttpOptions::default()).expect("Http builds");
+        let made = |secret: &str| {
+            ClientSecret::new(
+                "service_principal",
+                &http,
+                "https://login.microsoftonline.com",
+                "contoso.onmicrosoft.com",
+                "client",
+                SecretString::from(secret),
+            )
+        };
+        assert!(
+            matches!(made(""), Err(IdentityError::Config(ref m)) if m == "no secret specified")
+        );
+        let source = made("CANARY-secret").expect("a source");
+        let text = format!("{source:?}");
+        assert!(!text.contains("CANARY"), "{text}");
+        assert_eq!(
+            source.endpoint.url(),
+            "https://login.microsoftonline.com/contoso.onmicrosoft.com/oauth2/v2.0/token"
+        );
     }
 }

@@ -44,9 +44,6 @@ pub(crate) enum IdentityError {
         #[source]
         source: std::io::Error,
     },
-    /// The Azure SDK reported a failure.
-    #[error("{0}")]
-    Sdk(String),
     /// The Azure CLI failed.
     #[error("`az account get-access-token` failed: {0}")]
     AzureCli(String),

@@ -1,30 +1,26 @@
 //! Workload identity federation: a client assertion from a projected token
-//! file (AKS) or from GitHub Actions' OIDC endpoint, exchanged at Entra ID
-//! through `azure_identity`'s `ClientAssertionCredential` over [`Http`].
+//! file (AKS) or from GitHub Actions' OIDC endpoint, exchanged at Entra ID's
+//! token endpoint ([`entra`](super::entra)).
 //!
 //! The assertion is fetched anew for every exchange: the token file is read
 //! each time, so a rotated token is used at once (`azure_identity`'s
-//! `WorkloadIdentityCredential` keeps the file's content for ten minutes),
+//! `WorkloadIdentityCredential` kept the file's content for ten minutes),
 //! and a GitHub token (valid for about five minutes) is requested each time.
 //! Entra ID's access tokens are cached by the chain, so exchanges are rare;
-//! a credential is made for each exchange, so that the SDK's own token cache
-//! does not override the store's `cache.token_cache` (see `client_secret`).
+//! no token is kept here, so that the store's `cache.token_cache` is obeyed
+//! (see `client_secret`).
 
+use std::borrow::Cow;
 use std::fmt;
 use std::path::PathBuf;
-use std::sync::Arc;
 
-use azure_core::credentials::TokenCredential;
-use azure_core::http::ClientMethodOptions;
-use azure_identity::{
-    ClientAssertion, ClientAssertionCredential, ClientAssertionCredentialOptions,
-};
+use secrecy::zeroize::Zeroizing;
 use secrecy::{ExposeSecret, SecretString};
-use serde_json::Value;
+use serde::Deserialize;
 
-use super::client_secret::from_sdk_token;
+use super::entra::{self, ClientCredential, NotAnObject, TokenEndpoint};
 use super::error::{IdentityError, SourceError};
-use super::{AccessToken, Scope, TokenSource, managed, sdk};
+use super::{AccessToken, Scope, TokenSource, managed};
 use crate::azure::http::trace::without_query;
 use crate::azure::http::{Http, Outgoing, RetryOn, Route};
 
@@ -32,10 +28,7 @@ use crate::azure::http::{Http, Outgoing, RetryOn, Route};
 pub(crate) struct Federated {
     kind: &'static str,
     description: String,
-    endpoint: String,
-    tenant: String,
-    client_id: String,
-    authority: String,
+    endpoint: TokenEndpoint,
     http: Http,
     assertion: Assertion,
 }
@@ -111,6 +104,8 @@ impl Federated {
         )
     }
 
+    /// Checks the tenant, the client id and the authority (as
+    /// `azure_identity`'s `ClientAssertionCredential::new` did); sends nothing.
     fn new(
         kind: &'static str,
         description: String,
@@ -120,44 +115,13 @@ impl Federated {
         client_id: &str,
         assertion: Assertion,
     ) -> Result<Self, IdentityError> {
-        let source = Self {
+        Ok(Self {
             kind,
             description,
-            endpoint: sdk::token_endpoint(authority, tenant),
-            tenant: tenant.to_owned(),
-            client_id: client_id.to_owned(),
-            authority: authority.to_owned(),
+            endpoint: TokenEndpoint::new(authority, tenant, client_id)?,
             http: http.clone(),
             assertion,
-        };
-        // The SDK checks the tenant, the client id and the authority here.
-        source.credential()?;
-        Ok(source)
-    }
-
-    /// A credential for one exchange.
-    fn credential(&self) -> Result<Arc<dyn TokenCredential>, IdentityError> {
-        match &self.assertion {
-            Assertion::File(file) => self.credential_with(file.clone()),
-            Assertion::Github(github) => self.credential_with(github.clone()),
-        }
-    }
-
-    fn credential_with<C: ClientAssertion + 'static>(
-        &self,
-        assertion: C,
-    ) -> Result<Arc<dyn TokenCredential>, IdentityError> {
-        let options = ClientAssertionCredentialOptions {
-            client_options: sdk::client_options(&self.http, &self.authority),
-        };
-        let credential = ClientAssertionCredential::new(
-            self.tenant.clone(),
-            self.client_id.clone(),
-            assertion,
-            Some(options),
-        )
-        .map_err(|e| sdk::identity_error(e, &self.endpoint))?;
-        Ok(credential)
+        })
     }
 }
 
@@ -172,13 +136,12 @@ impl TokenSource for Federated {
     }
 
     async fn token(&self, scope: &Scope) -> Result<AccessToken, SourceError> {
-        match self.credential()?.get_token(&[scope.as_str()], None).await {
-            Ok(token) => Ok(from_sdk_token(token)),
-            Err(error) => Err(SourceError::Failed(sdk::identity_error(
-                error,
-                &self.endpoint,
-            ))),
-        }
+        let assertion = match &self.assertion {
+            Assertion::File(file) => file.read().await?,
+            Assertion::Github(github) => github.fetch().await?,
+        };
+        let credential = ClientCredential::Assertion(&assertion);
+        Ok(self.endpoint.token(&self.http, scope, credential).await?)
     }
 }
 
@@ -189,28 +152,21 @@ struct TokenFile {
 }
 
 impl TokenFile {
-    async fn read(&self) -> Result<String, IdentityError> {
+    async fn read(&self) -> Result<SecretString, IdentityError> {
         let path = self.path.display().to_string();
-        let text = tokio::fs::read_to_string(&self.path)
-            .await
-            .map_err(|source| IdentityError::Io {
+        let text = Zeroizing::new(tokio::fs::read_to_string(&self.path).await.map_err(
+            |source| IdentityError::Io {
                 path: format!("the federated token file {path}"),
                 source,
-            })?;
+            },
+        )?);
         let token = text.trim();
         if token.is_empty() {
             return Err(IdentityError::Config(format!(
                 "the federated token file {path} is empty"
             )));
         }
-        Ok(token.to_owned())
-    }
-}
-
-#[async_trait::async_trait]
-impl ClientAssertion for TokenFile {
-    async fn secret(&self, _: Option<ClientMethodOptions<'_>>) -> azure_core::Result<String> {
-        self.read().await.map_err(sdk::to_sdk)
+        Ok(SecretString::from(token.to_owned()))
     }
 }
 
@@ -241,7 +197,7 @@ impl GithubToken {
         format!("{base}{separator}audience={audience}")
     }
 
-    async fn fetch(&self) -> Result<String, IdentityError> {
+    async fn fetch(&self) -> Result<SecretString, IdentityError> {
         let url = self.url();
         let endpoint = without_query(&url).to_owned();
         let authorization = format!("Bearer {}", self.request_token.expose_secret());
@@ -259,20 +215,26 @@ impl GithubToken {
             endpoint: endpoint.clone(),
             problem: problem.to_owned(),
         };
-        let body: Value =
-            serde_json::from_slice(&response.body).map_err(|_| protocol("not JSON"))?;
-        match body.get("value").and_then(Value::as_str).map(str::trim) {
-            Some(token) if !token.is_empty() => Ok(token.to_owned()),
-            _ => Err(protocol("no `value` (the GitHub OIDC token)")),
+        let no_value = || protocol("no `value` (the GitHub OIDC token)");
+        // Borrowed from the body (zeroized when dropped): the token is
+        // copied only into a `SecretString`. serde's messages, which may
+        // quote the body, are not kept.
+        let body: GithubAnswer<'_> = entra::json_object(&response.body).map_err(|e| match e {
+            NotAnObject::Json => no_value(),
+            NotAnObject::NotJson => protocol("not JSON"),
+        })?;
+        match body.value.as_deref().map(str::trim) {
+            Some(token) if !token.is_empty() => Ok(SecretString::from(token.to_owned())),
+            _ => Err(no_value()),
         }
     }
 }
 
-#[async_trait::async_trait]
-impl ClientAssertion for GithubToken {
-    async fn secret(&self, _: Option<ClientMethodOptions<'_>>) -> azure_core::Result<String> {
-        self.fetch().await.map_err(sdk::to_sdk)
-    }
+/// GitHub's answer: `{"count": ..., "value": "<the OIDC token>"}`.
+#[derive(Deserialize)]
+struct GithubAnswer<'a> {
+    #[serde(borrow, default)]
+    value: Option<Cow<'a, str>>,
 }
 
 #[cfg(test)]

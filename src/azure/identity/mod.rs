@@ -16,11 +16,11 @@ mod cache;
 mod chain;
 mod claims;
 mod client_secret;
+mod entra;
 mod error;
 mod federated;
 mod managed;
 mod scope;
-mod sdk;
 #[cfg(test)]
 mod tests;
 

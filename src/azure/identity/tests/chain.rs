@@ -132,7 +132,8 @@ async fn a_source_that_cannot_be_set_up_fails_rather_than_hides() {
     let emulator = emulator(&state()).await;
     let env = env(&emulator, "http://127.0.0.1:9".to_owned());
     // Plain http is allowed for loopback endpoints, but Entra ID's client
-    // (azure_identity) requires https: the source is misconfigured, not absent.
+    // requires https (as azure_identity did): the source is misconfigured,
+    // not absent.
     let yaml = format!(
         "    tenant_id: {}\n    cloud: {{ authority_host: \"{}\" }}\n    fallback:\n      - {{ type: service_principal, client_id: 99999999-8888-7777-6666-555555555555, client_secret: \"${{SP_SECRET}}\" }}\n",
         emulator.tenant_id(),

@@ -1,9 +1,10 @@
-//! The SDK-backed sources through the production code path
+//! The Entra ID sources (once backed by the Azure SDK, hence the file's
+//! name) through the production code path
 //! (`Chain::for_store` on a loaded dsops.yaml) against the emulator: a
 //! service principal's secret (`service_principal`, `environment`), workload
 //! identity federation with a token file, GitHub Actions OIDC, and the Azure
 //! CLI (a fake `az` on the `PATH` of the environment given). Every request
-//! goes through dsops' `Http` (its trace sees the SDK's token requests, its
+//! goes through dsops' `Http` (its trace sees the token requests, its
 //! retries are the only ones), and no secret, request token, assertion or
 //! access token reaches the trace, an error or `Debug`.
 
@@ -271,7 +272,7 @@ async fn service_principal_gets_a_token_through_dsops_http() {
             emulator.https_url()
         )
     );
-    // The SDK's request went through dsops' Http: its trace has it.
+    // The token request went through dsops' Http: its trace has it.
     let trace = lines.lock().unwrap().clone();
     let request = format!(
         "POST {}/{TENANT}/oauth2/v2.0/token -> 200",
@@ -322,7 +323,7 @@ async fn service_principal_with_a_wrong_secret_fails_with_aadsts7000215() {
     ] {
         assert!(!text.contains(noise), "{noise} in {text}");
     }
-    // One request: the SDK does not retry, and a 401 is not worth a retry.
+    // One request: nothing retries besides Http, and a 401 is not worth a retry.
     assert_eq!(log(&emulator, &["entra"]), vec![entra(401, "app", "-")]);
 
     let mut canaries = Canaries::new(&[WRONG_SECRET, SP_SECRET]);
@@ -386,7 +387,7 @@ async fn entra_throttling_is_retried_by_dsops_and_a_non_json_error_keeps_its_sta
 }
 
 /// With `token_cache: { enabled: false }` every request is an exchange: the
-/// SDK's credentials keep no cache of their own behind the chain's.
+/// sources keep no cache of their own behind the chain's.
 #[tokio::test(flavor = "multi_thread")]
 async fn the_stores_token_cache_setting_is_the_only_cache() {
     let emulator = emulator().await;
