@@ -9,6 +9,7 @@
 //!   may be read without reading its value.
 
 pub(crate) mod client;
+mod der;
 mod error;
 mod jwk;
 mod pem;

@@ -22,6 +22,10 @@ use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use secrecy::SecretString;
 use secrecy::zeroize::Zeroize;
 
+use super::der::{
+    self, BIT_STRING, INTEGER, NULL, OCTET_STRING, OID, Reader, SEQUENCE, SET, context,
+    context_primitive, read_tlv, tlv,
+};
 use super::error::KeyVaultError;
 
 /// Base64 with or without padding, as Key Vault's `byte` fields and values.
@@ -77,19 +81,20 @@ pub(crate) struct Normalised {
     pub(crate) certificates: String,
 }
 
-/// A certificate with the names that order a chain.
+/// A certificate with the names that order a chain (as [`name_key`]s).
 struct Cert {
     der: Vec<u8>,
-    subject: String,
-    issuer: String,
+    subject: Vec<u8>,
+    issuer: Vec<u8>,
 }
 
 impl Cert {
+    /// `None` if `der` is not shaped as an X.509 certificate.
     fn parse(der: Vec<u8>) -> Option<Self> {
-        let parsed = p12_keystore::Certificate::from_der(&der).ok()?;
+        let (subject, issuer) = certificate_names(&der)?;
         Some(Self {
-            subject: parsed.subject().to_owned(),
-            issuer: parsed.issuer().to_owned(),
+            subject,
+            issuer,
             der,
         })
     }
@@ -131,8 +136,67 @@ fn assemble(key: &Key, chain: &[Cert]) -> Normalised {
 
 /// The public certificate of DER bytes as PEM, if they are a certificate.
 pub(crate) fn certificate_pem(der: &[u8]) -> Option<String> {
-    p12_keystore::Certificate::from_der(der).ok()?;
+    certificate_names(der)?;
     Some(pem_block("CERTIFICATE", der))
+}
+
+/// The subject and issuer of an X.509 certificate (RFC 5280 §4.1), as
+/// [`name_key`]s; `None` if `der` is not shaped as one:
+///
+/// ```text
+/// Certificate ::= SEQUENCE { tbsCertificate TBSCertificate,
+///     signatureAlgorithm AlgorithmIdentifier, signatureValue BIT STRING }
+/// TBSCertificate ::= SEQUENCE { version [0] EXPLICIT Version DEFAULT v1,
+///     serialNumber INTEGER, signature AlgorithmIdentifier, issuer Name,
+///     validity Validity, subject Name, subjectPublicKeyInfo SEQUENCE,
+///     issuerUniqueID [1] IMPLICIT OPTIONAL, subjectUniqueID [2] IMPLICIT
+///     OPTIONAL, extensions [3] EXPLICIT OPTIONAL }
+/// ```
+///
+/// Only the framing is checked: no signature, date or extension.
+fn certificate_names(der: &[u8]) -> Option<(Vec<u8>, Vec<u8>)> {
+    let mut certificate = Reader::new(der::single(der, SEQUENCE)?);
+    let mut tbs = Reader::new(certificate.take(SEQUENCE)?);
+    der::algorithm(certificate.take(SEQUENCE)?)?;
+    certificate.take(BIT_STRING)?;
+    certificate.end()?;
+    tbs.optional(context(0))?;
+    tbs.take(INTEGER)?;
+    der::algorithm(tbs.take(SEQUENCE)?)?;
+    let issuer = name_key(tbs.take(SEQUENCE)?)?;
+    tbs.take(SEQUENCE)?;
+    let subject = name_key(tbs.take(SEQUENCE)?)?;
+    tbs.take(SEQUENCE)?;
+    tbs.optional(context_primitive(1))?;
+    tbs.optional(context_primitive(2))?;
+    tbs.optional(context(3))?;
+    tbs.end()?;
+    Some((subject, issuer))
+}
+
+/// A Name (RFC 5280 §4.1.2.4: SEQUENCE OF SET OF SEQUENCE { type OBJECT
+/// IDENTIFIER, value ANY }) as a key that compares the attribute types and
+/// the values' octets, whatever string type each value is written in: a
+/// PrintableString and a UTF8String of the same text are the same name.
+fn name_key(content: &[u8]) -> Option<Vec<u8>> {
+    let mut key = Vec::with_capacity(content.len());
+    let mut push = |marker: u8, bytes: &[u8]| {
+        key.push(marker);
+        key.extend_from_slice(&u32::try_from(bytes.len()).unwrap_or(u32::MAX).to_be_bytes());
+        key.extend_from_slice(bytes);
+    };
+    let mut names = Reader::new(content);
+    while !names.is_empty() {
+        let mut attributes = Reader::new(names.take(SET)?);
+        while !attributes.is_empty() {
+            let mut attribute = Reader::new(attributes.take(SEQUENCE)?);
+            push(1, attribute.take(OID)?);
+            push(2, attribute.any()?.1);
+            attribute.end()?;
+        }
+        push(0, &[]);
+    }
+    Some(key)
 }
 
 /// Puts `certs` in chain order: the leaf (`leaf`, or the certificate no other
@@ -287,11 +351,7 @@ pub(crate) fn from_pkcs12(base64_value: &str) -> Result<Normalised, KeyVaultErro
     let certs: Vec<Cert> = archive
         .certs
         .iter()
-        .map(|bag| Cert {
-            der: bag.cert.as_der().to_vec(),
-            subject: bag.cert.subject().to_owned(),
-            issuer: bag.cert.issuer().to_owned(),
-        })
+        .filter_map(|bag| Cert::parse(bag.cert.as_der().to_vec()))
         .collect();
     if certs.is_empty() {
         return Err(KeyVaultError::Certificate(
@@ -380,11 +440,11 @@ const EC_PUBLIC_KEY: &[u8] = &[0x06, 0x07, 0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x02, 0
 /// `rsaEncryption` with NULL parameters, the key as an OCTET STRING.
 fn rsa_to_pkcs8(pkcs1: &[u8]) -> Option<Vec<u8>> {
     let (tag, _, rest) = read_tlv(pkcs1)?;
-    if tag != 0x30 || !rest.is_empty() {
+    if tag != SEQUENCE || !rest.is_empty() {
         return None;
     }
     let mut algorithm = RSA_ENCRYPTION.to_vec();
-    algorithm.extend_from_slice(&[0x05, 0x00]);
+    algorithm.extend(tlv(NULL, &[]));
     Some(private_key_info(&algorithm, pkcs1))
 }
 
@@ -392,15 +452,15 @@ fn rsa_to_pkcs8(pkcs1: &[u8]) -> Option<Vec<u8>> {
 /// curve from the key's `[0] parameters`; `None` when the key names no curve.
 fn ec_to_pkcs8(sec1: &[u8]) -> Option<Vec<u8>> {
     let (tag, mut fields, rest) = read_tlv(sec1)?;
-    if tag != 0x30 || !rest.is_empty() {
+    if tag != SEQUENCE || !rest.is_empty() {
         return None;
     }
     let mut curve = None;
     while !fields.is_empty() {
         let (tag, content, rest) = read_tlv(fields)?;
-        if tag == 0xA0 {
+        if tag == context(0) {
             let (inner, _, after) = read_tlv(content)?;
-            if inner == 0x06 && after.is_empty() {
+            if inner == OID && after.is_empty() {
                 curve = Some(content);
             }
         }
@@ -414,64 +474,15 @@ fn ec_to_pkcs8(sec1: &[u8]) -> Option<Vec<u8>> {
 /// `PrivateKeyInfo ::= SEQUENCE { 0, SEQUENCE { algorithm }, OCTET STRING key }`.
 fn private_key_info(algorithm: &[u8], key: &[u8]) -> Vec<u8> {
     let mut content = vec![0x02, 0x01, 0x00];
-    content.extend(tlv(0x30, algorithm));
-    content.extend(tlv(0x04, key));
-    tlv(0x30, &content)
-}
-
-/// DER: tag, length, content.
-fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
-    let mut out = vec![tag];
-    let len = content.len();
-    if len < 0x80 {
-        out.push(len as u8);
-    } else {
-        let bytes = len.to_be_bytes();
-        let significant: Vec<u8> = bytes.iter().copied().skip_while(|b| *b == 0).collect();
-        out.push(0x80 | significant.len() as u8);
-        out.extend(significant);
-    }
-    out.extend_from_slice(content);
-    out
-}
-
-/// One DER TLV (single-byte tags): its tag, its content and what follows.
-fn read_tlv(input: &[u8]) -> Option<(u8, &[u8], &[u8])> {
-    let (&tag, rest) = input.split_first()?;
-    let (&first, rest) = rest.split_first()?;
-    let (len, rest) = if first < 0x80 {
-        (usize::from(first), rest)
-    } else {
-        let count = usize::from(first & 0x7F);
-        if count == 0 || count > 4 {
-            return None;
-        }
-        let (len_bytes, rest) = rest.split_at_checked(count)?;
-        let len = len_bytes
-            .iter()
-            .fold(0usize, |acc, b| (acc << 8) | usize::from(*b));
-        (len, rest)
-    };
-    let (content, rest) = rest.split_at_checked(len)?;
-    Some((tag, content, rest))
+    content.extend(tlv(SEQUENCE, algorithm));
+    content.extend(tlv(OCTET_STRING, key));
+    tlv(SEQUENCE, &content)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use secrecy::ExposeSecret;
-
-    #[test]
-    fn der_lengths_round_trip() {
-        for len in [0usize, 1, 127, 128, 255, 256, 70_000] {
-            let content = vec![7u8; len];
-            let encoded = tlv(0x04, &content);
-            let (tag, read, rest) = read_tlv(&encoded).unwrap();
-            assert_eq!((tag, read.len(), rest.len()), (0x04, len, 0));
-        }
-        assert!(read_tlv(&[0x30, 0x85, 1, 1, 1, 1, 1]).is_none());
-        assert!(read_tlv(&[0x30, 0x05, 1]).is_none());
-    }
 
     #[test]
     fn pkcs1_is_rewrapped_without_touching_the_key() {
@@ -508,13 +519,16 @@ mod tests {
     fn cert(subject: &str, issuer: &str) -> Cert {
         Cert {
             der: subject.as_bytes().to_vec(),
-            subject: subject.to_owned(),
-            issuer: issuer.to_owned(),
+            subject: subject.as_bytes().to_vec(),
+            issuer: issuer.as_bytes().to_vec(),
         }
     }
 
     fn subjects(chain: &[Cert]) -> Vec<&str> {
-        chain.iter().map(|c| c.subject.as_str()).collect()
+        chain
+            .iter()
+            .map(|c| std::str::from_utf8(&c.subject).unwrap())
+            .collect()
     }
 
     #[test]
