@@ -83,7 +83,7 @@ pub(crate) fn single(input: &[u8], tag: u8) -> Option<&[u8]> {
 /// too large for `u64` is `u64::MAX` (callers compare it with a limit).
 /// Negative and empty integers are `None`.
 #[cfg_attr(
-    not(test),
+    all(not(feature = "pkcs12"), not(test)),
     expect(dead_code, reason = "only the PKCS#12 reader reads integers' values")
 )]
 pub(crate) fn unsigned(content: &[u8]) -> Option<u64> {

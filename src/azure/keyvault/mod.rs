@@ -13,6 +13,8 @@ mod der;
 mod error;
 mod jwk;
 mod pem;
+#[cfg(feature = "pkcs12")]
+mod pkcs12;
 mod probe;
 mod url;
 

@@ -10,7 +10,8 @@
 //!   `EC PARAMETERS` blocks are dropped; an encrypted key is refused.
 //! - PKCS#12 (`application/x-pkcs12`, base64): read with the empty password
 //!   (Key Vault's), whatever protects it: PBES1 3DES or RC2-40, PBES2 AES,
-//!   or no encryption, with the MAC verified.
+//!   or no encryption, with the MAC verified (the `pkcs12` module, behind
+//!   the `pkcs12` feature; without it such a secret is refused, saying so).
 //!
 //! The chain is put in order by subject and issuer: the certificate no other
 //! one names as its issuer (or, in a PFX, the one that shares the key's local
@@ -314,45 +315,43 @@ fn one_key(mut keys: Vec<Key>) -> Result<Key, KeyVaultError> {
 }
 
 /// Reads a PKCS#12 backing secret (base64 of the PFX) with the empty password.
+#[cfg(feature = "pkcs12")]
 pub(crate) fn from_pkcs12(base64_value: &str) -> Result<Normalised, KeyVaultError> {
+    let unreadable = |problem: &str| {
+        KeyVaultError::Protocol(format!(
+            "the certificate's PKCS#12 backing secret cannot be read with the empty password: {problem}"
+        ))
+    };
     let Some(mut der) = decode_base64(base64_value) else {
         return Err(KeyVaultError::Protocol(
             "the certificate's PKCS#12 backing secret is not base64".to_owned(),
         ));
     };
-    let archive = p12_keystore::Pkcs12Archive::from_pkcs12(&der, "");
+    let contents = super::pkcs12::read(&der);
     der.zeroize();
-    let archive = archive.map_err(|e| {
-        KeyVaultError::Protocol(format!(
-            "the certificate's PKCS#12 backing secret cannot be read with the empty password: {}",
-            pkcs12_problem(&e)
-        ))
-    })?;
-    let key_id = archive
-        .keys
-        .first()
-        .and_then(|k| k.local_key_id.as_ref())
-        .map(|id| id.as_ref().to_vec());
-    let keys: Vec<Key> = archive
-        .keys
-        .iter()
-        .map(|k| Key {
+    let super::pkcs12::Contents {
+        keys: key_bags,
+        certificates: cert_bags,
+    } = contents.map_err(|problem| unreadable(problem.message()))?;
+    let mut certs = Vec::with_capacity(cert_bags.len());
+    let mut leaf = None;
+    let key_id = key_bags.first().and_then(|k| k.local_key_id.as_deref());
+    for bag in cert_bags {
+        if leaf.is_none() && key_id.is_some() && bag.local_key_id.as_deref() == key_id {
+            leaf = Some(certs.len());
+        }
+        let cert = Cert::parse(bag.der)
+            .ok_or_else(|| unreadable("a certificate in it is not valid X.509"))?;
+        certs.push(cert);
+    }
+    let keys: Vec<Key> = key_bags
+        .into_iter()
+        .map(|mut bag| Key {
             label: "PRIVATE KEY",
-            der: k.key.as_der().to_vec(),
+            der: std::mem::take(&mut *bag.pkcs8),
         })
         .collect();
     let key = one_key(keys)?;
-    let leaf = key_id.and_then(|id| {
-        archive
-            .certs
-            .iter()
-            .position(|c| c.local_key_id.as_deref() == Some(id.as_slice()))
-    });
-    let certs: Vec<Cert> = archive
-        .certs
-        .iter()
-        .filter_map(|bag| Cert::parse(bag.cert.as_der().to_vec()))
-        .collect();
     if certs.is_empty() {
         return Err(KeyVaultError::Certificate(
             "the certificate's PKCS#12 backing secret holds no certificate".to_owned(),
@@ -361,25 +360,15 @@ pub(crate) fn from_pkcs12(base64_value: &str) -> Result<Normalised, KeyVaultErro
     Ok(assemble(&key, &order_chain(certs, leaf)))
 }
 
-/// What is wrong with a PFX, in words that quote none of its bytes.
-fn pkcs12_problem(error: &p12_keystore::error::Error) -> &'static str {
-    use p12_keystore::error::Error;
-    match error {
-        Error::MacError(_) => "its MAC does not verify (a password other than the empty one?)",
-        Error::UnpadError | Error::Pkcs5Error(_) => {
-            "it cannot be decrypted (a password other than the empty one?)"
-        }
-        Error::UnsupportedEncryptionScheme => "it is encrypted with an unsupported scheme",
-        Error::UnsupportedMacAlgorithm => "its MAC algorithm is not supported",
-        Error::InvalidVersion => "it is not a version 3 PFX",
-        Error::UnsupportedContentType | Error::UnsupportedCertificateType => {
-            "it holds content of an unsupported type"
-        }
-        Error::InvalidPrivateKey => "its private key is not PKCS#8",
-        Error::X509Error(_) => "a certificate in it is not valid X.509",
-        _ => "it is not valid DER",
-    }
+/// Without the `pkcs12` feature a PKCS#12 backing secret is refused.
+#[cfg(not(feature = "pkcs12"))]
+pub(crate) fn from_pkcs12(_base64_value: &str) -> Result<Normalised, KeyVaultError> {
+    Err(KeyVaultError::Protocol(PKCS12_DISABLED.to_owned()))
 }
+
+/// Why a PKCS#12 backing secret is refused without the `pkcs12` feature.
+#[cfg(not(feature = "pkcs12"))]
+pub(crate) const PKCS12_DISABLED: &str = "the certificate's backing secret is PKCS#12 (application/x-pkcs12), which this dsops cannot read: it was built without the `pkcs12` feature (on by default). A certificate kept as PEM (content type application/x-pem-file) works without it";
 
 /// A PEM block, its body still base64.
 struct Block {
@@ -600,11 +589,29 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("not base64"), "{e}");
+    }
+
+    #[cfg(feature = "pkcs12")]
+    #[test]
+    fn pkcs12_problems_are_named_without_content() {
         let e = from_pkcs12("bm90IGEgcGZ4").unwrap_err().to_string();
         assert!(e.contains("not valid DER"), "{e}");
         assert!(!e.contains("bm90"), "{e}");
         let e = from_pkcs12("***").unwrap_err().to_string();
         assert!(e.contains("not base64"), "{e}");
+    }
+
+    #[cfg(not(feature = "pkcs12"))]
+    #[test]
+    fn without_the_pkcs12_feature_a_pfx_is_refused_naming_the_way_out() {
+        for value in ["bm90IGEgcGZ4", "***"] {
+            let e = from_pkcs12(value).unwrap_err();
+            assert!(matches!(e, KeyVaultError::Protocol(_)), "{e:?}");
+            let e = e.to_string();
+            assert!(e.contains("`pkcs12` feature"), "{e}");
+            assert!(e.contains("application/x-pem-file"), "{e}");
+            assert!(!e.contains("bm90"), "{e}");
+        }
     }
 
     #[test]
