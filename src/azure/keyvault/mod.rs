@@ -9,9 +9,12 @@
 //!   may be read without reading its value.
 
 pub(crate) mod client;
+mod der;
 mod error;
 mod jwk;
 mod pem;
+#[cfg(feature = "pkcs12")]
+mod pkcs12;
 mod probe;
 mod url;
 

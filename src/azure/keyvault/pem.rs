@@ -10,7 +10,8 @@
 //!   `EC PARAMETERS` blocks are dropped; an encrypted key is refused.
 //! - PKCS#12 (`application/x-pkcs12`, base64): read with the empty password
 //!   (Key Vault's), whatever protects it: PBES1 3DES or RC2-40, PBES2 AES,
-//!   or no encryption, with the MAC verified.
+//!   or no encryption, with the MAC verified (the `pkcs12` module, behind
+//!   the `pkcs12` feature; without it such a secret is refused, saying so).
 //!
 //! The chain is put in order by subject and issuer: the certificate no other
 //! one names as its issuer (or, in a PFX, the one that shares the key's local
@@ -22,6 +23,10 @@ use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use secrecy::SecretString;
 use secrecy::zeroize::Zeroize;
 
+use super::der::{
+    self, BIT_STRING, INTEGER, NULL, OCTET_STRING, OID, Reader, SEQUENCE, SET, context,
+    context_primitive, read_tlv, tlv,
+};
 use super::error::KeyVaultError;
 
 /// Base64 with or without padding, as Key Vault's `byte` fields and values.
@@ -77,19 +82,20 @@ pub(crate) struct Normalised {
     pub(crate) certificates: String,
 }
 
-/// A certificate with the names that order a chain.
+/// A certificate with the names that order a chain (as [`name_key`]s).
 struct Cert {
     der: Vec<u8>,
-    subject: String,
-    issuer: String,
+    subject: Vec<u8>,
+    issuer: Vec<u8>,
 }
 
 impl Cert {
+    /// `None` if `der` is not shaped as an X.509 certificate.
     fn parse(der: Vec<u8>) -> Option<Self> {
-        let parsed = p12_keystore::Certificate::from_der(&der).ok()?;
+        let (subject, issuer) = certificate_names(&der)?;
         Some(Self {
-            subject: parsed.subject().to_owned(),
-            issuer: parsed.issuer().to_owned(),
+            subject,
+            issuer,
             der,
         })
     }
@@ -131,8 +137,67 @@ fn assemble(key: &Key, chain: &[Cert]) -> Normalised {
 
 /// The public certificate of DER bytes as PEM, if they are a certificate.
 pub(crate) fn certificate_pem(der: &[u8]) -> Option<String> {
-    p12_keystore::Certificate::from_der(der).ok()?;
+    certificate_names(der)?;
     Some(pem_block("CERTIFICATE", der))
+}
+
+/// The subject and issuer of an X.509 certificate (RFC 5280 §4.1), as
+/// [`name_key`]s; `None` if `der` is not shaped as one:
+///
+/// ```text
+/// Certificate ::= SEQUENCE { tbsCertificate TBSCertificate,
+///     signatureAlgorithm AlgorithmIdentifier, signatureValue BIT STRING }
+/// TBSCertificate ::= SEQUENCE { version [0] EXPLICIT Version DEFAULT v1,
+///     serialNumber INTEGER, signature AlgorithmIdentifier, issuer Name,
+///     validity Validity, subject Name, subjectPublicKeyInfo SEQUENCE,
+///     issuerUniqueID [1] IMPLICIT OPTIONAL, subjectUniqueID [2] IMPLICIT
+///     OPTIONAL, extensions [3] EXPLICIT OPTIONAL }
+/// ```
+///
+/// Only the framing is checked: no signature, date or extension.
+fn certificate_names(der: &[u8]) -> Option<(Vec<u8>, Vec<u8>)> {
+    let mut certificate = Reader::new(der::single(der, SEQUENCE)?);
+    let mut tbs = Reader::new(certificate.take(SEQUENCE)?);
+    der::algorithm(certificate.take(SEQUENCE)?)?;
+    certificate.take(BIT_STRING)?;
+    certificate.end()?;
+    tbs.optional(context(0))?;
+    tbs.take(INTEGER)?;
+    der::algorithm(tbs.take(SEQUENCE)?)?;
+    let issuer = name_key(tbs.take(SEQUENCE)?)?;
+    tbs.take(SEQUENCE)?;
+    let subject = name_key(tbs.take(SEQUENCE)?)?;
+    tbs.take(SEQUENCE)?;
+    tbs.optional(context_primitive(1))?;
+    tbs.optional(context_primitive(2))?;
+    tbs.optional(context(3))?;
+    tbs.end()?;
+    Some((subject, issuer))
+}
+
+/// A Name (RFC 5280 §4.1.2.4: SEQUENCE OF SET OF SEQUENCE { type OBJECT
+/// IDENTIFIER, value ANY }) as a key that compares the attribute types and
+/// the values' octets, whatever string type each value is written in: a
+/// PrintableString and a UTF8String of the same text are the same name.
+fn name_key(content: &[u8]) -> Option<Vec<u8>> {
+    let mut key = Vec::with_capacity(content.len());
+    let mut push = |marker: u8, bytes: &[u8]| {
+        key.push(marker);
+        key.extend_from_slice(&u32::try_from(bytes.len()).unwrap_or(u32::MAX).to_be_bytes());
+        key.extend_from_slice(bytes);
+    };
+    let mut names = Reader::new(content);
+    while !names.is_empty() {
+        let mut attributes = Reader::new(names.take(SET)?);
+        while !attributes.is_empty() {
+            let mut attribute = Reader::new(attributes.take(SEQUENCE)?);
+            push(1, attribute.take(OID)?);
+            push(2, attribute.any()?.1);
+            attribute.end()?;
+        }
+        push(0, &[]);
+    }
+    Some(key)
 }
 
 /// Puts `certs` in chain order: the leaf (`leaf`, or the certificate no other
@@ -250,49 +315,43 @@ fn one_key(mut keys: Vec<Key>) -> Result<Key, KeyVaultError> {
 }
 
 /// Reads a PKCS#12 backing secret (base64 of the PFX) with the empty password.
+#[cfg(feature = "pkcs12")]
 pub(crate) fn from_pkcs12(base64_value: &str) -> Result<Normalised, KeyVaultError> {
+    let unreadable = |problem: &str| {
+        KeyVaultError::Protocol(format!(
+            "the certificate's PKCS#12 backing secret cannot be read with the empty password: {problem}"
+        ))
+    };
     let Some(mut der) = decode_base64(base64_value) else {
         return Err(KeyVaultError::Protocol(
             "the certificate's PKCS#12 backing secret is not base64".to_owned(),
         ));
     };
-    let archive = p12_keystore::Pkcs12Archive::from_pkcs12(&der, "");
+    let contents = super::pkcs12::read(&der);
     der.zeroize();
-    let archive = archive.map_err(|e| {
-        KeyVaultError::Protocol(format!(
-            "the certificate's PKCS#12 backing secret cannot be read with the empty password: {}",
-            pkcs12_problem(&e)
-        ))
-    })?;
-    let key_id = archive
-        .keys
-        .first()
-        .and_then(|k| k.local_key_id.as_ref())
-        .map(|id| id.as_ref().to_vec());
-    let keys: Vec<Key> = archive
-        .keys
-        .iter()
-        .map(|k| Key {
+    let super::pkcs12::Contents {
+        keys: key_bags,
+        certificates: cert_bags,
+    } = contents.map_err(|problem| unreadable(problem.message()))?;
+    let mut certs = Vec::with_capacity(cert_bags.len());
+    let mut leaf = None;
+    let key_id = key_bags.first().and_then(|k| k.local_key_id.as_deref());
+    for bag in cert_bags {
+        if leaf.is_none() && key_id.is_some() && bag.local_key_id.as_deref() == key_id {
+            leaf = Some(certs.len());
+        }
+        let cert = Cert::parse(bag.der)
+            .ok_or_else(|| unreadable("a certificate in it is not valid X.509"))?;
+        certs.push(cert);
+    }
+    let keys: Vec<Key> = key_bags
+        .into_iter()
+        .map(|mut bag| Key {
             label: "PRIVATE KEY",
-            der: k.key.as_der().to_vec(),
+            der: std::mem::take(&mut *bag.pkcs8),
         })
         .collect();
     let key = one_key(keys)?;
-    let leaf = key_id.and_then(|id| {
-        archive
-            .certs
-            .iter()
-            .position(|c| c.local_key_id.as_deref() == Some(id.as_slice()))
-    });
-    let certs: Vec<Cert> = archive
-        .certs
-        .iter()
-        .map(|bag| Cert {
-            der: bag.cert.as_der().to_vec(),
-            subject: bag.cert.subject().to_owned(),
-            issuer: bag.cert.issuer().to_owned(),
-        })
-        .collect();
     if certs.is_empty() {
         return Err(KeyVaultError::Certificate(
             "the certificate's PKCS#12 backing secret holds no certificate".to_owned(),
@@ -301,25 +360,15 @@ pub(crate) fn from_pkcs12(base64_value: &str) -> Result<Normalised, KeyVaultErro
     Ok(assemble(&key, &order_chain(certs, leaf)))
 }
 
-/// What is wrong with a PFX, in words that quote none of its bytes.
-fn pkcs12_problem(error: &p12_keystore::error::Error) -> &'static str {
-    use p12_keystore::error::Error;
-    match error {
-        Error::MacError(_) => "its MAC does not verify (a password other than the empty one?)",
-        Error::UnpadError | Error::Pkcs5Error(_) => {
-            "it cannot be decrypted (a password other than the empty one?)"
-        }
-        Error::UnsupportedEncryptionScheme => "it is encrypted with an unsupported scheme",
-        Error::UnsupportedMacAlgorithm => "its MAC algorithm is not supported",
-        Error::InvalidVersion => "it is not a version 3 PFX",
-        Error::UnsupportedContentType | Error::UnsupportedCertificateType => {
-            "it holds content of an unsupported type"
-        }
-        Error::InvalidPrivateKey => "its private key is not PKCS#8",
-        Error::X509Error(_) => "a certificate in it is not valid X.509",
-        _ => "it is not valid DER",
-    }
+/// Without the `pkcs12` feature a PKCS#12 backing secret is refused.
+#[cfg(not(feature = "pkcs12"))]
+pub(crate) fn from_pkcs12(_base64_value: &str) -> Result<Normalised, KeyVaultError> {
+    Err(KeyVaultError::Protocol(PKCS12_DISABLED.to_owned()))
 }
+
+/// Why a PKCS#12 backing secret is refused without the `pkcs12` feature.
+#[cfg(not(feature = "pkcs12"))]
+pub(crate) const PKCS12_DISABLED: &str = "the certificate's backing secret is PKCS#12 (application/x-pkcs12), which this dsops cannot read: it was built without the `pkcs12` feature (on by default). A certificate kept as PEM (content type application/x-pem-file) works without it";
 
 /// A PEM block, its body still base64.
 struct Block {
@@ -380,11 +429,11 @@ const EC_PUBLIC_KEY: &[u8] = &[0x06, 0x07, 0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x02, 0
 /// `rsaEncryption` with NULL parameters, the key as an OCTET STRING.
 fn rsa_to_pkcs8(pkcs1: &[u8]) -> Option<Vec<u8>> {
     let (tag, _, rest) = read_tlv(pkcs1)?;
-    if tag != 0x30 || !rest.is_empty() {
+    if tag != SEQUENCE || !rest.is_empty() {
         return None;
     }
     let mut algorithm = RSA_ENCRYPTION.to_vec();
-    algorithm.extend_from_slice(&[0x05, 0x00]);
+    algorithm.extend(tlv(NULL, &[]));
     Some(private_key_info(&algorithm, pkcs1))
 }
 
@@ -392,15 +441,15 @@ fn rsa_to_pkcs8(pkcs1: &[u8]) -> Option<Vec<u8>> {
 /// curve from the key's `[0] parameters`; `None` when the key names no curve.
 fn ec_to_pkcs8(sec1: &[u8]) -> Option<Vec<u8>> {
     let (tag, mut fields, rest) = read_tlv(sec1)?;
-    if tag != 0x30 || !rest.is_empty() {
+    if tag != SEQUENCE || !rest.is_empty() {
         return None;
     }
     let mut curve = None;
     while !fields.is_empty() {
         let (tag, content, rest) = read_tlv(fields)?;
-        if tag == 0xA0 {
+        if tag == context(0) {
             let (inner, _, after) = read_tlv(content)?;
-            if inner == 0x06 && after.is_empty() {
+            if inner == OID && after.is_empty() {
                 curve = Some(content);
             }
         }
@@ -414,64 +463,15 @@ fn ec_to_pkcs8(sec1: &[u8]) -> Option<Vec<u8>> {
 /// `PrivateKeyInfo ::= SEQUENCE { 0, SEQUENCE { algorithm }, OCTET STRING key }`.
 fn private_key_info(algorithm: &[u8], key: &[u8]) -> Vec<u8> {
     let mut content = vec![0x02, 0x01, 0x00];
-    content.extend(tlv(0x30, algorithm));
-    content.extend(tlv(0x04, key));
-    tlv(0x30, &content)
-}
-
-/// DER: tag, length, content.
-fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
-    let mut out = vec![tag];
-    let len = content.len();
-    if len < 0x80 {
-        out.push(len as u8);
-    } else {
-        let bytes = len.to_be_bytes();
-        let significant: Vec<u8> = bytes.iter().copied().skip_while(|b| *b == 0).collect();
-        out.push(0x80 | significant.len() as u8);
-        out.extend(significant);
-    }
-    out.extend_from_slice(content);
-    out
-}
-
-/// One DER TLV (single-byte tags): its tag, its content and what follows.
-fn read_tlv(input: &[u8]) -> Option<(u8, &[u8], &[u8])> {
-    let (&tag, rest) = input.split_first()?;
-    let (&first, rest) = rest.split_first()?;
-    let (len, rest) = if first < 0x80 {
-        (usize::from(first), rest)
-    } else {
-        let count = usize::from(first & 0x7F);
-        if count == 0 || count > 4 {
-            return None;
-        }
-        let (len_bytes, rest) = rest.split_at_checked(count)?;
-        let len = len_bytes
-            .iter()
-            .fold(0usize, |acc, b| (acc << 8) | usize::from(*b));
-        (len, rest)
-    };
-    let (content, rest) = rest.split_at_checked(len)?;
-    Some((tag, content, rest))
+    content.extend(tlv(SEQUENCE, algorithm));
+    content.extend(tlv(OCTET_STRING, key));
+    tlv(SEQUENCE, &content)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use secrecy::ExposeSecret;
-
-    #[test]
-    fn der_lengths_round_trip() {
-        for len in [0usize, 1, 127, 128, 255, 256, 70_000] {
-            let content = vec![7u8; len];
-            let encoded = tlv(0x04, &content);
-            let (tag, read, rest) = read_tlv(&encoded).unwrap();
-            assert_eq!((tag, read.len(), rest.len()), (0x04, len, 0));
-        }
-        assert!(read_tlv(&[0x30, 0x85, 1, 1, 1, 1, 1]).is_none());
-        assert!(read_tlv(&[0x30, 0x05, 1]).is_none());
-    }
 
     #[test]
     fn pkcs1_is_rewrapped_without_touching_the_key() {
@@ -508,13 +508,16 @@ mod tests {
     fn cert(subject: &str, issuer: &str) -> Cert {
         Cert {
             der: subject.as_bytes().to_vec(),
-            subject: subject.to_owned(),
-            issuer: issuer.to_owned(),
+            subject: subject.as_bytes().to_vec(),
+            issuer: issuer.as_bytes().to_vec(),
         }
     }
 
     fn subjects(chain: &[Cert]) -> Vec<&str> {
-        chain.iter().map(|c| c.subject.as_str()).collect()
+        chain
+            .iter()
+            .map(|c| std::str::from_utf8(&c.subject).unwrap())
+            .collect()
     }
 
     #[test]
@@ -586,11 +589,29 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("not base64"), "{e}");
+    }
+
+    #[cfg(feature = "pkcs12")]
+    #[test]
+    fn pkcs12_problems_are_named_without_content() {
         let e = from_pkcs12("bm90IGEgcGZ4").unwrap_err().to_string();
         assert!(e.contains("not valid DER"), "{e}");
         assert!(!e.contains("bm90"), "{e}");
         let e = from_pkcs12("***").unwrap_err().to_string();
         assert!(e.contains("not base64"), "{e}");
+    }
+
+    #[cfg(not(feature = "pkcs12"))]
+    #[test]
+    fn without_the_pkcs12_feature_a_pfx_is_refused_naming_the_way_out() {
+        for value in ["bm90IGEgcGZ4", "***"] {
+            let e = from_pkcs12(value).unwrap_err();
+            assert!(matches!(e, KeyVaultError::Protocol(_)), "{e:?}");
+            let e = e.to_string();
+            assert!(e.contains("`pkcs12` feature"), "{e}");
+            assert!(e.contains("application/x-pem-file"), "{e}");
+            assert!(!e.contains("bm90"), "{e}");
+        }
     }
 
     #[test]

@@ -341,6 +341,18 @@ fn check_certificate_pem(dir: &Path, pem: &str, chain: &[&str]) {
     assert_eq!(key_public, cert_public, "the key is the leaf certificate's");
 }
 
+/// Without the `pkcs12` feature, a PKCS#12 backing secret is refused with
+/// an error that names the feature and the PEM way out.
+fn check_pkcs12_refused(cert: Result<super::client::CertificatePem, KeyVaultError>, name: &str) {
+    let e = cert
+        .err()
+        .unwrap_or_else(|| panic!("{name}: read without `pkcs12`"));
+    assert!(matches!(e, KeyVaultError::Protocol(_)), "{name}: {e:?}");
+    let e = e.to_string();
+    assert!(e.contains("`pkcs12` feature"), "{name}: {e}");
+    assert!(e.contains("application/x-pem-file"), "{name}: {e}");
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn emulator_certificates_as_pem_from_both_backing_formats() {
     let s = setup("").await;
@@ -350,9 +362,12 @@ async fn emulator_certificates_as_pem_from_both_backing_formats() {
         ("tls-pfx", "pfx.contoso.test", PKCS12_CONTENT_TYPE),
         ("tls-ec", "ec.contoso.test", PKCS12_CONTENT_TYPE),
     ] {
-        let cert = get_certificate_pem(&s.http, &s.token, &s.vault, name, None)
-            .await
-            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        let cert = get_certificate_pem(&s.http, &s.token, &s.vault, name, None).await;
+        if !cfg!(feature = "pkcs12") && format == PKCS12_CONTENT_TYPE {
+            check_pkcs12_refused(cert, name);
+            continue;
+        }
+        let cert = cert.unwrap_or_else(|e| panic!("{name}: {e}"));
         assert_eq!(cert.content_type, format, "{name}");
         assert_eq!(cert.version.len(), 32, "{name}");
         let pem = cert.pem.expose_secret();
@@ -491,9 +506,12 @@ async fn openssl_pkcs12_and_pem_backing_secrets() {
         ("pem-annotated", PEM_CONTENT_TYPE, &chain[..]),
         ("pem-ec", PEM_CONTENT_TYPE, &["ec.openssl.test"][..]),
     ] {
-        let cert = get_certificate_pem(&s.http, &s.token, &s.vault, name, None)
-            .await
-            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        let cert = get_certificate_pem(&s.http, &s.token, &s.vault, name, None).await;
+        if !cfg!(feature = "pkcs12") && content_type == PKCS12_CONTENT_TYPE {
+            check_pkcs12_refused(cert, name);
+            continue;
+        }
+        let cert = cert.unwrap_or_else(|e| panic!("{name}: {e}"));
         assert_eq!(cert.content_type, content_type, "{name}");
         let pem = cert.pem.expose_secret();
         check_certificate_pem(dir.path(), pem, subjects);
@@ -503,6 +521,9 @@ async fn openssl_pkcs12_and_pem_backing_secrets() {
         );
     }
 
+    if !cfg!(feature = "pkcs12") {
+        return;
+    }
     // The same key, whatever the format it came in.
     let key_of = |pem: &str| openssl(dir.path(), &["pkey", "-pubout"], Some(pem.as_bytes()));
     let from_pfx = get_certificate_pem(&s.http, &s.token, &s.vault, "pfx-3des", None)
