@@ -79,6 +79,16 @@
 //! - [`config`]: the configuration model (the `dsops-config` crate).
 //!
 //! The `dsops` command line (crate `dsops-cli`) uses nothing else.
+//!
+//! # Cargo features
+//!
+//! - `pkcs12` (on by default): certificates whose Key Vault backing secret
+//!   is PKCS#12 (`application/x-pkcs12`, Key Vault's default), opened with
+//!   the empty password whatever protects them: triple DES or RC2 (PBES1),
+//!   AES (PBES2), or no encryption, with the MAC verified. It adds the small
+//!   RustCrypto `des`, `rc2` and `cbc` crates. Without it, such a certificate
+//!   is an error that names the feature; certificates kept as PEM
+//!   (`application/x-pem-file`) work either way.
 
 #![warn(missing_docs)]
 
