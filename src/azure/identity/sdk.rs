@@ -18,7 +18,7 @@ use azure_core::http::{
     AsyncRawResponse, Body, ClientOptions, HttpClient, RawResponse, Request, RetryOptions,
     Transport,
 };
-use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+use http::header::{HeaderMap, HeaderName, HeaderValue};
 use serde_json::Value;
 
 use super::error::IdentityError;
@@ -105,7 +105,7 @@ fn outgoing(request: &Request) -> Result<Outgoing, IdentityError> {
     };
     let sdk_method = request.method();
     let method_name: &str = sdk_method.as_ref();
-    let method = reqwest::Method::from_bytes(method_name.as_bytes())
+    let method = http::Method::from_bytes(method_name.as_bytes())
         .map_err(|_| invalid(format!("method {method_name}")))?;
     let mut headers = HeaderMap::new();
     for (name, value) in request.headers().iter() {
@@ -113,7 +113,7 @@ fn outgoing(request: &Request) -> Result<Outgoing, IdentityError> {
             .map_err(|_| invalid(format!("header name {}", name.as_str())))?;
         let mut value = HeaderValue::from_str(value.as_str())
             .map_err(|_| invalid(format!("the value of header {}", name.as_str())))?;
-        if header == reqwest::header::AUTHORIZATION {
+        if header == http::header::AUTHORIZATION {
             value.set_sensitive(true);
         }
         headers.append(header, value);
@@ -261,7 +261,7 @@ fn status_error(
         })
     });
     let message = message.filter(|m| !m.is_empty()).unwrap_or_else(|| {
-        reqwest::StatusCode::from_u16(status)
+        http::StatusCode::from_u16(status)
             .ok()
             .and_then(|s| s.canonical_reason())
             .unwrap_or("error")
