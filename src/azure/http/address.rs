@@ -102,15 +102,13 @@ impl Address {
     /// a path relative to this one's directory. The fragment is dropped.
     pub(crate) fn join(&self, location: &str) -> Option<Address> {
         let location = location.split('#').next().unwrap_or_default().trim();
-        let has_scheme = location
-            .split_once(':')
-            .is_some_and(|(scheme, rest)| {
-                rest.starts_with("//")
-                    && scheme.starts_with(|c: char| c.is_ascii_alphabetic())
-                    && scheme
-                        .chars()
-                        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
-            });
+        let has_scheme = location.split_once(':').is_some_and(|(scheme, rest)| {
+            rest.starts_with("//")
+                && scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+                && scheme
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+        });
         if has_scheme {
             return Address::parse(location);
         }
@@ -122,7 +120,11 @@ impl Address {
         } else {
             self.host.clone()
         };
-        let port = self.uri.port_u16().map(|p| format!(":{p}")).unwrap_or_default();
+        let port = self
+            .uri
+            .port_u16()
+            .map(|p| format!(":{p}"))
+            .unwrap_or_default();
         let origin = format!("{}://{host}{port}", self.scheme);
         if location.starts_with('/') {
             return Address::parse(&format!("{origin}{location}"));
@@ -140,7 +142,11 @@ impl Address {
         } else {
             self.host.clone()
         };
-        let port = self.uri.port_u16().map(|p| format!(":{p}")).unwrap_or_default();
+        let port = self
+            .uri
+            .port_u16()
+            .map(|p| format!(":{p}"))
+            .unwrap_or_default();
         let path = match self.uri.path() {
             "" => "/",
             path => path,
@@ -162,7 +168,11 @@ mod tests {
         assert!(a.has_userinfo());
         assert_eq!(a.shown(), "https://v.vault.azure.net:8443/x");
 
-        assert!(Address::parse("https://user:pw@v.vault.azure.net/").unwrap().has_userinfo());
+        assert!(
+            Address::parse("https://user:pw@v.vault.azure.net/")
+                .unwrap()
+                .has_userinfo()
+        );
         let b = Address::parse("https://management.azure.com@evil.com/x").unwrap();
         assert_eq!(b.host(), "evil.com");
         assert!(b.has_userinfo());
@@ -172,7 +182,9 @@ mod tests {
         assert!(c.is_loopback());
         assert_eq!(c.shown(), "http://[::1]:9/");
         assert_eq!(
-            Address::parse("http://localhost").unwrap().port_or_known_default(),
+            Address::parse("http://localhost")
+                .unwrap()
+                .port_or_known_default(),
             Some(80)
         );
         let from = Address::parse("https://u:p@v.vault.azure.net:8443/a/b?x=1").unwrap();
@@ -187,9 +199,25 @@ mod tests {
             assert!(!next.has_userinfo(), "{location}");
         }
         assert!(from.join("/c").unwrap().same_origin(&from));
-        assert!(!from.join("http://v.vault.azure.net:8443/").unwrap().same_origin(&from));
-        assert!(!from.join("https://v.vault.azure.net/").unwrap().same_origin(&from));
-        for bad in ["not a url", "/relative", "https://", "https://a b/", "https://h:port/"] {
+        assert!(
+            !from
+                .join("http://v.vault.azure.net:8443/")
+                .unwrap()
+                .same_origin(&from)
+        );
+        assert!(
+            !from
+                .join("https://v.vault.azure.net/")
+                .unwrap()
+                .same_origin(&from)
+        );
+        for bad in [
+            "not a url",
+            "/relative",
+            "https://",
+            "https://a b/",
+            "https://h:port/",
+        ] {
             assert!(Address::parse(bad).is_none(), "{bad}");
         }
     }

@@ -102,7 +102,8 @@ pub(super) fn tls_config(ca_pem: Option<&[u8]>) -> Result<Arc<rustls::ClientConf
 /// The `CERTIFICATE` blocks of a PEM bundle; an error unless it has at
 /// least one and every block decodes.
 fn pem_certificates(pem: &[u8]) -> Result<Vec<CertificateDer<'static>>, HttpError> {
-    let not_pem = |why: String| HttpError::Setup(format!("the CA bundle is not PEM certificates: {why}"));
+    let not_pem =
+        |why: String| HttpError::Setup(format!("the CA bundle is not PEM certificates: {why}"));
     let certificates = CertificateDer::pem_slice_iter(pem)
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| not_pem(e.to_string()))?;
@@ -167,7 +168,10 @@ impl Connector {
     }
 
     /// The proxy a request to `uri` goes through, if any.
-    pub(super) fn proxy_for(&self, uri: &Uri) -> Option<hyper_util::client::proxy::matcher::Intercept> {
+    pub(super) fn proxy_for(
+        &self,
+        uri: &Uri,
+    ) -> Option<hyper_util::client::proxy::matcher::Intercept> {
         self.proxy.as_ref()?.intercept(uri)
     }
 

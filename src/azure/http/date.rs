@@ -31,9 +31,7 @@ pub(super) fn parse_http_date(text: &str) -> Option<SystemTime> {
         _ => return None,
     };
     let day: u64 = day.parse().ok()?;
-    let month = MONTHS
-        .iter()
-        .position(|m| m.eq_ignore_ascii_case(month))?;
+    let month = MONTHS.iter().position(|m| m.eq_ignore_ascii_case(month))?;
     let mut clock = time.split(':').map(|p| p.parse::<u64>().ok());
     let (hour, minute, second) = (clock.next()??, clock.next()??, clock.next()??);
     if clock.next().is_some()
