@@ -16,6 +16,8 @@ use hyper_util::client::proxy::matcher::Matcher;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 
 mod address;
+#[cfg(test)]
+mod against_servers;
 mod connect;
 mod date;
 mod error;
@@ -298,8 +300,7 @@ impl Http {
     fn with_proxy(options: HttpOptions, proxy: Matcher) -> Result<Self, HttpError> {
         let tls = connect::tls_config(options.ca_pem.as_deref())?;
         let connect_timeout = options.request_timeout.min(Duration::from_secs(10));
-        let remote_connector =
-            Connector::new(tls.clone(), connect_timeout, Some(Arc::new(proxy)));
+        let remote_connector = Connector::new(tls.clone(), connect_timeout, Some(Arc::new(proxy)));
         let local_connector = Connector::new(tls, connect_timeout, None);
         let client = |connector: Connector| {
             hyper_util::client::legacy::Client::builder(TokioExecutor::new())
@@ -552,8 +553,14 @@ impl Http {
         let answer = tokio::time::timeout(timeout, async {
             let address = Address::parse(url)
                 .ok_or_else(|| TransportError::Request("the URL does not parse".to_owned()))?;
-            self.head(Route::Local, &Method::GET, &address, &HeaderMap::new(), None)
-                .await
+            self.head(
+                Route::Local,
+                &Method::GET,
+                &address,
+                &HeaderMap::new(),
+                None,
+            )
+            .await
         })
         .await;
         let elapsed = sent.elapsed().as_millis();
