@@ -328,3 +328,38 @@ fn retry_after_as_an_http_date() {
     headers.insert("retry-after", HeaderValue::from_static("soon"));
     assert_eq!(retry_after(&headers), None);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_connect_timeout_covers_a_tls_handshake_that_never_ends() {
+    // Accepts the connection and never says a word.
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((stream, _)) = listener.accept().await {
+            held.push(stream);
+        }
+    });
+    let http = Http::new(HttpOptions {
+        request_timeout: Duration::from_millis(300),
+        ..HttpOptions::default()
+    })
+    .unwrap();
+    let started = std::time::Instant::now();
+    let error = http
+        .send(
+            Route::Local,
+            &Outgoing::get(format!("https://127.0.0.1:{port}/")),
+            ONCE,
+        )
+        .await
+        .unwrap_err();
+    let elapsed = started.elapsed();
+    assert!(elapsed < Duration::from_secs(3), "{elapsed:?}");
+    let HttpError::Transport { source, .. } = &error else {
+        panic!("{error:?}");
+    };
+    assert!(source.is_connect() && source.is_timeout(), "{source:?}");
+    let text = crate::azure::identity::chain_text(&error);
+    assert!(text.contains("connect timed out"), "{text}");
+}

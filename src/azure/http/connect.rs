@@ -136,6 +136,9 @@ pub(super) struct Connector {
     tcp: HttpConnector<LocalhostResolver>,
     tls: tokio_rustls::TlsConnector,
     proxy: Option<Arc<Matcher>>,
+    /// For one TCP connection, and for the whole of connecting: name,
+    /// TCP, proxy tunnel, TLS handshake.
+    timeout: Duration,
 }
 
 impl std::fmt::Debug for Connector {
@@ -164,6 +167,7 @@ impl Connector {
             tcp,
             tls: tokio_rustls::TlsConnector::from(tls),
             proxy,
+            timeout: connect_timeout,
         }
     }
 
@@ -256,7 +260,13 @@ impl Service<Uri> for Connector {
     }
 
     fn call(&mut self, dst: Uri) -> Self::Future {
-        Box::pin(self.clone().connect(dst))
+        let timeout = self.timeout;
+        let connecting = self.clone().connect(dst);
+        Box::pin(async move {
+            tokio::time::timeout(timeout, connecting)
+                .await
+                .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "connect timed out"))?
+        })
     }
 }
 
