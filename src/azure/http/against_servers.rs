@@ -363,3 +363,94 @@ async fn the_connect_timeout_covers_a_tls_handshake_that_never_ends() {
     let text = crate::azure::identity::chain_text(&error);
     assert!(text.contains("connect timed out"), "{text}");
 }
+
+/// A plain HTTP server on loopback answering each request with `answer(port)`
+/// (its own port), recording the heads.
+async fn answering(
+    answer: impl Fn(u16) -> String + Send + Sync + 'static,
+) -> (u16, Arc<Mutex<Vec<String>>>) {
+    let answer = Arc::new(answer);
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let heads = Arc::new(Mutex::new(Vec::new()));
+    let seen = heads.clone();
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            let (seen, answer) = (seen.clone(), answer.clone());
+            tokio::spawn(async move {
+                loop {
+                    let head = read_head(&mut stream).await;
+                    if head.is_empty() {
+                        break;
+                    }
+                    // Bodies here are forms of a few bytes: skip them.
+                    if let Some(length) = head
+                        .lines()
+                        .find_map(|l| l.strip_prefix("content-length: "))
+                        .and_then(|n| n.trim().parse::<usize>().ok())
+                    {
+                        let mut body = vec![0u8; length];
+                        stream.read_exact(&mut body).await.unwrap();
+                    }
+                    seen.lock().unwrap().push(head);
+                    if stream.write_all(answer(port).as_bytes()).await.is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+    });
+    (port, heads)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn redirects_are_followed_without_credentials_to_another_origin() {
+    let (target, target_heads) =
+        answering(|_| "HTTP/1.1 200 OK\r\ncontent-length: 4\r\n\r\ndone".to_owned()).await;
+    let (first, first_heads) = answering(move |_| {
+        format!(
+            "HTTP/1.1 303 See Other\r\nlocation: http://127.0.0.1:{target}/next?x=1\r\ncontent-length: 0\r\n\r\n"
+        )
+    })
+    .await;
+    let http = Http::new(HttpOptions::default()).unwrap();
+    let request = Outgoing::post_form(format!("http://127.0.0.1:{first}/token"), &[("a", "b")])
+        .header("authorization", "Bearer not-for-you", true);
+    let answer = http.send(Route::Local, &request, ONCE).await.unwrap();
+    assert_eq!(answer.status.as_u16(), 200);
+    assert_eq!(&answer.body[..], b"done");
+    let first_head = first_heads.lock().unwrap().first().unwrap().clone();
+    assert!(
+        first_head.starts_with("POST /token HTTP/1.1\r\n"),
+        "{first_head}"
+    );
+    assert!(
+        first_head.contains("authorization: Bearer not-for-you"),
+        "{first_head}"
+    );
+    // 303: a GET without the form; another port: another origin.
+    let next_head = target_heads.lock().unwrap().first().unwrap().clone();
+    assert!(
+        next_head.starts_with("GET /next?x=1 HTTP/1.1\r\n"),
+        "{next_head}"
+    );
+    assert!(!next_head.contains("authorization"), "{next_head}");
+    assert!(!next_head.contains("content-type"), "{next_head}");
+
+    // A redirect to itself, again and again: an error after ten.
+    let (looping, looping_heads) = answering(|port| {
+        format!("HTTP/1.1 307 Temporary Redirect\r\nlocation: http://127.0.0.1:{port}/again\r\ncontent-length: 0\r\n\r\n")
+    })
+    .await;
+    let error = http
+        .send(
+            Route::Local,
+            &Outgoing::get(format!("http://127.0.0.1:{looping}/")),
+            RetryOn::SERVICE,
+        )
+        .await
+        .unwrap_err();
+    let text = crate::azure::identity::chain_text(&error);
+    assert!(text.ends_with("failed: more than 10 redirects"), "{text}");
+    assert_eq!(looping_heads.lock().unwrap().len(), 11, "not retried");
+}
