@@ -16,7 +16,7 @@ pub(crate) enum HttpError {
         endpoint: String,
         /// What went wrong.
         #[source]
-        source: reqwest::Error,
+        source: TransportError,
     },
     /// No answer within the time allowed.
     #[error("{method} {endpoint}: no answer within {} ms", .after.as_millis())]
@@ -58,4 +58,55 @@ pub(crate) enum HttpError {
         /// What it holds.
         value: String,
     },
+}
+
+/// Why a request got no answer: hyper-util's client (connecting, sending,
+/// the answer's head), hyper reading the body, or a request that cannot be
+/// made. Shown as its cause is: the chain below it says the rest
+/// (`tcp connect error`, `invalid peer certificate: …`, `dns error`).
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum TransportError {
+    /// Connecting (DNS, TCP, proxy, TLS), sending the request or reading
+    /// the answer's head.
+    #[error(transparent)]
+    Client(#[from] hyper_util::client::legacy::Error),
+    /// Reading the answer's body.
+    #[error(transparent)]
+    Body(hyper::Error),
+    /// The request cannot be made as asked: a URL that does not parse,
+    /// too many redirects (the message says which, without the URL).
+    #[error("{0}")]
+    Request(String),
+}
+
+impl TransportError {
+    /// No connection: DNS, TCP, the proxy or the TLS handshake failed.
+    pub(crate) fn is_connect(&self) -> bool {
+        matches!(self, TransportError::Client(e) if e.is_connect())
+    }
+
+    /// The body broke off (reset, truncated, not as long as it said).
+    pub(crate) fn is_body(&self) -> bool {
+        matches!(self, TransportError::Body(_))
+    }
+
+    /// Something timed out below the attempt's own timeout (the connect
+    /// timeout, the operating system's).
+    pub(crate) fn is_timeout(&self) -> bool {
+        let mut source: Option<&(dyn std::error::Error + 'static)> = Some(self);
+        while let Some(e) = source {
+            if let Some(io) = e.downcast_ref::<std::io::Error>()
+                && io.kind() == std::io::ErrorKind::TimedOut
+            {
+                return true;
+            }
+            if let Some(hyper) = e.downcast_ref::<hyper::Error>()
+                && hyper.is_timeout()
+            {
+                return true;
+            }
+            source = e.source();
+        }
+        false
+    }
 }

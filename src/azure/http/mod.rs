@@ -5,20 +5,29 @@
 //! a deadline over all of them; extra CA certificates; `*.localhost` resolved
 //! to loopback (RFC 6761); managed identity endpoints never through a proxy.
 
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
-use reqwest::{Method, StatusCode};
+use http::header::{HeaderMap, HeaderName, HeaderValue};
+use http::{Method, StatusCode};
+use http_body_util::{BodyExt as _, Full};
+use hyper_util::client::proxy::matcher::Matcher;
+use hyper_util::rt::{TokioExecutor, TokioTimer};
 
+mod address;
+#[cfg(test)]
+mod against_servers;
+mod connect;
+mod date;
 mod error;
 pub(crate) mod trace;
 
-pub(crate) use error::HttpError;
+pub(crate) use address::Address;
+pub(crate) use error::{HttpError, TransportError};
 pub(crate) use trace::Trace;
 
+use connect::Connector;
 use trace::without_query;
 
 /// How often and how long to retry.
@@ -161,7 +170,7 @@ impl Outgoing {
         let body = form_body(form);
         let mut headers = HeaderMap::new();
         headers.insert(
-            reqwest::header::CONTENT_TYPE,
+            http::header::CONTENT_TYPE,
             HeaderValue::from_static("application/x-www-form-urlencoded"),
         );
         Self {
@@ -172,7 +181,7 @@ impl Outgoing {
         }
     }
 
-    /// Adds a header; `sensitive` ones are never shown by reqwest's `Debug`.
+    /// Adds a header; `sensitive` ones are never shown by `HeaderMap`'s `Debug`.
     pub(crate) fn header(mut self, name: &'static str, value: &str, sensitive: bool) -> Self {
         if let Ok(mut v) = HeaderValue::from_str(value) {
             v.set_sensitive(sensitive);
@@ -245,38 +254,67 @@ impl RetryOn {
     };
 }
 
-/// The HTTP clients and their settings.
-#[derive(Debug, Clone)]
+/// The HTTP clients and their settings; clones share them, and their
+/// pools of kept-alive connections.
+#[derive(Clone)]
 pub(crate) struct Http {
-    remote: reqwest::Client,
-    local: reqwest::Client,
+    clients: Arc<Clients>,
     options: Arc<HttpOptions>,
 }
 
+struct Clients {
+    /// Entra ID, Key Vault, ARM: through the proxy the environment names.
+    remote: Client,
+    remote_connector: Connector,
+    /// Managed identity endpoints and loopback: never a proxy.
+    local: Client,
+}
+
+impl std::fmt::Debug for Http {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Http")
+            .field("remote", &self.clients.remote_connector)
+            .field("options", &self.options)
+            .finish_non_exhaustive()
+    }
+}
+
+/// hyper-util's pooling client over [`Connector`], request bodies whole.
+type Client = hyper_util::client::legacy::Client<Connector, Full<Bytes>>;
+
+/// `User-Agent` of every request.
+const USER_AGENT: &str = concat!("dsops/", env!("CARGO_PKG_VERSION"));
+
+/// Redirects followed within one attempt.
+const REDIRECT_LIMIT: usize = 10;
+
 impl Http {
-    /// Builds the clients.
+    /// Builds the clients; the remote one takes its proxy from the
+    /// environment (`HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY`, `NO_PROXY`,
+    /// and their lowercase forms), as curl reads them.
     pub(crate) fn new(options: HttpOptions) -> Result<Self, HttpError> {
-        let build = |proxy: bool| -> Result<reqwest::Client, HttpError> {
-            let mut builder = reqwest::Client::builder()
-                .dns_resolver(Arc::new(LocalhostResolver))
-                .connect_timeout(options.request_timeout.min(Duration::from_secs(10)))
-                .user_agent(concat!("dsops/", env!("CARGO_PKG_VERSION")));
-            if !proxy {
-                builder = builder.no_proxy();
-            }
-            if let Some(pem) = &options.ca_pem {
-                let certs = reqwest::Certificate::from_pem_bundle(pem).map_err(|e| {
-                    HttpError::Setup(format!("the CA bundle is not PEM certificates: {e}"))
-                })?;
-                builder = builder.tls_certs_merge(certs);
-            }
-            builder
-                .build()
-                .map_err(|e| HttpError::Setup(format!("cannot set up HTTPS: {e}")))
+        Self::with_proxy(options, Matcher::from_env())
+    }
+
+    /// Builds the clients, the remote one with the proxies of `proxy`.
+    fn with_proxy(options: HttpOptions, proxy: Matcher) -> Result<Self, HttpError> {
+        let tls = connect::tls_config(options.ca_pem.as_deref())?;
+        let connect_timeout = options.request_timeout.min(Duration::from_secs(10));
+        let remote_connector = Connector::new(tls.clone(), connect_timeout, Some(Arc::new(proxy)));
+        let local_connector = Connector::new(tls, connect_timeout, None);
+        let client = |connector: Connector| {
+            hyper_util::client::legacy::Client::builder(TokioExecutor::new())
+                .pool_timer(TokioTimer::new())
+                .pool_idle_timeout(Duration::from_secs(90))
+                .pool_max_idle_per_host(usize::MAX)
+                .build(connector)
         };
         Ok(Self {
-            remote: build(true)?,
-            local: build(false)?,
+            clients: Arc::new(Clients {
+                remote: client(remote_connector.clone()),
+                remote_connector,
+                local: client(local_connector),
+            }),
             options: Arc::new(options),
         })
     }
@@ -284,6 +322,17 @@ impl Http {
     /// The trace.
     pub(crate) fn trace(&self) -> &Trace {
         &self.options.trace
+    }
+
+    /// The client a request to `address` takes, and its connector's proxy
+    /// for it. Loopback never goes through a proxy, whatever HTTPS_PROXY says.
+    fn client_for(&self, route: Route, address: &Address) -> (&Client, Option<&Connector>) {
+        match route {
+            Route::Remote if !address.is_loopback() => {
+                (&self.clients.remote, Some(&self.clients.remote_connector))
+            }
+            Route::Remote | Route::Local => (&self.clients.local, None),
+        }
     }
 
     /// Sends `request`, retrying as `retry` says, until it gets a final answer
@@ -295,11 +344,6 @@ impl Http {
         request: &Outgoing,
         retry: RetryOn,
     ) -> Result<Incoming, HttpError> {
-        // Loopback never goes through a proxy, whatever HTTPS_PROXY says.
-        let client = match route {
-            Route::Remote if !is_loopback_url(&request.url) => &self.remote,
-            Route::Remote | Route::Local => &self.local,
-        };
         let started = Instant::now();
         let deadline = started + self.options.deadline;
         let policy = &self.options.retry;
@@ -320,25 +364,8 @@ impl Http {
                     after: started.elapsed(),
                 });
             }
-            let mut builder = client
-                .request(request.method.clone(), &request.url)
-                .headers(request.headers.clone());
-            if let Some(body) = &request.body {
-                builder = builder.body(body.clone());
-            }
             let sent = Instant::now();
-            let outcome = tokio::time::timeout(timeout, async {
-                let response = builder.send().await?;
-                let status = response.status();
-                let headers = response.headers().clone();
-                let body = response.bytes().await?;
-                Ok::<_, reqwest::Error>(Incoming {
-                    status,
-                    headers,
-                    body,
-                })
-            })
-            .await;
+            let outcome = tokio::time::timeout(timeout, self.exchange(route, request)).await;
             let elapsed = sent.elapsed().as_millis();
             let last = attempt >= max_retries;
             match outcome {
@@ -394,6 +421,112 @@ impl Http {
             attempt += 1;
         }
     }
+
+    /// One attempt: the request, the redirects it meets (up to
+    /// [`REDIRECT_LIMIT`]), the final answer read whole.
+    async fn exchange(&self, route: Route, request: &Outgoing) -> Result<Incoming, TransportError> {
+        let mut address = Address::parse(&request.url)
+            .ok_or_else(|| TransportError::Request("the URL does not parse".to_owned()))?;
+        let mut method = request.method.clone();
+        let mut headers = request.headers.clone();
+        let mut body = request.body.clone();
+        let mut redirects = 0;
+        loop {
+            let response = self
+                .head(route, &method, &address, &headers, body.clone())
+                .await?;
+            let next = redirect_target(response.status(), response.headers(), &address);
+            let Some(next) = next else {
+                let (parts, incoming) = response.into_parts();
+                let body = incoming
+                    .collect()
+                    .await
+                    .map_err(TransportError::Body)?
+                    .to_bytes();
+                return Ok(Incoming {
+                    status: parts.status,
+                    headers: parts.headers,
+                    body,
+                });
+            };
+            redirects += 1;
+            if redirects > REDIRECT_LIMIT {
+                return Err(TransportError::Request(format!(
+                    "more than {REDIRECT_LIMIT} redirects"
+                )));
+            }
+            let status = response.status().as_u16();
+            // 301 and 302 turn a POST into a GET, 303 anything but HEAD
+            // (what browsers, curl and reqwest do); 307 and 308 keep both.
+            if (matches!(status, 301 | 302) && method == Method::POST)
+                || (status == 303 && method != Method::HEAD)
+            {
+                method = Method::GET;
+                body = None;
+                headers.remove(http::header::CONTENT_TYPE);
+                headers.remove(http::header::CONTENT_LENGTH);
+            }
+            // Credentials stay with the origin they were meant for.
+            if !next.same_origin(&address) {
+                for name in [
+                    http::header::AUTHORIZATION,
+                    http::header::COOKIE,
+                    http::header::PROXY_AUTHORIZATION,
+                    http::header::WWW_AUTHENTICATE,
+                ] {
+                    headers.remove(name);
+                }
+            }
+            address = next;
+        }
+    }
+
+    /// Sends one request to `address` and waits for the answer's head.
+    async fn head(
+        &self,
+        route: Route,
+        method: &Method,
+        address: &Address,
+        headers: &HeaderMap,
+        body: Option<Bytes>,
+    ) -> Result<hyper::Response<hyper::body::Incoming>, TransportError> {
+        let (client, connector) = self.client_for(route, address);
+        let mut request = hyper::Request::new(Full::new(body.unwrap_or_default()));
+        *request.method_mut() = method.clone();
+        *request.uri_mut() = address.uri().clone();
+        *request.headers_mut() = headers.clone();
+        let headers = request.headers_mut();
+        headers
+            .entry(http::header::ACCEPT)
+            .or_insert(HeaderValue::from_static("*/*"));
+        headers
+            .entry(http::header::USER_AGENT)
+            .or_insert(HeaderValue::from_static(USER_AGENT));
+        // Plain http through a proxy: the proxy reads the request itself, and
+        // its credentials with it (https carries them in the CONNECT instead).
+        if address.scheme() == "http"
+            && let Some(auth) = connector
+                .and_then(|c| c.proxy_for(address.uri()))
+                .and_then(|proxy| proxy.basic_auth().cloned())
+        {
+            headers
+                .entry(http::header::PROXY_AUTHORIZATION)
+                .or_insert(auth);
+        }
+        Ok(client.request(request).await?)
+    }
+}
+
+/// Where a redirect answer points, if it is one worth following: 301, 302,
+/// 303, 307 or 308 with a `Location` that resolves to an http(s) URL.
+/// Anything else is the final answer, returned as is.
+fn redirect_target(status: StatusCode, headers: &HeaderMap, from: &Address) -> Option<Address> {
+    if !matches!(status.as_u16(), 301 | 302 | 303 | 307 | 308) {
+        return None;
+    }
+    let location = headers.get(http::header::LOCATION)?.to_str().ok()?;
+    from.join(location)
+        .filter(|next| matches!(next.scheme(), "http" | "https"))
 }
 
 /// Why nothing answered a [`Http::probe_head`].
@@ -415,9 +548,21 @@ impl Http {
         &self,
         url: &str,
         timeout: Duration,
-    ) -> Result<Option<reqwest::StatusCode>, ProbeFailure> {
+    ) -> Result<Option<StatusCode>, ProbeFailure> {
         let sent = Instant::now();
-        let answer = tokio::time::timeout(timeout, self.local.get(url).send()).await;
+        let answer = tokio::time::timeout(timeout, async {
+            let address = Address::parse(url)
+                .ok_or_else(|| TransportError::Request("the URL does not parse".to_owned()))?;
+            self.head(
+                Route::Local,
+                &Method::GET,
+                &address,
+                &HeaderMap::new(),
+                None,
+            )
+            .await
+        })
+        .await;
         let elapsed = sent.elapsed().as_millis();
         match answer {
             Ok(Ok(response)) => {
@@ -451,19 +596,9 @@ impl Http {
 }
 
 /// Whether a URL's host is loopback: `localhost`, `*.localhost`, 127/8, `::1`.
+#[cfg(test)]
 fn is_loopback_url(url: &str) -> bool {
-    let Some(rest) = url.split("://").nth(1) else {
-        return false;
-    };
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
-    let host = match authority.strip_prefix('[') {
-        Some(v6) => v6.split(']').next().unwrap_or_default(),
-        None => authority.rsplit_once(':').map_or(authority, |(h, _)| h),
-    };
-    let host = host.to_ascii_lowercase();
-    host == "localhost"
-        || host.ends_with(".localhost")
-        || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+    Address::parse(url).is_some_and(|a| a.is_loopback())
 }
 
 fn method_name(method: &Method) -> &'static str {
@@ -479,12 +614,12 @@ fn method_name(method: &Method) -> &'static str {
 }
 
 /// The kind of a transport error, without its URL (which may hold a query).
-fn short(error: &reqwest::Error) -> &'static str {
+fn short(error: &TransportError) -> &'static str {
     if error.is_connect() {
         "connection failed"
     } else if error.is_timeout() {
         "timeout"
-    } else if error.is_body() || error.is_decode() {
+    } else if error.is_body() {
         "body incomplete"
     } else {
         "request failed"
@@ -492,9 +627,13 @@ fn short(error: &reqwest::Error) -> &'static str {
 }
 
 /// A failure another attempt cannot fix: a certificate the client does not
-/// trust, a name that does not resolve. Refused connections and resets are
-/// worth retrying; these only cost the user the backoff.
-fn is_permanent(error: &reqwest::Error) -> bool {
+/// trust, a name that does not resolve, a URL that cannot be requested.
+/// Refused connections and resets are worth retrying; these only cost the
+/// user the backoff.
+fn is_permanent(error: &TransportError) -> bool {
+    if matches!(error, TransportError::Request(_)) {
+        return true;
+    }
     let mut source: Option<&dyn std::error::Error> = Some(error);
     while let Some(e) = source {
         let text = e.to_string().to_ascii_lowercase();
@@ -509,7 +648,9 @@ fn is_permanent(error: &reqwest::Error) -> bool {
     false
 }
 
-/// `Retry-After` in seconds, or Azure's `retry-after-ms` / `x-ms-retry-after-ms`.
+/// How long a throttled or unavailable service asks to be left alone:
+/// Azure's `retry-after-ms` / `x-ms-retry-after-ms`, or `Retry-After` in
+/// seconds or as an HTTP date (RFC 9110; a date already past is no wait).
 fn retry_after(headers: &HeaderMap) -> Option<Duration> {
     let text = |name: &str| {
         headers
@@ -522,9 +663,15 @@ fn retry_after(headers: &HeaderMap) -> Option<Duration> {
             return Some(Duration::from_millis(ms));
         }
     }
-    text("retry-after")
-        .and_then(|v| v.parse::<u64>().ok())
-        .map(Duration::from_secs)
+    let value = text("retry-after")?;
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    let at = date::parse_http_date(value)?;
+    Some(
+        at.duration_since(std::time::SystemTime::now())
+            .unwrap_or(Duration::ZERO),
+    )
 }
 
 /// Exponential backoff with ±20% jitter.
@@ -540,29 +687,6 @@ fn backoff(policy: &RetryPolicy, attempt: u32) -> Duration {
     // 0.8 to 1.2, from the clock's low bits: enough to spread clients apart.
     let factor = 0.8 + f64::from(nanos % 401) / 1000.0;
     capped.mul_f64(factor)
-}
-
-/// Resolves `localhost` and `*.localhost` to loopback (RFC 6761), other names
-/// through the system.
-#[derive(Debug)]
-struct LocalhostResolver;
-
-impl reqwest::dns::Resolve for LocalhostResolver {
-    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
-        let host = name.as_str().trim_end_matches('.').to_ascii_lowercase();
-        Box::pin(async move {
-            if host == "localhost" || host.ends_with(".localhost") {
-                let addrs: Vec<SocketAddr> = vec![
-                    SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 0),
-                    SocketAddr::new(IpAddr::V6(Ipv6Addr::LOCALHOST), 0),
-                ];
-                return Ok(Box::new(addrs.into_iter()) as reqwest::dns::Addrs);
-            }
-            let addrs: Vec<SocketAddr> =
-                tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
-            Ok(Box::new(addrs.into_iter()) as reqwest::dns::Addrs)
-        })
-    }
 }
 
 /// Requests to the services themselves (Key Vault, ARM), for code outside
@@ -603,7 +727,7 @@ impl Http {
 /// with user information, whose `host@` part would hide the real host.
 /// Checked on the parsed URL, the way the HTTP client will read it.
 pub(crate) fn check_bearer_url(url: &str) -> Result<(), HttpError> {
-    let Ok(parsed) = reqwest::Url::parse(url) else {
+    let Some(parsed) = Address::parse(url) else {
         return Err(HttpError::Refused {
             endpoint: "a URL that does not parse".to_owned(),
             reason: "it is not a valid URL".to_owned(),
@@ -611,20 +735,16 @@ pub(crate) fn check_bearer_url(url: &str) -> Result<(), HttpError> {
     };
     // The endpoint as shown: no user information (it may hold a
     // password), no query.
-    let mut shown = parsed.clone();
-    let _ = shown.set_username("");
-    let _ = shown.set_password(None);
-    shown.set_query(None);
     let refused = |reason: &str| HttpError::Refused {
-        endpoint: shown.to_string(),
+        endpoint: parsed.shown(),
         reason: reason.to_owned(),
     };
-    if !parsed.username().is_empty() || parsed.password().is_some() {
+    if parsed.has_userinfo() {
         return Err(refused("the URL has user information (`user@host`)"));
     }
     match parsed.scheme() {
         "https" => Ok(()),
-        "http" if is_loopback_url(url) => Ok(()),
+        "http" if parsed.is_loopback() => Ok(()),
         "http" => Err(refused(
             "plain http to a host that is not loopback: tokens travel only over TLS",
         )),

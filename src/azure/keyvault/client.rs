@@ -153,7 +153,7 @@ struct KeyAnswer {
 
 /// A 401's challenge must name the vault's own domain; one that names
 /// another is refused, whatever the status says.
-fn check_challenge(url: &str, headers: &reqwest::header::HeaderMap) -> Result<(), KeyVaultError> {
+fn check_challenge(url: &str, headers: &http::HeaderMap) -> Result<(), KeyVaultError> {
     let Some(challenge) = headers
         .get("www-authenticate")
         .and_then(|v| v.to_str().ok())
@@ -166,9 +166,8 @@ fn check_challenge(url: &str, headers: &reqwest::header::HeaderMap) -> Result<()
     if super::url::challenge_resource_matches(url, &resource) {
         return Ok(());
     }
-    let vault_host = reqwest::Url::parse(url)
-        .ok()
-        .and_then(|u| u.host_str().map(str::to_owned))
+    let vault_host = crate::azure::http::Address::parse(url)
+        .map(|a| a.host().to_owned())
         .unwrap_or_default();
     Err(KeyVaultError::ChallengeMismatch {
         resource,

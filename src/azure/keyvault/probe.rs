@@ -148,9 +148,9 @@ fn unreachable(error: &HttpError) -> ProbeOutcome {
             format!("no answer within {} ms", after.as_millis()),
         ),
         HttpError::Transport { source, .. } => {
-            // The causes below reqwest's own message (which repeats the URL).
+            // The transport error and its causes (none repeats the URL).
             let mut causes = Vec::new();
-            let mut cause = std::error::Error::source(source);
+            let mut cause: Option<&dyn std::error::Error> = Some(source);
             while let Some(c) = cause {
                 let text = c.to_string();
                 if !causes.iter().any(|seen: &String| seen.contains(&text)) {

@@ -3,6 +3,8 @@
 
 use dsops_config::model::{KeyVaultObject, Store, Vault};
 
+use crate::azure::http::Address;
+
 /// The data plane's API version.
 pub(crate) const API_VERSION: &str = "7.5";
 
@@ -83,19 +85,12 @@ pub(crate) fn object_url(
 /// resource's host or a subdomain of it (`v.vault.azure.net` for
 /// `https://vault.azure.net`), on the same port.
 pub fn challenge_resource_matches(vault_url: &str, resource: &str) -> bool {
-    let (Ok(vault), Ok(resource)) = (
-        reqwest::Url::parse(vault_url),
-        reqwest::Url::parse(resource),
-    ) else {
+    let (Some(vault), Some(resource)) = (Address::parse(vault_url), Address::parse(resource))
+    else {
         return false;
     };
-    let (Some(vault_host), Some(resource_host)) = (vault.host_str(), resource.host_str()) else {
-        return false;
-    };
-    let (vault_host, resource_host) = (
-        vault_host.to_ascii_lowercase(),
-        resource_host.to_ascii_lowercase(),
-    );
+    // Both hosts are lowercase.
+    let (vault_host, resource_host) = (vault.host(), resource.host());
     let same_domain =
         vault_host == resource_host || vault_host.ends_with(&format!(".{resource_host}"));
     same_domain

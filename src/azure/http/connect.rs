@@ -1,0 +1,345 @@
+//! How the client reaches a host: the name resolved (`*.localhost` to
+//! loopback, RFC 6761), a TCP connection (connect timeout, keep-alive, no
+//! Nagle), through a proxy when the environment names one, then TLS with the
+//! platform's roots and the store's CA bundle.
+//!
+//! hyper-util's legacy client pools what this connector returns, one
+//! connection per host kept alive between requests. HTTP/1.1 only today:
+//! TLS offers ALPN `http/1.1`; a connection that negotiates `h2` would say
+//! so in [`Conn::connected`] (`Connected::negotiated_h2`), which is where
+//! HTTP/2 plugs in.
+
+use std::future::Future;
+use std::io;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::pin::Pin;
+use std::sync::{Arc, OnceLock};
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use http::Uri;
+use hyper_util::client::legacy::connect::dns::Name;
+use hyper_util::client::legacy::connect::proxy::Tunnel;
+use hyper_util::client::legacy::connect::{Connected, Connection, HttpConnector};
+use hyper_util::client::proxy::matcher::Matcher;
+use hyper_util::rt::TokioIo;
+use rustls::pki_types::pem::PemObject as _;
+use rustls::pki_types::{CertificateDer, ServerName};
+use tokio::io::{AsyncRead, AsyncWrite};
+use tower_service::Service;
+
+use super::HttpError;
+
+/// Any error a connection attempt ends with; hyper-util's client keeps it
+/// as the cause of its `Connect` error.
+pub(super) type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// Resolves `localhost` and `*.localhost` to loopback (RFC 6761), other names
+/// through the system.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct LocalhostResolver;
+
+/// Whether `host` is `localhost` or under it (RFC 6761: always loopback).
+pub(super) fn is_localhost_name(host: &str) -> bool {
+    let host = host.trim_end_matches('.').to_ascii_lowercase();
+    host == "localhost" || host.ends_with(".localhost")
+}
+
+impl LocalhostResolver {
+    /// The addresses of `host`, port 0 (the connector sets the port).
+    pub(super) async fn resolve(host: &str) -> io::Result<Vec<SocketAddr>> {
+        if is_localhost_name(host) {
+            return Ok(vec![
+                SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 0),
+                SocketAddr::new(IpAddr::V6(Ipv6Addr::LOCALHOST), 0),
+            ]);
+        }
+        let host = host.trim_end_matches('.').to_ascii_lowercase();
+        Ok(tokio::net::lookup_host((host.as_str(), 0)).await?.collect())
+    }
+}
+
+type Resolving = Pin<Box<dyn Future<Output = io::Result<std::vec::IntoIter<SocketAddr>>> + Send>>;
+
+impl Service<Name> for LocalhostResolver {
+    type Response = std::vec::IntoIter<SocketAddr>;
+    type Error = io::Error;
+    type Future = Resolving;
+
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, name: Name) -> Self::Future {
+        let host = name.as_str().to_owned();
+        Box::pin(async move { Ok(Self::resolve(&host).await?.into_iter()) })
+    }
+}
+
+/// The TLS settings shared by every connection of an [`super::Http`]: the
+/// platform's roots and the extra CA certificates, the aws-lc-rs provider,
+/// ALPN `http/1.1`.
+pub(super) fn tls_config(ca_pem: Option<&[u8]>) -> Result<Arc<rustls::ClientConfig>, HttpError> {
+    let mut roots = rustls::RootCertStore::empty();
+    roots.roots.extend(platform_roots().roots.iter().cloned());
+    if let Some(pem) = ca_pem {
+        for certificate in pem_certificates(pem)? {
+            roots.add(certificate).map_err(|e| {
+                HttpError::Setup(format!("the CA bundle is not PEM certificates: {e}"))
+            })?;
+        }
+    }
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let mut config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| HttpError::Setup(format!("cannot set up HTTPS: {e}")))?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(Arc::new(config))
+}
+
+/// The `CERTIFICATE` blocks of a PEM bundle; an error unless it has at
+/// least one and every block decodes.
+fn pem_certificates(pem: &[u8]) -> Result<Vec<CertificateDer<'static>>, HttpError> {
+    let not_pem =
+        |why: String| HttpError::Setup(format!("the CA bundle is not PEM certificates: {why}"));
+    let certificates = CertificateDer::pem_slice_iter(pem)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| not_pem(e.to_string()))?;
+    if certificates.is_empty() {
+        return Err(not_pem(
+            "it has no `-----BEGIN CERTIFICATE-----` block".to_owned(),
+        ));
+    }
+    Ok(certificates)
+}
+
+/// The operating system's trust store (on Linux and the BSDs the files
+/// OpenSSL would read, `SSL_CERT_FILE` and `SSL_CERT_DIR` included), read
+/// once per process. Certificates that do not parse are left out, as a
+/// store with one bad entry should not stop every connection.
+fn platform_roots() -> &'static rustls::RootCertStore {
+    static ROOTS: OnceLock<rustls::RootCertStore> = OnceLock::new();
+    ROOTS.get_or_init(|| {
+        let mut roots = rustls::RootCertStore::empty();
+        let found = rustls_native_certs::load_native_certs();
+        roots.add_parsable_certificates(found.certs);
+        roots
+    })
+}
+
+/// Opens connections for hyper-util's client: direct, or through the proxy
+/// `proxy` names for the destination.
+#[derive(Clone)]
+pub(super) struct Connector {
+    tcp: HttpConnector<LocalhostResolver>,
+    tls: tokio_rustls::TlsConnector,
+    proxy: Option<Arc<Matcher>>,
+    /// For one TCP connection, and for the whole of connecting: name,
+    /// TCP, proxy tunnel, TLS handshake.
+    timeout: Duration,
+}
+
+impl std::fmt::Debug for Connector {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Not the matcher: a proxy URL may carry a password.
+        f.debug_struct("Connector")
+            .field("proxy", &self.proxy.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Connector {
+    pub(super) fn new(
+        tls: Arc<rustls::ClientConfig>,
+        connect_timeout: Duration,
+        proxy: Option<Arc<Matcher>>,
+    ) -> Self {
+        let mut tcp = HttpConnector::new_with_resolver(LocalhostResolver);
+        tcp.enforce_http(false);
+        tcp.set_nodelay(true);
+        tcp.set_connect_timeout(Some(connect_timeout));
+        tcp.set_keepalive(Some(Duration::from_secs(15)));
+        tcp.set_keepalive_interval(Some(Duration::from_secs(15)));
+        tcp.set_keepalive_retries(Some(3));
+        Self {
+            tcp,
+            tls: tokio_rustls::TlsConnector::from(tls),
+            proxy,
+            timeout: connect_timeout,
+        }
+    }
+
+    /// The proxy a request to `uri` goes through, if any.
+    pub(super) fn proxy_for(
+        &self,
+        uri: &Uri,
+    ) -> Option<hyper_util::client::proxy::matcher::Intercept> {
+        self.proxy.as_ref()?.intercept(uri)
+    }
+
+    /// This connector without its proxy: how the proxy itself is reached.
+    fn direct(&self) -> Self {
+        Self {
+            proxy: None,
+            ..self.clone()
+        }
+    }
+
+    async fn connect(mut self, dst: Uri) -> Result<Conn, BoxError> {
+        let https = match dst.scheme_str() {
+            Some("https") => true,
+            Some("http") => false,
+            _ => return Err(format!("unsupported URL scheme in {}", shown(&dst)).into()),
+        };
+        let Some(proxy) = self.proxy_for(&dst) else {
+            let tcp = self.tcp.call(dst.clone()).await?;
+            let io: Box<dyn Io> = Box::new(tcp.into_inner());
+            return if https {
+                self.handshake(io, &dst).await
+            } else {
+                Ok(Conn::new(io, false))
+            };
+        };
+        let proxy_uri = proxy.uri().clone();
+        if !matches!(proxy_uri.scheme_str(), Some("http" | "https")) {
+            return Err(format!(
+                "the proxy {} is not an http or https proxy (SOCKS is not supported)",
+                shown(&proxy_uri)
+            )
+            .into());
+        }
+        if https {
+            // CONNECT host:port, then TLS to the destination inside the tunnel.
+            let mut tunnel = Tunnel::new(proxy_uri, self.direct());
+            if let Some(auth) = proxy.basic_auth() {
+                tunnel = tunnel.with_auth(auth.clone());
+            }
+            let tunnelled = tunnel.call(dst.clone()).await?;
+            let io: Box<dyn Io> = Box::new(TokioIo::new(tunnelled));
+            self.handshake(io, &dst).await
+        } else {
+            // Plain http: the request itself goes to the proxy, in absolute form.
+            let mut conn = self.direct().call(proxy_uri).await?;
+            conn.proxied = true;
+            Ok(conn)
+        }
+    }
+
+    async fn handshake(&self, io: Box<dyn Io>, dst: &Uri) -> Result<Conn, BoxError> {
+        let host = dst.host().unwrap_or_default();
+        let host = host
+            .strip_prefix('[')
+            .and_then(|h| h.strip_suffix(']'))
+            .unwrap_or(host);
+        let name = ServerName::try_from(host.to_owned())
+            .map_err(|e| format!("{host} is not a TLS server name: {e}"))?;
+        let tls = self.tls.connect(name, io).await?;
+        Ok(Conn::new(Box::new(tls), false))
+    }
+}
+
+/// A URI as an error may show it: scheme and authority without user information.
+fn shown(uri: &Uri) -> String {
+    let host = uri.host().unwrap_or_default();
+    match (uri.scheme_str(), uri.port_u16()) {
+        (Some(scheme), Some(port)) => format!("{scheme}://{host}:{port}"),
+        (Some(scheme), None) => format!("{scheme}://{host}"),
+        (None, _) => host.to_owned(),
+    }
+}
+
+impl Service<Uri> for Connector {
+    type Response = Conn;
+    type Error = BoxError;
+    type Future = Pin<Box<dyn Future<Output = Result<Conn, BoxError>> + Send>>;
+
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, dst: Uri) -> Self::Future {
+        let timeout = self.timeout;
+        let connecting = self.clone().connect(dst);
+        Box::pin(async move {
+            tokio::time::timeout(timeout, connecting)
+                .await
+                .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "connect timed out"))?
+        })
+    }
+}
+
+/// A byte stream: TCP, TLS over TCP, TLS over a proxy's tunnel.
+pub(super) trait Io: AsyncRead + AsyncWrite + Send + Unpin {}
+impl<T: AsyncRead + AsyncWrite + Send + Unpin> Io for T {}
+
+/// One connection, as hyper reads and writes it.
+pub(super) struct Conn {
+    io: TokioIo<Box<dyn Io>>,
+    /// Requests on it go to an HTTP proxy (absolute-form request targets).
+    proxied: bool,
+}
+
+impl Conn {
+    fn new(io: Box<dyn Io>, proxied: bool) -> Self {
+        Self {
+            io: TokioIo::new(io),
+            proxied,
+        }
+    }
+}
+
+impl std::fmt::Debug for Conn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Conn")
+            .field("proxied", &self.proxied)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Connection for Conn {
+    fn connected(&self) -> Connected {
+        Connected::new().proxy(self.proxied)
+    }
+}
+
+impl hyper::rt::Read for Conn {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: hyper::rt::ReadBufCursor<'_>,
+    ) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.io).poll_read(cx, buf)
+    }
+}
+
+impl hyper::rt::Write for Conn {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.io).poll_write(cx, buf)
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.io).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.io).poll_shutdown(cx)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.io.is_write_vectored()
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.io).poll_write_vectored(cx, bufs)
+    }
+}
