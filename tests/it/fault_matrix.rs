@@ -434,6 +434,16 @@ fn run_cell(endpoint: Endpoint, fault: Fault) -> Cell {
     }
 }
 
+/// Whether `text` holds `number` as a number of its own, not inside a
+/// longer one (the emulator's random ports, such as 35031, must not count).
+fn has_number(text: &str, number: &str) -> bool {
+    text.match_indices(number).any(|(at, _)| {
+        let before = text[..at].chars().next_back();
+        let after = text[at + number.len()..].chars().next();
+        !before.is_some_and(|c| c.is_ascii_digit()) && !after.is_some_and(|c| c.is_ascii_digit())
+    })
+}
+
 /// What the error message says went wrong, in a few words.
 fn classify(output: &str) -> &'static str {
     let text = output.to_ascii_lowercase();
@@ -441,7 +451,7 @@ fn classify(output: &str) -> &'static str {
         "TLS certificate refused, not retried"
     } else if text.contains("no answer within") || text.contains("timed out") {
         "timed out"
-    } else if text.contains("503") {
+    } else if has_number(&text, "503") {
         "still 503 at the deadline"
     } else if text.contains("json")
         || text.contains("unexpected body")
