@@ -258,4 +258,3 @@ envs:
         retired = kv("azure", "retired"),
     )
 }
-
