@@ -20,6 +20,7 @@ use std::time::{Duration, Instant};
 
 use dsops::config::{LoadOptions, Source, load};
 use dsops::{Engine, EngineOptions};
+use dsops_emulator::testing::StateBuilder;
 use dsops_emulator::{Emulator, FaultSpec, Options, StateFile};
 
 const SECRETS: usize = 100;
@@ -27,24 +28,21 @@ const VAULTS: [&str; 3] = ["bench-one", "bench-two", "bench-three"];
 const LATENCY: Duration = Duration::from_millis(20);
 const MAX_CONCURRENT: usize = 16;
 
-fn state() -> String {
-    let mut state =
-        String::from("identities:\n  vm: { type: system_assigned }\nrole_assignments:\n");
+/// `vm` reads every vault; secret `secret-I` is in vault `I % 3` only.
+fn state() -> StateFile {
+    let mut state = StateBuilder::new().system_identity("vm");
     for vault in VAULTS {
-        writeln!(
-            state,
-            "  - {{ principal: vm, role: Key Vault Secrets User, scope: \"vault:{vault}\" }}"
-        )
-        .unwrap();
+        state = state.grant("vm", "Key Vault Secrets User", format!("vault:{vault}"));
     }
-    state.push_str("vaults:\n");
     for (v, vault) in VAULTS.iter().enumerate() {
-        writeln!(state, "  {vault}:\n    secrets:").unwrap();
-        for i in (0..SECRETS).filter(|i| i % VAULTS.len() == v) {
-            writeln!(state, "      secret-{i}: value-{i}").unwrap();
-        }
+        state = state.vault(*vault, |mut kv| {
+            for i in (0..SECRETS).filter(|i| i % VAULTS.len() == v) {
+                kv = kv.secret(format!("secret-{i}"), format!("value-{i}"));
+            }
+            kv
+        });
     }
-    state
+    state.build()
 }
 
 fn config(emulator: &Emulator) -> String {
@@ -71,7 +69,7 @@ fn main() {
         .and_then(|n| n.parse().ok())
         .unwrap_or(11);
     let emulator = Emulator::start_in_background(Options {
-        state: StateFile::parse(&state()).unwrap(),
+        state: state(),
         ..Options::default()
     })
     .unwrap();

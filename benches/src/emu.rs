@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
+use dsops_emulator::testing::StateBuilder;
 use dsops_emulator::{Emulator, FaultSpec, LogEntry, Options, StateFile};
 
 use crate::log_text::Rng;
@@ -34,30 +35,27 @@ pub(crate) fn values(count: usize) -> Vec<String> {
 
 /// The emulator's state: the host's system-assigned identity `vm`, Key
 /// Vault Secrets User on each vault, each holding `count` secrets.
-pub(crate) fn state(count: usize) -> String {
-    let mut state =
-        String::from("identities:\n  vm: { type: system_assigned }\nrole_assignments:\n");
-    for vault in VAULTS {
-        let _ = writeln!(
-            state,
-            "  - {{ principal: vm, role: Key Vault Secrets User, scope: \"vault:{vault}\" }}"
-        );
-    }
-    state.push_str("vaults:\n");
+pub(crate) fn state(count: usize) -> StateFile {
     let values = values(count);
+    let mut state = StateBuilder::new().system_identity("vm");
     for vault in VAULTS {
-        let _ = writeln!(state, "  {vault}:\n    secrets:");
-        for (i, value) in values.iter().enumerate() {
-            let _ = writeln!(state, "      secret-{i}: {value}");
-        }
+        state = state.grant("vm", "Key Vault Secrets User", format!("vault:{vault}"));
     }
-    state
+    for vault in VAULTS {
+        state = state.vault(vault, |mut kv| {
+            for (i, value) in values.iter().enumerate() {
+                kv = kv.secret(format!("secret-{i}"), value.as_str());
+            }
+            kv
+        });
+    }
+    state.build()
 }
 
 /// Starts the emulator with `count` secrets in each vault.
 pub(crate) fn start(count: usize) -> Emulator {
     Emulator::start_in_background(Options {
-        state: StateFile::parse(&state(count)).expect("the bench state parses"),
+        state: state(count),
         log_capacity: 20_000,
         ..Options::default()
     })

@@ -9,8 +9,7 @@ use dsops_emulator::{Emulator, Options, StateFile};
 
 use crate::azure::http::{Http, HttpOptions, Trace};
 
-pub(crate) async fn emulator(state: &str) -> Emulator {
-    let state = StateFile::parse(state).unwrap();
+pub(crate) async fn emulator(state: StateFile) -> Emulator {
     Emulator::start(Options {
         state,
         ..Options::default()

@@ -3,6 +3,8 @@
 //! several subscriptions, and the errors of missing access.
 
 use dsops::Resolution;
+use dsops_emulator::StateFile;
+use dsops_emulator::testing::{CosmosAccount, StateBuilder, StorageAccount};
 
 use crate::support::in_process::InProcess;
 use secrecy::ExposeSecret;
@@ -12,35 +14,44 @@ const TWO: &str = "22222222-0000-0000-0000-0000000000b2";
 const KEY1: &str = "a2V5MS1vZi1kYXRhc3RvcmUtY2FuYXJ5LTAxMjM0NTY3ODlhYmNkZWYwMTIzNDU2Nzg5YWJjZGVm";
 const KEY2: &str = "a2V5Mi1vZi1kYXRhc3RvcmUtY2FuYXJ5LTAxMjM0NTY3ODlhYmNkZWYwMTIzNDU2Nzg5YWJjZGVm";
 
-fn state() -> String {
-    format!(
-        r#"
-subscriptions:
-  - id: {ONE}
-    name: one
-    resource_groups:
-      rg-a: {{ storage_accounts: {{ datastore: {{ key1: "{KEY1}", key2: "{KEY2}" }} }} }}
-      rg-b: {{ cosmosdb_accounts: {{ docs: {{ primary: pk, secondary: sk, primary_readonly: prk, secondary_readonly: srk }} }} }}
-  - id: {TWO}
-    name: two
-    resource_groups:
-      rg-far: {{ storage_accounts: {{ farstore: {{}} }} }}
-identities:
-  vm: {{ type: system_assigned }}
-  reader: {{ type: user_assigned, client_id: 33333333-3333-3333-3333-333333333333 }}
-role_assignments:
-  - {{ principal: vm, role: Reader and Data Access, scope: "subscription:one" }}
-  - {{ principal: vm, role: Reader and Data Access, scope: "subscription:two" }}
-  - {{ principal: vm, role: DocumentDB Account Contributor, scope: "cosmosdb:docs" }}
-  - {{ principal: reader, role: Reader, scope: "subscription:one" }}
-"#
-    )
+/// `datastore` and `docs` in subscription `one`, `farstore` in `two`; `vm`
+/// may list keys of all three, `reader` may only read subscription `one`.
+fn state() -> StateFile {
+    StateBuilder::new()
+        .subscription("one", |s| {
+            s.id(ONE)
+                .resource_group("rg-a", |rg| {
+                    rg.storage_account("datastore", StorageAccount::new().key1(KEY1).key2(KEY2))
+                })
+                .resource_group("rg-b", |rg| {
+                    rg.cosmosdb_account(
+                        "docs",
+                        CosmosAccount::new()
+                            .primary("pk")
+                            .secondary("sk")
+                            .primary_readonly("prk")
+                            .secondary_readonly("srk"),
+                    )
+                })
+        })
+        .subscription("two", |s| {
+            s.id(TWO).resource_group("rg-far", |rg| {
+                rg.storage_account("farstore", StorageAccount::new())
+            })
+        })
+        .system_identity("vm")
+        .user_identity("reader", "33333333-3333-3333-3333-333333333333")
+        .grant("vm", "Reader and Data Access", "subscription:one")
+        .grant("vm", "Reader and Data Access", "subscription:two")
+        .grant("vm", "DocumentDB Account Contributor", "cosmosdb:docs")
+        .grant("reader", "Reader", "subscription:one")
+        .build()
 }
 
 type Setup = InProcess;
 
 async fn setup() -> Setup {
-    InProcess::start(&state()).await
+    InProcess::start(state()).await
 }
 
 trait Accounts {

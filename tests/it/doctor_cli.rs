@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
+use dsops_emulator::testing::StateBuilder;
 use dsops_emulator::{Emulator, Options, StateFile};
 use serde_json::Value;
 
@@ -16,30 +17,25 @@ use crate::support::harness::{Run, dsops, run};
 /// A secret value that must never be printed.
 const CANARY: &str = "CANARY-doctor-value-4be1d2";
 
-/// The emulator's state: a VM with a system-assigned identity, a vault with
-/// one secret, and `roles` as the role assignments.
-fn state(roles: &str) -> StateFile {
-    let text = format!(
-        r#"tenants:
-  - id: 72f988bf-86f1-41af-91ab-2d7cd011db47
-subscriptions:
-  - id: 00000000-0000-0000-0000-00000000c0de
-    name: Development
-identities:
-  vm: {{ type: system_assigned }}
-role_assignments: {roles}
-vaults:
-  dev-vault:
-    subscription: Development
-    secrets:
-      database-password: {CANARY}
-"#
-    );
-    StateFile::parse(&text).unwrap()
+/// The emulator's state: a VM with a system-assigned identity and a vault
+/// with one secret; no role assignment.
+fn no_role() -> StateBuilder {
+    StateBuilder::new()
+        .tenant("72f988bf-86f1-41af-91ab-2d7cd011db47")
+        .subscription("Development", |s| {
+            s.id("00000000-0000-0000-0000-00000000c0de")
+        })
+        .system_identity("vm")
+        .vault("dev-vault", |v| {
+            v.subscription("Development")
+                .secret("database-password", CANARY)
+        })
 }
 
-const SECRETS_USER: &str =
-    r#"[ { principal: vm, role: Key Vault Secrets User, scope: "vault:dev-vault" } ]"#;
+/// The same, the VM a Key Vault Secrets User of the vault.
+fn secrets_user() -> StateBuilder {
+    no_role().grant("vm", "Key Vault Secrets User", "vault:dev-vault")
+}
 
 /// An emulator and a directory with dsops.yaml and the emulator's CA.
 struct Setup {
@@ -49,8 +45,8 @@ struct Setup {
 
 impl Setup {
     /// `secret` is the secret the environment reads from `dev-vault`.
-    fn new(roles: &str, secret: &str) -> Self {
-        Self::with_state(state(roles), "dev-vault", secret)
+    fn new(state: StateBuilder, secret: &str) -> Self {
+        Self::with_state(state.build(), "dev-vault", secret)
     }
 
     fn with_state(state: StateFile, vault: &str, secret: &str) -> Self {
@@ -110,7 +106,7 @@ fn assert_reveals_nothing(run: &Run) {
 
 #[test]
 fn all_good_names_the_winner_the_identity_and_the_secret() {
-    let setup = Setup::new(SECRETS_USER, "database-password");
+    let setup = Setup::new(secrets_user(), "database-password");
     let out = setup.doctor(&[]);
     assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
     assert!(
@@ -157,7 +153,7 @@ fn all_good_names_the_winner_the_identity_and_the_secret() {
 
 #[test]
 fn no_role_gives_the_object_id_and_the_role_assignment_command() {
-    let setup = Setup::new("[]", "database-password");
+    let setup = Setup::new(no_role(), "database-password");
     let out = setup.doctor(&[]);
     assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
     let oid = setup.vm_object_id();
@@ -186,22 +182,19 @@ fn no_role_gives_the_object_id_and_the_role_assignment_command() {
 
 #[test]
 fn a_vault_of_another_tenant_is_explained() {
-    let state = StateFile::parse(
-        r#"tenants:
-  - id: 72f988bf-86f1-41af-91ab-2d7cd011db47
-  - id: 22222222-0000-0000-0000-000000000002
-subscriptions:
-  - { id: 00000000-0000-0000-0000-0000000000f2, name: Foreign, tenant: 22222222-0000-0000-0000-000000000002 }
-identities:
-  vm: { type: system_assigned }
-vaults:
-  foreign-vault:
-    subscription: Foreign
-    secrets:
-      database-password: CANARY-doctor-value-4be1d2
-"#,
-    )
-    .unwrap();
+    const FOREIGN: &str = "22222222-0000-0000-0000-000000000002";
+    let state = StateBuilder::new()
+        .tenant("72f988bf-86f1-41af-91ab-2d7cd011db47")
+        .tenant(FOREIGN)
+        .subscription("Foreign", |s| {
+            s.id("00000000-0000-0000-0000-0000000000f2").tenant(FOREIGN)
+        })
+        .system_identity("vm")
+        .vault("foreign-vault", |v| {
+            v.subscription("Foreign")
+                .secret("database-password", CANARY)
+        })
+        .build();
     let setup = Setup::with_state(state, "foreign-vault", "database-password");
     let out = setup.doctor(&[]);
     assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
@@ -223,7 +216,7 @@ vaults:
 
 #[test]
 fn missing_secret_says_so() {
-    let setup = Setup::new(SECRETS_USER, "no-such-secret");
+    let setup = Setup::new(secrets_user(), "no-such-secret");
     let out = setup.doctor(&[]);
     assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
     assert!(
@@ -350,7 +343,7 @@ envs:
 
 #[test]
 fn json_has_sources_tokens_vaults_and_fixes() {
-    let setup = Setup::new(SECRETS_USER, "database-password");
+    let setup = Setup::new(secrets_user(), "database-password");
     let out = setup.doctor(&["--format", "json"]);
     assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
     assert_reveals_nothing(&out);
@@ -406,7 +399,7 @@ fn json_has_sources_tokens_vaults_and_fixes() {
     );
 
     // A failure carries its fix, with the command.
-    let denied = Setup::new("[]", "database-password").doctor(&["--format", "json"]);
+    let denied = Setup::new(no_role(), "database-password").doctor(&["--format", "json"]);
     assert_eq!(denied.code, 1);
     let doc: Value = serde_json::from_str(&denied.stdout).unwrap();
     assert_eq!(doc["ok"], false);

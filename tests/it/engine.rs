@@ -6,35 +6,34 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use dsops_emulator::FaultSpec;
+use dsops_emulator::testing::{Certificate, Key, StateBuilder};
 
 use crate::support::in_process::InProcess;
 use secrecy::ExposeSecret;
 
-const STATE: &str = r#"
-identities:
-  vm: { type: system_assigned }
-role_assignments:
-  - { principal: vm, role: Key Vault Secrets User, scope: "vault:kv-one" }
-  - { principal: vm, role: Key Vault Certificate User, scope: "vault:kv-one" }
-  - { principal: vm, role: Key Vault Crypto User, scope: "vault:kv-one" }
-vaults:
-  kv-one:
-    secrets:
-      shared: shared-canary-value-0a
-      other: other-canary-value-1b
-    certificates:
-      tls: { subject: app.example.com, format: pem }
-    keys:
-      signing: { kty: EC }
-  kv-locked:
-    secrets:
-      hidden: hidden-canary-value-2c
-"#;
+/// `vm` may read secrets, certificates and keys of `kv-one`, and nothing
+/// of `kv-locked`.
+fn state() -> StateBuilder {
+    StateBuilder::new()
+        .system_identity("vm")
+        .grant("vm", "Key Vault Secrets User", "vault:kv-one")
+        .grant("vm", "Key Vault Certificate User", "vault:kv-one")
+        .grant("vm", "Key Vault Crypto User", "vault:kv-one")
+        .vault("kv-one", |v| {
+            v.secret("shared", "shared-canary-value-0a")
+                .secret("other", "other-canary-value-1b")
+                .certificate("tls", Certificate::new().subject("app.example.com").pem())
+                .key("signing", Key::ec())
+        })
+        .vault("kv-locked", |v| {
+            v.secret("hidden", "hidden-canary-value-2c")
+        })
+}
 
 type Setup = InProcess;
 
-async fn setup(state: &str) -> Setup {
-    InProcess::start(state).await
+async fn setup(state: StateBuilder) -> Setup {
+    InProcess::start(state.build()).await
 }
 
 fn secret(var: &str, vault: &str, name: &str) -> String {
@@ -43,7 +42,7 @@ fn secret(var: &str, vault: &str, name: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn one_object_is_fetched_once_and_one_token_serves_all() {
-    let setup = setup(STATE).await;
+    let setup = setup(state()).await;
     let vars = [
         secret("A", "kv-one", "shared"),
         secret("B", "kv-one", "SHARED"),
@@ -75,15 +74,13 @@ async fn one_object_is_fetched_once_and_one_token_serves_all() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn max_concurrent_bounds_the_requests_in_flight() {
-    let mut state = String::from(STATE);
+    let mut state = state().grant("vm", "Key Vault Secrets User", "vault:kv-many");
     let mut vars = String::new();
-    state.push_str("  kv-many:\n    secrets:\n");
     for i in 0..8 {
-        state.push_str(&format!("      s{i}: v{i}\n"));
+        state = state.vault("kv-many", |v| v.secret(format!("s{i}"), format!("v{i}")));
         vars.push_str(&secret(&format!("S{i}"), "kv-many", &format!("s{i}")));
     }
-    state = state.replace("role_assignments:\n", "role_assignments:\n  - { principal: vm, role: Key Vault Secrets User, scope: \"vault:kv-many\" }\n");
-    let setup = setup(&state).await;
+    let setup = setup(state).await;
     setup.emulator.faults().add(FaultSpec {
         service: Some("keyvault".into()),
         latency_ms: Some(150),
@@ -101,7 +98,7 @@ async fn max_concurrent_bounds_the_requests_in_flight() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn every_problem_is_collected_with_its_context() {
-    let setup = setup(STATE).await;
+    let setup = setup(state()).await;
     let vars = [
         secret("GOOD", "kv-one", "shared"),
         secret("MISSING", "kv-one", "nope"),
@@ -166,7 +163,7 @@ async fn every_problem_is_collected_with_its_context() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_secret_cache_serves_repeat_resolutions_within_its_ttl() {
-    let setup = setup(STATE).await;
+    let setup = setup(state()).await;
     let vars = secret("A", "kv-one", "shared");
     let cached = setup.engine(
         "    cache: { secret_cache: { enabled: true, ttl: 10m } }\n",
@@ -189,7 +186,7 @@ async fn the_secret_cache_serves_repeat_resolutions_within_its_ttl() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn certificates_keys_and_tokens() {
-    let setup = setup(STATE).await;
+    let setup = setup(state()).await;
     let vars = "    TLS: { from: { store: azure, vault: kv-one, secret: tls, type: certificate } }\n    JWK: { from: { store: azure, vault: kv-one, secret: signing, type: key } }\n    GRAPH: { from: { store: azure, operation: get_token, resource: https://graph.microsoft.com } }\n";
     let resolution = setup.engine("", vars).resolve("dev").await.unwrap();
     assert!(!resolution.failed(), "{:?}", resolution.problems);

@@ -17,6 +17,7 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
+use dsops_emulator::testing::{Identity, StateBuilder, StorageAccount};
 use dsops_emulator::{Emulator, FaultSpec, Options, StateFile};
 
 use crate::support::harness::{dsops, run};
@@ -30,37 +31,39 @@ const TENANT: &str = "72f988bf-86f1-41af-91ab-2d7cd011db47";
 const DEADLINE: Duration = Duration::from_secs(4);
 const MARGIN: Duration = Duration::from_secs(6);
 
+/// `vm` (IMDS, App Service) and the application `ci` (client secret,
+/// GitHub OIDC) may read the vault; `vm` the storage account's keys too.
 fn state() -> StateFile {
-    StateFile::parse(&format!(
-        r#"
-tenants:
-  - id: {TENANT}
-subscriptions:
-  - id: 00000000-0000-0000-0000-00000000c0de
-    name: Development
-    resource_groups:
-      rg-app: {{ storage_accounts: {{ faultstore: {{ key1: "{KEY1}", key2: "CANARY-fault-key2-0000" }} }} }}
-identities:
-  vm: {{ type: system_assigned }}
-  ci:
-    type: service_principal
-    client_id: {CLIENT_ID}
-    client_secrets: [{SP_SECRET}]
-    federated_credentials:
-      - {{ issuer: github, subject: "repo:octo-org/octo-repo:ref:refs/heads/main" }}
-role_assignments:
-  - {{ principal: vm, role: Key Vault Secrets User, scope: "vault:fault-vault" }}
-  - {{ principal: ci, role: Key Vault Secrets User, scope: "vault:fault-vault" }}
-  - {{ principal: vm, role: Reader and Data Access, scope: "subscription:Development" }}
-vaults:
-  fault-vault:
-    subscription: Development
-    secrets: {{ db: {DB} }}
-github:
-  claims: {{ repository: octo-org/octo-repo, ref: refs/heads/main }}
-"#
-    ))
-    .unwrap()
+    StateBuilder::new()
+        .tenant(TENANT)
+        .subscription("Development", |s| {
+            s.id("00000000-0000-0000-0000-00000000c0de")
+                .resource_group("rg-app", |rg| {
+                    rg.storage_account(
+                        "faultstore",
+                        StorageAccount::new()
+                            .key1(KEY1)
+                            .key2("CANARY-fault-key2-0000"),
+                    )
+                })
+        })
+        .system_identity("vm")
+        .identity(
+            "ci",
+            Identity::service_principal()
+                .client_id(CLIENT_ID)
+                .client_secret(SP_SECRET)
+                .federated_credential("github", "repo:octo-org/octo-repo:ref:refs/heads/main"),
+        )
+        .grant("vm", "Key Vault Secrets User", "vault:fault-vault")
+        .grant("ci", "Key Vault Secrets User", "vault:fault-vault")
+        .grant("vm", "Reader and Data Access", "subscription:Development")
+        .vault("fault-vault", |v| {
+            v.subscription("Development").secret("db", DB)
+        })
+        .github_claim("repository", "octo-org/octo-repo")
+        .github_claim("ref", "refs/heads/main")
+        .build()
 }
 
 /// An endpoint dsops calls, and the emulator's name for it.

@@ -17,6 +17,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use dsops::ci::github::{parse_file_commands, unescape_data};
+use dsops_emulator::testing::{Identity, StateBuilder};
 use dsops_emulator::{Emulator, Options, StateFile};
 
 use crate::support::emulated::emulator_cloud;
@@ -36,45 +37,33 @@ fn secrets() -> Vec<&'static str> {
     vec![DB, API, JSON, MULTI, EVIL]
 }
 
+/// The application `ci` federated with the workflow run's subject, and a
+/// vault of its secrets: the canaries, as they are, and a short value.
 fn state() -> StateFile {
-    let value = |v: &str| serde_json::to_string(v).unwrap();
-    let text = format!(
-        r#"tenants:
-  - id: 72f988bf-86f1-41af-91ab-2d7cd011db47
-subscriptions:
-  - id: 00000000-0000-0000-0000-00000000c0de
-    name: Development
-identities:
-  ci:
-    type: service_principal
-    client_id: {CLIENT_ID}
-    federated_credentials:
-      - issuer: github
-        subject: repo:octo-org/octo-repo:ref:refs/heads/main
-role_assignments:
-  - {{ principal: ci, role: Key Vault Secrets User, scope: "vault:ci-vault" }}
-vaults:
-  ci-vault:
-    subscription: Development
-    secrets:
-      db-password: {}
-      api-key: {}
-      json-secret: {}
-      multi-line: {}
-      evil: {}
-      pin: "123"
-github:
-  claims:
-    repository: octo-org/octo-repo
-    ref: refs/heads/main
-"#,
-        value(DB),
-        value(API),
-        value(JSON),
-        value(MULTI),
-        value(EVIL)
-    );
-    StateFile::parse(&text).unwrap()
+    StateBuilder::new()
+        .tenant("72f988bf-86f1-41af-91ab-2d7cd011db47")
+        .subscription("Development", |s| {
+            s.id("00000000-0000-0000-0000-00000000c0de")
+        })
+        .identity(
+            "ci",
+            Identity::service_principal()
+                .client_id(CLIENT_ID)
+                .federated_credential("github", "repo:octo-org/octo-repo:ref:refs/heads/main"),
+        )
+        .grant("ci", "Key Vault Secrets User", "vault:ci-vault")
+        .vault("ci-vault", |v| {
+            v.subscription("Development")
+                .secret("db-password", DB)
+                .secret("api-key", API)
+                .secret("json-secret", JSON)
+                .secret("multi-line", MULTI)
+                .secret("evil", EVIL)
+                .secret("pin", "123")
+        })
+        .github_claim("repository", "octo-org/octo-repo")
+        .github_claim("ref", "refs/heads/main")
+        .build()
 }
 
 fn config(emulator: &Emulator) -> String {

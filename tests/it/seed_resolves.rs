@@ -3,47 +3,14 @@
 //! sections resolves against the emulator, through the engine, with the
 //! page's own names: only the cloud is pointed at the emulator.
 
+use dsops_emulator::testing::seed;
 use secrecy::ExposeSecret;
 
 use crate::support::in_process::InProcess;
 use crate::support::seed_page::{as_config, yaml_blocks};
 
-const PRIMARY: &str = "11111111-0000-0000-0000-00000000a001";
-const SHARED: &str = "22222222-0000-0000-0000-00000000b002";
-const STORAGE_KEY1: &str =
-    "c2VlZC1zdG9yYWdlLWtleS0xLWNhbmFyeS0wMTIzNDU2Nzg5YWJjZGVmMDEyMzQ1Njc4OWFiY2RlZg==";
-
-fn state() -> String {
-    format!(
-        r#"
-subscriptions:
-  - id: {PRIMARY}
-    name: primary
-    resource_groups:
-      rg-data:
-        storage_accounts:
-          mystorageaccount: {{ key1: "{STORAGE_KEY1}" }}
-        cosmosdb_accounts:
-          mycosmosaccount: {{}}
-  - id: {SHARED}
-    name: shared
-identities:
-  vm: {{ type: system_assigned }}
-role_assignments:
-  - {{ principal: vm, role: Reader and Data Access, scope: "subscription:primary" }}
-  - {{ principal: vm, role: DocumentDB Account Contributor, scope: "cosmosdb:mycosmosaccount" }}
-  - {{ principal: vm, role: Key Vault Secrets User, scope: "vault:mykeyvault" }}
-  - {{ principal: vm, role: Key Vault Secrets User, scope: "vault:shared-keyvault" }}
-vaults:
-  mykeyvault:
-    subscription: primary
-    secrets: {{ api-key: seed-api-key-canary }}
-  shared-keyvault:
-    subscription: shared
-    secrets: {{ shared-api-key: seed-shared-canary }}
-"#
-    )
-}
+/// The main vault's name in these sections of the page.
+const VAULT: &str = "mykeyvault";
 
 const SECTIONS: &[&str] = &[
     "Azure Storage",
@@ -55,13 +22,15 @@ const SECTIONS: &[&str] = &[
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_pages_service_examples_resolve_against_the_emulator() {
-    let mut setup = InProcess::start(&state()).await;
-    setup
-        .env
-        .insert("PRIMARY_SUBSCRIPTION_ID".to_owned(), PRIMARY.to_owned());
-    setup
-        .env
-        .insert("SHARED_SUBSCRIPTION_ID".to_owned(), SHARED.to_owned());
+    let mut setup = InProcess::start(seed::forms(VAULT)).await;
+    setup.env.insert(
+        "PRIMARY_SUBSCRIPTION_ID".to_owned(),
+        seed::PRIMARY_SUBSCRIPTION.to_owned(),
+    );
+    setup.env.insert(
+        "SHARED_SUBSCRIPTION_ID".to_owned(),
+        seed::SHARED_SUBSCRIPTION.to_owned(),
+    );
     let store_lines = setup.store_lines();
     let mut resolved = 0;
     for example in yaml_blocks()
@@ -88,7 +57,7 @@ async fn the_pages_service_examples_resolve_against_the_emulator() {
         for (name, value) in &resolution.values {
             let value = value.expose_secret();
             match name.as_str() {
-                "STORAGE_KEY" => assert_eq!(value, STORAGE_KEY1),
+                "STORAGE_KEY" => assert_eq!(value, seed::STORAGE_KEY1),
                 "STORAGE_SAS" => {
                     assert!(value.contains("sp=rl") && value.contains("sig="), "{name}")
                 }
@@ -107,8 +76,8 @@ async fn the_pages_service_examples_resolve_against_the_emulator() {
                     value.starts_with("AccountEndpoint=https://mycosmosaccount."),
                     "{name}"
                 ),
-                "API_KEY" => assert_eq!(value, "seed-api-key-canary"),
-                "SHARED_SECRET" => assert_eq!(value, "seed-shared-canary"),
+                "API_KEY" => assert_eq!(value, seed::API_KEY),
+                "SHARED_SECRET" => assert_eq!(value, seed::SHARED_API_KEY),
                 other => panic!("unexpected variable {other} in {}", example.heading),
             }
             resolved += 1;

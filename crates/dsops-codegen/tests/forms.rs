@@ -11,55 +11,16 @@ use std::time::{Duration, SystemTime};
 
 use dsops::{AccessToken, Certificate, ErrorKind, Jwk, ResolveOptions};
 use dsops::{ExposeSecret, SecretString};
-use dsops_emulator::{Emulator, Options, StateFile};
+use dsops_emulator::testing::seed;
+use dsops_emulator::{Emulator, Options};
 
 /// Every form of the seed page.
 #[dsops::env("production", path = "tests/fixtures/forms.yaml")]
 #[derive(Clone)]
 pub struct Forms;
 
-const PRIMARY: &str = "11111111-0000-0000-0000-00000000a001";
-const SHARED: &str = "22222222-0000-0000-0000-00000000b002";
-const STORAGE_KEY1: &str =
-    "c2VlZC1zdG9yYWdlLWtleS0xLWNhbmFyeS0wMTIzNDU2Nzg5YWJjZGVmMDEyMzQ1Njc4OWFiY2RlZg==";
-
-fn state() -> String {
-    format!(
-        r#"
-subscriptions:
-  - id: {PRIMARY}
-    name: primary
-    resource_groups:
-      rg-data:
-        storage_accounts:
-          mystorageaccount: {{ key1: "{STORAGE_KEY1}" }}
-        cosmosdb_accounts:
-          mycosmosaccount: {{}}
-  - id: {SHARED}
-    name: shared
-identities:
-  vm: {{ type: system_assigned }}
-role_assignments:
-  - {{ principal: vm, role: Reader and Data Access, scope: "subscription:primary" }}
-  - {{ principal: vm, role: DocumentDB Account Contributor, scope: "cosmosdb:mycosmosaccount" }}
-  - {{ principal: vm, role: Key Vault Secrets User, scope: "vault:my-keyvault" }}
-  - {{ principal: vm, role: Key Vault Certificate User, scope: "vault:my-keyvault" }}
-  - {{ principal: vm, role: Key Vault Crypto User, scope: "vault:my-keyvault" }}
-  - {{ principal: vm, role: Key Vault Secrets User, scope: "vault:shared-keyvault" }}
-vaults:
-  my-keyvault:
-    subscription: primary
-    secrets: {{ api-key: forms-api-key-canary }}
-    certificates:
-      app-certificate: {{ subject: app.contoso.com }}
-    keys:
-      data-key: {{ kty: EC }}
-  shared-keyvault:
-    subscription: shared
-    secrets: {{ shared-api-key: forms-shared-canary }}
-"#
-    )
-}
+/// The main vault's name in tests/fixtures/forms.yaml.
+const VAULT: &str = "my-keyvault";
 
 /// The field types, checked by the compiler.
 fn types(forms: &Forms) {
@@ -187,7 +148,7 @@ struct Setup {
 impl Setup {
     async fn start() -> Self {
         let emulator = Emulator::start(Options {
-            state: StateFile::parse(&state()).unwrap(),
+            state: seed::forms(VAULT),
             ..Options::default()
         })
         .await
@@ -225,9 +186,9 @@ async fn every_form_resolves_from_the_emulator_through_imds() {
     let setup = Setup::start().await;
     let forms = Forms::resolve_with(setup.options()).await.unwrap();
     types(&forms);
-    assert_eq!(forms.api_key.expose_secret(), "forms-api-key-canary");
-    assert_eq!(forms.shared_secret.expose_secret(), "forms-shared-canary");
-    assert_eq!(forms.storage_key.expose_secret(), STORAGE_KEY1);
+    assert_eq!(forms.api_key.expose_secret(), seed::API_KEY);
+    assert_eq!(forms.shared_secret.expose_secret(), seed::SHARED_API_KEY);
+    assert_eq!(forms.storage_key.expose_secret(), seed::STORAGE_KEY1);
     let sas = forms.storage_sas.expose_secret();
     assert!(sas.contains("sp=rl") && sas.contains("sig="), "SAS");
     let sql = forms.sql_connection.expose_secret();

@@ -9,7 +9,8 @@
 //! State (tenants, identities, role assignments, vaults, accounts) comes from
 //! a YAML file ([`StateFile`]); faults can be injected per route
 //! ([`FaultSpec`]); every request is logged without tokens or values
-//! ([`RequestLog`]).
+//! ([`RequestLog`]). Tests that start an emulator can build its state in
+//! Rust instead of YAML with the `testing` feature's `testing` module.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), dsops_emulator::EmulatorError> {
@@ -33,6 +34,8 @@ mod roles;
 mod server;
 mod services;
 mod state;
+#[cfg(feature = "testing")]
+pub mod testing;
 mod tokens;
 mod vault;
 

@@ -14,7 +14,7 @@ use crate::faults::FaultSpec;
 pub const EXAMPLE: &str = include_str!("../examples/emulator-state.yaml");
 
 /// The whole state file.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct StateFile {
     /// Tenants; the first is the default. One is made up when none is given.
@@ -68,7 +68,7 @@ impl StateFile {
 }
 
 /// An Entra ID tenant.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct TenantSpec {
     /// The tenant id (a GUID).
@@ -79,7 +79,7 @@ pub struct TenantSpec {
 }
 
 /// A subscription.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct SubscriptionSpec {
     /// The subscription id; derived from `name` when absent.
@@ -94,7 +94,7 @@ pub struct SubscriptionSpec {
 }
 
 /// A resource group.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct ResourceGroupSpec {
     /// The region (default `westeurope`).
@@ -106,7 +106,7 @@ pub struct ResourceGroupSpec {
 }
 
 /// A storage account; keys are generated when absent.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct StorageAccountSpec {
     /// The region (default: the resource group's).
@@ -118,7 +118,7 @@ pub struct StorageAccountSpec {
 }
 
 /// A Cosmos DB account; keys are generated when absent.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct CosmosAccountSpec {
     /// The region (default: the resource group's).
@@ -146,7 +146,7 @@ pub enum IdentityKind {
 }
 
 /// A principal.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct IdentitySpec {
     /// The kind of principal.
@@ -178,7 +178,7 @@ fn yes() -> bool {
 
 /// A federated identity credential: which external tokens the token endpoint
 /// accepts as a client assertion for this identity.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct FederatedCredentialSpec {
     /// The issuer URL, or the name of an issuer the emulator hosts (`github`,
@@ -192,7 +192,7 @@ pub struct FederatedCredentialSpec {
 }
 
 /// A role assignment.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct RoleAssignmentSpec {
     /// An identity's name, or an object id.
@@ -207,7 +207,7 @@ pub struct RoleAssignmentSpec {
 }
 
 /// A Key Vault.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct VaultSpec {
     /// Subscription id or name (default: the first).
@@ -229,7 +229,7 @@ pub struct VaultSpec {
 }
 
 /// A secret: its value, one version, or its versions oldest first.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, PartialEq)]
 #[serde(untagged)]
 pub enum SecretSpec {
     /// One version with this value.
@@ -252,7 +252,7 @@ impl SecretSpec {
 }
 
 /// One version of a secret.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct SecretVersionSpec {
     /// The value.
@@ -312,7 +312,7 @@ pub enum KeyType {
 }
 
 /// A certificate, generated self-signed at start.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct CertificateSpec {
     /// The subject's common name (default: the certificate's name).
@@ -328,7 +328,7 @@ pub struct CertificateSpec {
 }
 
 /// A key, generated at start.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct KeySpec {
     /// `RSA` (2048 bits) or `EC` (P-256).
@@ -338,7 +338,7 @@ pub struct KeySpec {
 }
 
 /// The GitHub Actions OIDC issuer.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct GithubSpec {
     /// The `iss` claim (default: the emulator's own `/github` URL).
@@ -353,7 +353,7 @@ pub struct GithubSpec {
 }
 
 /// A further OIDC issuer.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct IssuerSpec {
     /// The `iss` claim (default: the emulator's own `/oidc/NAME` URL).
@@ -363,7 +363,7 @@ pub struct IssuerSpec {
 }
 
 /// Settings of the managed identity endpoints.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct ManagedIdentitySpec {
     /// The `IDENTITY_HEADER` App Service expects (default: random, printed).

@@ -8,24 +8,26 @@
 
 use std::process::Command;
 
+use dsops_emulator::testing::{Certificate, Key, StateBuilder};
 use dsops_emulator::{Emulator, Options, StateFile};
 
-const STATE: &str = r#"
-identities:
-  vm: { type: system_assigned }
-role_assignments:
-  - { principal: vm, role: Key Vault Secrets User, scope: "vault:job-vault" }
-  - { principal: vm, role: Key Vault Certificate User, scope: "vault:job-vault" }
-  - { principal: vm, role: Key Vault Crypto User, scope: "vault:job-vault" }
-vaults:
-  job-vault:
-    secrets:
-      database-password: emulated-db-password
-    certificates:
-      report-signing: { subject: reports.contoso.com }
-    keys:
-      archive-key: { kty: RSA }
-"#;
+/// The VM's identity may read every kind of object of `job-vault`.
+fn state() -> StateFile {
+    StateBuilder::new()
+        .system_identity("vm")
+        .grant("vm", "Key Vault Secrets User", "vault:job-vault")
+        .grant("vm", "Key Vault Certificate User", "vault:job-vault")
+        .grant("vm", "Key Vault Crypto User", "vault:job-vault")
+        .vault("job-vault", |v| {
+            v.secret("database-password", "emulated-db-password")
+                .certificate(
+                    "report-signing",
+                    Certificate::new().subject("reports.contoso.com"),
+                )
+                .key("archive-key", Key::rsa())
+        })
+        .build()
+}
 
 /// The job binary with a clean environment pointed at the emulator.
 fn job(emulator: &Emulator, ca: &std::path::Path) -> Command {
@@ -55,7 +57,7 @@ async fn the_job_resolves_its_env_through_managed_identity() {
     let dir = tempfile::tempdir().unwrap();
     let ca = dir.path().join("ca.pem");
     let emulator = Emulator::start(Options {
-        state: StateFile::parse(STATE).unwrap(),
+        state: state(),
         ca_file: Some(ca.clone()),
         ..Options::default()
     })

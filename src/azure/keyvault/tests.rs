@@ -15,6 +15,7 @@ use super::{KeyVaultError, get_certificate_pem, get_key_jwk, get_secret};
 use crate::azure::http::Trace;
 use crate::azure::identity::{Chain, Scope};
 use dsops_emulator::Emulator;
+use dsops_emulator::testing::{Certificate, Key, Secret, StateBuilder};
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::azure::testing::{emulator, http, store};
@@ -22,37 +23,48 @@ use crate::azure::testing::{emulator, http, store};
 const OLD_VERSION: &str = "0123456789abcdef0123456789abcdef";
 const NO_ROLE_CLIENT_ID: &str = "22222222-3333-4444-5555-666666666666";
 
-/// The emulator's state; `extra_secrets` are further entries under `secrets:`.
-fn state(extra_secrets: &str) -> String {
-    format!(
-        r#"
-identities:
-  vm: {{ type: system_assigned }}
-  norole: {{ type: user_assigned, client_id: {NO_ROLE_CLIENT_ID} }}
-vaults:
-  app-vault:
-    secrets:
-      api-key:
-        - {{ value: old-api-key, version: {OLD_VERSION} }}
-        - {{ value: current-api-key, content_type: text/plain }}
-      retired: {{ value: retired-canary, enabled: false }}
-      expired: {{ value: expired-canary, expires: 1000000000 }}
-      future: {{ value: future-canary, not_before: 4102444800 }}
-      lasting: {{ value: lasting, expires: 4102444800, not_before: 1000000000 }}
-{extra_secrets}
-    certificates:
-      tls-pem: {{ subject: pem.contoso.test, dns_names: [pem.contoso.test], format: pem }}
-      tls-pfx: {{ subject: pfx.contoso.test }}
-      tls-ec: {{ subject: ec.contoso.test, key_type: EC }}
-      tls-off: {{ disabled: true }}
-    keys:
-      rsa-key: {{ kty: RSA }}
-      ec-key: {{ kty: EC }}
-role_assignments:
-  - {{ principal: vm, role: Key Vault Secrets User, scope: "vault:app-vault" }}
-  - {{ principal: vm, role: Key Vault Certificate User, scope: "vault:app-vault" }}
-"#
-    )
+/// The emulator's state: `app-vault`, whose secrets, certificates and `vm`
+/// may read, with secrets of every kind of attribute, certificates of every
+/// format, and keys; `norole` has no role.
+fn state() -> StateBuilder {
+    StateBuilder::new()
+        .system_identity("vm")
+        .user_identity("norole", NO_ROLE_CLIENT_ID)
+        .vault("app-vault", |v| {
+            v.secret_versions(
+                "api-key",
+                [
+                    Secret::new("old-api-key").version(OLD_VERSION),
+                    Secret::new("current-api-key").content_type("text/plain"),
+                ],
+            )
+            .secret_with("retired", Secret::new("retired-canary").disabled())
+            .secret_with("expired", Secret::new("expired-canary").expires(1000000000))
+            .secret_with(
+                "future",
+                Secret::new("future-canary").not_before(4102444800),
+            )
+            .secret_with(
+                "lasting",
+                Secret::new("lasting")
+                    .expires(4102444800)
+                    .not_before(1000000000),
+            )
+            .certificate(
+                "tls-pem",
+                Certificate::new()
+                    .subject("pem.contoso.test")
+                    .dns_name("pem.contoso.test")
+                    .pem(),
+            )
+            .certificate("tls-pfx", Certificate::new().subject("pfx.contoso.test"))
+            .certificate("tls-ec", Certificate::new().subject("ec.contoso.test").ec())
+            .certificate("tls-off", Certificate::new().disabled())
+            .key("rsa-key", Key::rsa())
+            .key("ec-key", Key::ec())
+        })
+        .grant("vm", "Key Vault Secrets User", "vault:app-vault")
+        .grant("vm", "Key Vault Certificate User", "vault:app-vault")
 }
 
 /// A token for Key Vault from managed identity through IMDS: the host's
@@ -78,8 +90,8 @@ struct Setup {
     vault: String,
 }
 
-async fn setup(extra_secrets: &str) -> Setup {
-    let emulator = emulator(&state(extra_secrets)).await;
+async fn setup(state: StateBuilder) -> Setup {
+    let emulator = emulator(state.build()).await;
     let token = token(&emulator, "").await;
     Setup {
         http: http(&emulator, Trace::off()),
@@ -91,7 +103,7 @@ async fn setup(extra_secrets: &str) -> Setup {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn secrets_latest_and_pinned_with_their_attributes() {
-    let s = setup("").await;
+    let s = setup(state()).await;
     let latest = get_secret(&s.http, &s.token, &s.vault, "api-key", None)
         .await
         .unwrap();
@@ -157,7 +169,7 @@ async fn secrets_latest_and_pinned_with_their_attributes() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn refusals_are_distinct_errors_that_name_no_value() {
-    let s = setup("").await;
+    let s = setup(state()).await;
 
     let e = get_secret(&s.http, &s.token, &s.vault, "nope", None)
         .await
@@ -355,7 +367,7 @@ fn check_pkcs12_refused(cert: Result<super::client::CertificatePem, KeyVaultErro
 
 #[tokio::test(flavor = "multi_thread")]
 async fn emulator_certificates_as_pem_from_both_backing_formats() {
-    let s = setup("").await;
+    let s = setup(state()).await;
     let dir = tempfile::tempdir().unwrap();
     for (name, cn, format) in [
         ("tls-pem", "pem.contoso.test", PEM_CONTENT_TYPE),
@@ -399,8 +411,8 @@ fn sh(dir: &Path, command_line: &str) -> String {
 }
 
 /// A CA, a leaf it signed, and an EC certificate with its SEC1 key, made by
-/// OpenSSL in `dir`; the backing secrets made of them, as state entries.
-fn openssl_backing_secrets(dir: &Path) -> String {
+/// OpenSSL in `dir`; the backing secrets made of them, by name.
+fn openssl_backing_secrets(dir: &Path) -> Vec<(&'static str, Secret)> {
     sh(
         dir,
         "req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.crt -subj /CN=dsops-test-ca -days 2",
@@ -471,14 +483,14 @@ fn openssl_backing_secrets(dir: &Path) -> String {
     let annotated = sh(dir, "pkcs12 -in aes.pfx -passin pass: -nodes");
     assert!(annotated.contains("Bag Attributes"));
 
-    let entry = |name: &str, value: &str, content_type: Option<&str>| {
-        let value = serde_json::to_string(value).unwrap();
+    let entry = |name: &'static str, value: &str, content_type: Option<&str>| {
+        let secret = Secret::new(value);
         match content_type {
-            Some(t) => format!("      {name}: {{ value: {value}, content_type: {t} }}\n"),
-            None => format!("      {name}: {{ value: {value} }}\n"),
+            Some(t) => (name, secret.content_type(t)),
+            None => (name, secret),
         }
     };
-    [
+    vec![
         entry("pfx-aes", &aes, Some(PKCS12_CONTENT_TYPE)),
         entry("pfx-3des", &tdes, Some(PKCS12_CONTENT_TYPE)),
         entry("pfx-legacy", &legacy, Some(PKCS12_CONTENT_TYPE)),
@@ -488,14 +500,18 @@ fn openssl_backing_secrets(dir: &Path) -> String {
         entry("pem-annotated", &annotated, None),
         entry("pfx-untyped", &aes, None),
     ]
-    .concat()
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn openssl_pkcs12_and_pem_backing_secrets() {
     let dir = tempfile::tempdir().unwrap();
     let extra = openssl_backing_secrets(dir.path());
-    let s = setup(&extra).await;
+    let s = setup(state().vault("app-vault", |v| {
+        extra
+            .into_iter()
+            .fold(v, |v, (name, secret)| v.secret_with(name, secret))
+    }))
+    .await;
     let chain = ["leaf.contoso.test", "dsops-test-ca"];
     for (name, content_type, subjects) in [
         ("pfx-aes", PKCS12_CONTENT_TYPE, &chain[..]),
@@ -549,7 +565,7 @@ async fn openssl_pkcs12_and_pem_backing_secrets() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn keys_as_public_jwks() {
-    let s = setup("").await;
+    let s = setup(state()).await;
     let members = |jwk: &str| {
         let value: serde_json::Value = serde_json::from_str(jwk).unwrap();
         let mut names: Vec<String> = value.as_object().unwrap().keys().cloned().collect();

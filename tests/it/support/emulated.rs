@@ -5,11 +5,12 @@
 //! The emulator has a VM with a system-assigned identity that may read
 //! `dev-vault`, a user-assigned identity `norole` without any role, and a
 //! vault whose secrets are canaries: values that must never be printed by
-//! dsops itself.
+//! dsops itself (the `hostile-N` ones need quoting in every output format).
 
 use std::path::Path;
 use std::process::Command;
 
+use dsops_emulator::testing::{Identity, Secret, StateBuilder};
 use dsops_emulator::{Emulator, FaultSpec, Options, StateFile};
 
 use crate::support::harness::{Run, dsops, run};
@@ -56,20 +57,34 @@ pub fn assert_reveals_nothing(run: &Run) {
     }
 }
 
-/// `emulated-state.yaml` plus the `hostile-N` secrets.
+/// The tenant and the subscription of the example state, `vm` that may
+/// read `dev-vault`, `norole` that may not, and the canaries in the vault.
 fn state() -> StateFile {
-    let mut text = include_str!("emulated-state.yaml").to_owned();
-    for (i, value) in HOSTILE.iter().enumerate() {
-        // A JSON string is a YAML double-quoted scalar.
-        let value = serde_json::to_string(value).unwrap();
-        text.push_str(&format!("      hostile-{i}: {value}\n"));
-    }
-    let state = StateFile::parse(&text).unwrap();
+    let state = StateBuilder::new()
+        .tenant("72f988bf-86f1-41af-91ab-2d7cd011db47")
+        .subscription("Development", |s| {
+            s.id("00000000-0000-0000-0000-00000000c0de")
+        })
+        .system_identity("vm")
+        .identity("norole", Identity::user_assigned())
+        .grant("vm", "Key Vault Secrets User", "vault:dev-vault")
+        .vault("dev-vault", |v| {
+            let v = v
+                .subscription("Development")
+                .secret("database-password", DB_PASSWORD)
+                .secret("api-key", API_KEY)
+                .secret_with("retired", Secret::new(RETIRED).disabled());
+            HOSTILE
+                .iter()
+                .enumerate()
+                .fold(v, |v, (i, value)| v.secret(format!("hostile-{i}"), *value))
+        })
+        .build();
     let secrets = &state.vaults["dev-vault"].secrets;
     assert_eq!(
         secrets.len(),
         3 + HOSTILE.len(),
-        "the state file and the constants agree"
+        "every canary is a secret of its own"
     );
     state
 }

@@ -17,8 +17,7 @@ pub(crate) struct InProcess {
 }
 
 impl InProcess {
-    pub(crate) async fn start(state: &str) -> Self {
-        let state = StateFile::parse(state).unwrap();
+    pub(crate) async fn start(state: StateFile) -> Self {
         let emulator = Emulator::start(Options {
             state,
             ..Options::default()

@@ -6,19 +6,23 @@ use std::collections::HashMap;
 use crate::azure::http::Trace;
 use crate::azure::identity::{AttemptOutcome, Chain, Scope};
 
-use super::managed::{STATE, emulator, http, store};
+use dsops_emulator::StateFile;
+use dsops_emulator::testing::Identity;
 
-const CI: &str = r#"
-  ci:
-    type: service_principal
-    client_id: 99999999-8888-7777-6666-555555555555
-    client_secrets: [right-secret-canary-77]
-    federated_credentials:
-      - { issuer: github, subject: "repo:octo-org/octo-repo:ref:refs/heads/main" }
-"#;
+use super::managed::{emulator, http, store};
 
-fn state() -> String {
-    STATE.replace("identities:\n", &format!("identities:{CI}"))
+/// [`managed::state`](super::managed::state) and the application `ci`,
+/// with a client secret and GitHub federation.
+fn state() -> StateFile {
+    super::managed::state()
+        .identity(
+            "ci",
+            Identity::service_principal()
+                .client_id("99999999-8888-7777-6666-555555555555")
+                .client_secret("right-secret-canary-77")
+                .federated_credential("github", "repo:octo-org/octo-repo:ref:refs/heads/main"),
+        )
+        .build()
 }
 
 fn fallback(emulator: &dsops_emulator::Emulator, imds: &str) -> String {
@@ -50,7 +54,7 @@ fn env(emulator: &dsops_emulator::Emulator, imds_host: String) -> HashMap<String
 
 #[tokio::test(flavor = "multi_thread")]
 async fn two_sources_fail_and_the_third_gives_the_token() {
-    let emulator = emulator(&state()).await;
+    let emulator = emulator(state()).await;
     let env = env(&emulator, emulator.http_url().unwrap());
     let chain = Chain::for_store(
         &store(&fallback(&emulator, ""), &env),
@@ -89,7 +93,7 @@ async fn two_sources_fail_and_the_third_gives_the_token() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn when_every_source_fails_the_error_lists_each_and_why() {
-    let emulator = emulator(&state()).await;
+    let emulator = emulator(state()).await;
     // Nothing listens on port 9 of loopback: IMDS is absent.
     let env = env(&emulator, "http://127.0.0.1:9".to_owned());
     let chain = Chain::for_store(
@@ -129,7 +133,7 @@ async fn when_every_source_fails_the_error_lists_each_and_why() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_source_that_cannot_be_set_up_fails_rather_than_hides() {
-    let emulator = emulator(&state()).await;
+    let emulator = emulator(state()).await;
     let env = env(&emulator, "http://127.0.0.1:9".to_owned());
     // Plain http is allowed for loopback endpoints, but Entra ID's client
     // requires https (as azure_identity did): the source is misconfigured,

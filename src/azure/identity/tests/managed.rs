@@ -9,20 +9,22 @@ use std::time::{Duration, Instant};
 use crate::azure::http::Trace;
 use crate::azure::identity::{AttemptOutcome, Chain, Scope};
 pub(crate) use crate::azure::testing::{emulator, http, store};
-use dsops_emulator::{Emulator, FaultSpec, Options, StateFile};
+use dsops_emulator::testing::{Identity, StateBuilder};
+use dsops_emulator::{Emulator, FaultSpec, Options};
 use secrecy::ExposeSecret;
 
-pub(crate) const STATE: &str = r#"
-identities:
-  vm: { type: system_assigned }
-  worker: { type: user_assigned, client_id: 11111111-2222-3333-4444-555555555555 }
-  detached: { type: user_assigned, assigned: false }
-vaults:
-  dev-vault:
-    secrets: { database-password: canary-db-password-5f1e }
-role_assignments:
-  - { principal: vm, role: Key Vault Secrets User, scope: "vault:dev-vault" }
-"#;
+/// The host has `vm` (a Key Vault Secrets User of `dev-vault`) and
+/// `worker`; `detached` exists but is not assigned to it.
+pub(crate) fn state() -> StateBuilder {
+    StateBuilder::new()
+        .system_identity("vm")
+        .user_identity("worker", "11111111-2222-3333-4444-555555555555")
+        .identity("detached", Identity::user_assigned().unassigned())
+        .vault("dev-vault", |v| {
+            v.secret("database-password", "canary-db-password-5f1e")
+        })
+        .grant("vm", "Key Vault Secrets User", "vault:dev-vault")
+}
 
 fn env(pairs: &[(&str, String)]) -> HashMap<String, String> {
     pairs
@@ -46,7 +48,7 @@ const MANAGED_ONLY: &str = "    fallback: [{ type: managed_identity }]";
 
 #[tokio::test(flavor = "multi_thread")]
 async fn imds_system_assigned_after_a_probe_without_the_metadata_header() {
-    let emulator = emulator(STATE).await;
+    let emulator = emulator(state().build()).await;
     let env = imds_env(&emulator);
     let chain = Chain::for_store(
         &store(MANAGED_ONLY, &env),
@@ -72,7 +74,7 @@ async fn imds_system_assigned_after_a_probe_without_the_metadata_header() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn imds_user_assigned_by_each_selector() {
-    let emulator = emulator(STATE).await;
+    let emulator = emulator(state().build()).await;
     let env = imds_env(&emulator);
     let worker = emulator.identity("worker").unwrap();
     for selector in [
@@ -96,7 +98,7 @@ async fn imds_user_assigned_by_each_selector() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn an_unassigned_identity_is_a_failure_that_says_what_to_do() {
-    let emulator = emulator(STATE).await;
+    let emulator = emulator(state().build()).await;
     let env = imds_env(&emulator);
     let detached = emulator.identity("detached").unwrap();
     let yaml = format!(
@@ -122,7 +124,7 @@ async fn an_unassigned_identity_is_a_failure_that_says_what_to_do() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn throttling_and_imds_updates_are_retried_as_retry_after_says() {
-    let emulator = emulator(STATE).await;
+    let emulator = emulator(state().build()).await;
     emulator.faults().add(FaultSpec {
         service: Some("imds".into()),
         status: Some(429),
@@ -174,7 +176,7 @@ async fn a_dead_imds_is_skipped_within_about_a_second() {
         }
         std::thread::sleep(Duration::from_secs(10));
     });
-    let emulator = emulator(STATE).await;
+    let emulator = emulator(state().build()).await;
     let env = env(&[
         (
             "AZURE_POD_IDENTITY_AUTHORITY_HOST",
@@ -210,7 +212,7 @@ async fn a_dead_imds_is_skipped_within_about_a_second() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn app_service_with_every_selector_and_a_wrong_header() {
-    let emulator = emulator(STATE).await;
+    let emulator = emulator(state().build()).await;
     let base = |header: &str| {
         env(&[
             (
@@ -258,7 +260,7 @@ async fn app_service_with_every_selector_and_a_wrong_header() {
 #[tokio::test(flavor = "multi_thread")]
 async fn arc_reads_the_key_only_from_the_agents_directory() {
     let keys = tempfile::tempdir().unwrap();
-    let state = StateFile::parse(STATE).unwrap();
+    let state = state().build();
     let emulator = Emulator::start(Options {
         state,
         arc_key_dir: Some(keys.path().to_owned()),
@@ -318,7 +320,7 @@ async fn arc_reads_the_key_only_from_the_agents_directory() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn cloud_shell_posts_the_resource() {
-    let emulator = emulator(STATE).await;
+    let emulator = emulator(state().build()).await;
     let env = env(&[(
         "MSI_ENDPOINT",
         format!("{}/cloudshell/oauth2/token", emulator.http_url().unwrap()),
@@ -342,7 +344,7 @@ async fn cloud_shell_posts_the_resource() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn two_hundred_concurrent_requests_make_one_token_request() {
-    let emulator = emulator(STATE).await;
+    let emulator = emulator(state().build()).await;
     emulator.faults().add(FaultSpec {
         service: Some("imds".into()),
         path: Some("/metadata".into()),
@@ -376,7 +378,7 @@ async fn two_hundred_concurrent_requests_make_one_token_request() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_debug_trace_names_requests_and_sources_but_no_secret() {
-    let emulator = emulator(STATE).await;
+    let emulator = emulator(state().build()).await;
     let mut env = env(&[
         (
             "IDENTITY_ENDPOINT",

@@ -16,6 +16,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use crate::azure::http::{Http, HttpOptions, Trace};
 use crate::azure::identity::{AccessToken, AttemptOutcome, Chain, ChainError, Scope};
 use dsops_config::{LoadOptions, Source, load};
+use dsops_emulator::testing::{Identity, Issuer, StateBuilder};
 use dsops_emulator::{Emulator, FaultSpec, LogEntry, Options, StateFile};
 use secrecy::ExposeSecret;
 use serde_json::{Value, json};
@@ -31,27 +32,24 @@ const EXCHANGE_AUDIENCE: &str = "api://AzureADTokenExchange";
 
 /// One application with a secret and two federated credentials (GitHub's
 /// default subject, and an AKS service account).
-const STATE: &str = r#"
-tenants:
-  - id: 72f988bf-86f1-41af-91ab-2d7cd011db47
-identities:
-  app:
-    type: service_principal
-    client_id: 99999999-8888-7777-6666-555555555555
-    client_secrets: [CANARY-sp-secret-3c1d9e]
-    federated_credentials:
-      - issuer: github
-        subject: repo:octo-org/octo-repo:ref:refs/heads/main
-      - issuer: aks
-        subject: system:serviceaccount:default:app
-issuers:
-  aks: {}
-"#;
+fn state() -> StateFile {
+    StateBuilder::new()
+        .tenant(TENANT)
+        .identity(
+            "app",
+            Identity::service_principal()
+                .client_id(CLIENT_ID)
+                .client_secret(SP_SECRET)
+                .federated_credential("github", GITHUB_SUBJECT)
+                .federated_credential("aks", AKS_SUBJECT),
+        )
+        .issuer("aks", Issuer::new())
+        .build()
+}
 
 async fn emulator() -> Emulator {
-    let state = StateFile::parse(STATE).expect("state parses");
     Emulator::start(Options {
-        state,
+        state: state(),
         ..Options::default()
     })
     .await
