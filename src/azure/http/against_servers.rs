@@ -11,6 +11,7 @@ use tokio::net::{TcpListener, TcpStream};
 use super::connect::{LocalhostResolver, is_localhost_name};
 use super::*;
 use crate::azure::testing::emulator;
+use dsops_emulator::StateFile;
 
 /// Answers only as a test needs it.
 const ONCE: RetryOn = RetryOn {
@@ -107,7 +108,7 @@ fn has_proxy_auth(head: &str) -> bool {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn https_to_a_remote_host_goes_through_a_connect_tunnel_with_the_proxys_credentials() {
-    let emulator = emulator("{}").await;
+    let emulator = emulator(StateFile::default()).await;
     let proxy = Proxy::start(emulator.https_addr()).await;
     let http = proxied_http(&emulator, &proxy, "");
 
@@ -139,7 +140,7 @@ async fn https_to_a_remote_host_goes_through_a_connect_tunnel_with_the_proxys_cr
 
 #[tokio::test(flavor = "multi_thread")]
 async fn plain_http_to_a_remote_host_is_sent_to_the_proxy_in_absolute_form() {
-    let emulator = emulator("{}").await;
+    let emulator = emulator(StateFile::default()).await;
     let proxy = Proxy::start(emulator.https_addr()).await;
     let http = proxied_http(&emulator, &proxy, "");
 
@@ -160,7 +161,7 @@ async fn plain_http_to_a_remote_host_is_sent_to_the_proxy_in_absolute_form() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn loopback_no_proxy_and_managed_identity_endpoints_bypass_the_proxy() {
-    let emulator = emulator("{}").await;
+    let emulator = emulator(StateFile::default()).await;
     let proxy = Proxy::start(emulator.https_addr()).await;
     let http = proxied_http(&emulator, &proxy, "vault.azure.net");
 
@@ -273,7 +274,7 @@ fn a_ca_bundle_must_be_pem_certificates() {
 
 #[tokio::test]
 async fn a_pem_bundle_is_merged_with_the_platforms_roots() {
-    let emulator = emulator("{}").await;
+    let emulator = emulator(StateFile::default()).await;
     let mut bundle = b"# a comment before the certificate\n".to_vec();
     bundle.extend_from_slice(emulator.ca_pem().as_bytes());
     let http = Http::new(HttpOptions {
