@@ -115,17 +115,7 @@ impl Address {
         if location.starts_with("//") {
             return Address::parse(&format!("{}:{location}", self.scheme));
         }
-        let host = if self.host.contains(':') {
-            format!("[{}]", self.host)
-        } else {
-            self.host.clone()
-        };
-        let port = self
-            .uri
-            .port_u16()
-            .map(|p| format!(":{p}"))
-            .unwrap_or_default();
-        let origin = format!("{}://{host}{port}", self.scheme);
+        let origin = format!("{}://{}", self.scheme, self.host_and_port());
         if location.starts_with('/') {
             return Address::parse(&format!("{origin}{location}"));
         }
@@ -134,24 +124,29 @@ impl Address {
         Address::parse(&format!("{origin}{directory}/{location}"))
     }
 
-    /// The URL as a message may show it: no user information (it may hold
-    /// a password), no query, no fragment.
-    pub(crate) fn shown(&self) -> String {
+    /// `host:port` as a URL writes them: an IPv6 host in brackets, the port
+    /// only when the URL gives one.
+    fn host_and_port(&self) -> String {
         let host = if self.host.contains(':') {
             format!("[{}]", self.host)
         } else {
             self.host.clone()
         };
-        let port = self
-            .uri
-            .port_u16()
-            .map(|p| format!(":{p}"))
-            .unwrap_or_default();
+        match self.uri.port_u16() {
+            Some(port) => format!("{host}:{port}"),
+            None => host,
+        }
+    }
+
+    /// The URL as a message may show it: no user information (it may hold
+    /// a password), no query, no fragment.
+    pub(crate) fn shown(&self) -> String {
+        let host_and_port = self.host_and_port();
         let path = match self.uri.path() {
             "" => "/",
             path => path,
         };
-        format!("{}://{host}{port}{path}", self.scheme)
+        format!("{}://{host_and_port}{path}", self.scheme)
     }
 }
 

@@ -695,6 +695,15 @@ impl Http {
     /// `GET url` with `token` as the bearer, through the client that honours
     /// proxies, retried as [`RetryOn::SERVICE`] says. Any final status is
     /// returned as is.
+    pub(crate) async fn get_with_bearer(
+        &self,
+        url: &str,
+        token: &secrecy::SecretString,
+    ) -> Result<Incoming, HttpError> {
+        let request = bearer_request(Method::GET, url, token)?;
+        self.send(Route::Remote, &request, RetryOn::SERVICE).await
+    }
+
     /// `POST url` with an empty body and `Authorization: Bearer <token>`
     /// (ARM actions such as `listKeys`), retried as services are.
     pub(crate) async fn post_with_bearer(
@@ -702,22 +711,7 @@ impl Http {
         url: &str,
         token: &secrecy::SecretString,
     ) -> Result<Incoming, HttpError> {
-        check_bearer_url(url)?;
-        let bearer = format!("Bearer {}", secrecy::ExposeSecret::expose_secret(token));
-        let mut request = Outgoing::get(url).header("authorization", &bearer, true);
-        request.method = Method::POST;
-        request.body = Some(Bytes::new());
-        self.send(Route::Remote, &request, RetryOn::SERVICE).await
-    }
-
-    pub(crate) async fn get_with_bearer(
-        &self,
-        url: &str,
-        token: &secrecy::SecretString,
-    ) -> Result<Incoming, HttpError> {
-        check_bearer_url(url)?;
-        let bearer = format!("Bearer {}", secrecy::ExposeSecret::expose_secret(token));
-        let request = Outgoing::get(url).header("authorization", &bearer, true);
+        let request = bearer_request(Method::POST, url, token)?;
         self.send(Route::Remote, &request, RetryOn::SERVICE).await
     }
 }
@@ -725,6 +719,24 @@ impl Http {
 /// Where a bearer token may go: `https`, or plain `http` to a loopback
 /// host (the emulator, a local proxy the user configured); never a URL
 /// with user information, whose `host@` part would hide the real host.
+/// A request to `url` carrying `token` as its bearer (sensitive, so no
+/// `Debug` shows it), once `url` passes [`check_bearer_url`]. A `POST` has
+/// an empty body.
+fn bearer_request(
+    method: Method,
+    url: &str,
+    token: &secrecy::SecretString,
+) -> Result<Outgoing, HttpError> {
+    check_bearer_url(url)?;
+    let bearer = format!("Bearer {}", secrecy::ExposeSecret::expose_secret(token));
+    let mut request = Outgoing::get(url).header("authorization", &bearer, true);
+    if method == Method::POST {
+        request.body = Some(Bytes::new());
+    }
+    request.method = method;
+    Ok(request)
+}
+
 /// Checked on the parsed URL, the way the HTTP client will read it.
 pub(crate) fn check_bearer_url(url: &str) -> Result<(), HttpError> {
     let Some(parsed) = Address::parse(url) else {
