@@ -1,6 +1,6 @@
 //! Section 3: `dsops check` on generated configurations of 10, 1,000 and
 //! 10,000 variables (`benches/support/check_config.rs`, the generator of
-//! `cargo bench --bench check`): parse + validate in this process, and the
+//! `cargo bench -p dsops-bench --bench check`): parse + validate in this process, and the
 //! whole `dsops check` process. Growth should be linear.
 
 use std::collections::HashMap;
@@ -103,7 +103,7 @@ pub(crate) fn main(common: &Common) {
     let exe = std::env::current_exe().expect("this binary");
     let _ = writeln!(
         md,
-        "Reproduce: `{} check --runs {runs}`, or `cargo bench -p dsops --bench check` (the same configurations, bench profile).\n",
+        "Reproduce: `{} check --runs {runs}`, or `cargo bench -p dsops-bench --bench check` (the same configurations, bench profile).\n",
         shown(&exe, &common.root)
     );
     common.emit("check", &md);

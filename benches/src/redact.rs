@@ -345,7 +345,7 @@ pub(crate) fn main(common: &Common) {
     let _ = writeln!(
         md,
         "Reproduce: `{} redact --runs {runs} --mib {mib}` (the cases, sample and sed scripts are kept under `--out DIR/work/redact/`). \
-         The redactor alone, in process: `cargo bench -p dsops --bench redact -- --mib 256`.\n",
+         The redactor alone, in process: `cargo bench -p dsops-bench --bench redact -- --mib 256`.\n",
         shown(&exe, &common.root)
     );
     common.emit("redact", &md);
