@@ -21,7 +21,7 @@ mod tests {
         TOKEN_KEYS, VARIABLE_KEYS, all_from_keys,
     };
     use crate::decode::store::{
-        AUTH_KEYS, CACHE_KEYS, CLOUD_ALIASES, CLOUD_KEYS, CLOUD_NAMES, COMMON_KEYS, DEBUG_KEYS,
+        AUTH_KEYS, CACHE_KEYS, CI_PRESETS, CLOUD_ALIASES, CLOUD_KEYS, CLOUD_NAMES, COMMON_KEYS, DEBUG_KEYS,
         FALLBACK_TYPES, IDENTITY_KEYS, IDENTITY_TYPES, KEYVAULT_ONLY, MANAGED_IDENTITY_ONLY,
         PERFORMANCE_KEYS, RESOURCE_KEYS, RESOURCE_TYPES, SECRET_CACHE_KEYS, STORE_TYPES,
         TOKEN_CACHE_KEYS, all_store_keys, fallback_keys,
@@ -262,6 +262,10 @@ mod tests {
                 concat(&[FALLBACK_TYPES]),
             ),
             (
+                "/definitions/fallback/properties/preset",
+                concat(&[CI_PRESETS]),
+            ),
+            (
                 "/definitions/from/properties/type",
                 concat(&[KEYVAULT_OBJECTS]),
             ),
@@ -305,7 +309,7 @@ mod tests {
         // No other enum hides anywhere else.
         let mut all = Vec::new();
         collect(&schema, "", "enum", &mut all);
-        assert_eq!(all.len(), 14, "enums at {all:?}");
+        assert_eq!(all.len(), 15, "enums at {all:?}");
     }
 
     /// Pointers of every `keyword` member in `value`.
@@ -383,6 +387,7 @@ mod tests {
             "/definitions/fallback/properties/client_id_env",
             "/definitions/fallback/properties/client_secret_env",
             "/definitions/fallback/properties/tenant_id_env",
+            "/definitions/fallback/properties/token_env",
         ];
         let schema = schema();
         let mut patterns = Vec::new();

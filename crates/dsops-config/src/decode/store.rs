@@ -6,7 +6,7 @@ use super::{Decoder, Fields, Part};
 use crate::code::Code;
 use crate::diagnostic::{Diagnostic, Scope};
 use crate::model::{
-    Cache, Cloud, CloudEndpoints, CloudName, CredentialSource, DebugSettings, Identity,
+    Cache, CiPreset, Cloud, CloudEndpoints, CloudName, CredentialSource, DebugSettings, Identity,
     Performance, Resource, ResourceType, ServicePrincipal, Spanned, Store, StoreKind, Text,
     UserAssignedId,
 };
@@ -39,7 +39,10 @@ pub(crate) const FALLBACK_TYPES: &[&str] = &[
     "environment",
     "workload_identity",
     "github_oidc",
+    "ci_federation",
 ];
+/// `preset:` of a `ci_federation` source.
+pub(crate) const CI_PRESETS: &[&str] = &["azure_pipelines", "gitlab", "generic"];
 pub(crate) const CLOUD_NAMES: &[&str] = &["public", "china", "us_government"];
 pub(crate) const CLOUD_KEYS: &[&str] = &[
     "base",
@@ -72,6 +75,15 @@ pub(crate) fn fallback_keys(kind: &str) -> &'static [&'static str] {
         ],
         "workload_identity" => &["type", "client_id", "tenant_id", "token_file"],
         "github_oidc" => &["type", "client_id", "tenant_id", "audience"],
+        "ci_federation" => &[
+            "type",
+            "preset",
+            "client_id",
+            "tenant_id",
+            "service_connection_id",
+            "token_env",
+            "token_file",
+        ],
         _ => &["type"],
     }
 }
@@ -635,27 +647,7 @@ impl Decoder<'_> {
                     ("tenant_id_env", "AZURE_TENANT_ID"),
                 ] {
                     let name = match fields.get(key) {
-                        // These name variables, so they are not interpolated: `${X}`
-                        // here would put X's value (a secret) where a name belongs.
-                        Some(e) => {
-                            let raw = self.scalar(e)?;
-                            if !crate::interpolate::is_variable_name(raw) {
-                                let message = if raw.contains('$') {
-                                    format!("`{key}` takes a variable name, not `${{...}}`")
-                                } else {
-                                    format!("`{raw}` is not an environment variable name")
-                                };
-                                self.push(
-                                    Diagnostic::error(Code::InvalidName, e.value.span, message)
-                                        .with_hint(format!("`{key}` names the variable dsops reads at run time, such as `{default}`")),
-                                );
-                                return None;
-                            }
-                            Text {
-                                value: raw.to_owned(),
-                                span: e.value.span,
-                            }
-                        }
+                        Some(e) => self.variable_name(e, default)?,
                         None => Text {
                             value: default.to_owned(),
                             span,
@@ -679,6 +671,15 @@ impl Decoder<'_> {
                     token_file: self.opt_text(fields.get("token_file")),
                 }
             }
+            "ci_federation" => {
+                let preset = self.ci_preset(&fields, span)?;
+                let (client_id, tenant_id) = self.federation_ids(&fields, store_tenant);
+                CredentialSource::CiFederation {
+                    preset,
+                    client_id,
+                    tenant_id,
+                }
+            }
             _ => {
                 let (client_id, tenant_id) = self.federation_ids(&fields, store_tenant);
                 let audience = self
@@ -697,6 +698,120 @@ impl Decoder<'_> {
         Some(Spanned {
             value: source,
             span,
+        })
+    }
+
+    /// `preset:` of a `ci_federation` source and the keys it takes: each
+    /// key that another preset takes is an error here (it would be ignored).
+    fn ci_preset(&mut self, fields: &Fields<'_>, span: Span) -> Option<CiPreset> {
+        let Some(entry) = fields.get("preset") else {
+            if !fields.is_misspelled("preset") {
+                self.push(
+                    Diagnostic::error(
+                        Code::MissingKey,
+                        span,
+                        "a `ci_federation` source needs `preset`",
+                    )
+                    .with_hint(format!("the CI system: one of {}", one_of(CI_PRESETS))),
+                );
+            }
+            return None;
+        };
+        let preset = self.keyword(entry, CI_PRESETS, "CI preset")?;
+        let takes: &[&str] = match preset {
+            "azure_pipelines" => &["service_connection_id"],
+            "gitlab" => &["token_env"],
+            _ => &["token_env", "token_file"],
+        };
+        let mut ok = true;
+        for key in ["service_connection_id", "token_env", "token_file"] {
+            if let Some(wrong) = fields.get(key).filter(|_| !takes.contains(&key)) {
+                self.push(
+                    Diagnostic::error(
+                        Code::WrongFormKey,
+                        wrong.key.span,
+                        format!("`{key}` has no use with `preset: {preset}`"),
+                    )
+                    .with_hint(format!(
+                        "`preset: {preset}` takes {} besides `client_id` and `tenant_id`",
+                        one_of(takes)
+                    )),
+                );
+                ok = false;
+            }
+        }
+        let token_env = |this: &mut Self, default: Option<&str>| -> Option<Option<Text>> {
+            match fields.get("token_env") {
+                Some(e) => this.variable_name(e, "GITLAB_OIDC_TOKEN").map(Some),
+                None => Some(default.map(|d| Text {
+                    value: d.to_owned(),
+                    span,
+                })),
+            }
+        };
+        let preset = match preset {
+            "azure_pipelines" => CiPreset::AzurePipelines {
+                service_connection_id: self.opt_text(fields.get("service_connection_id")),
+            },
+            "gitlab" => CiPreset::Gitlab {
+                token_env: token_env(self, Some("GITLAB_OIDC_TOKEN"))??,
+            },
+            _ => {
+                let file = self.opt_text(fields.get("token_file"));
+                match (token_env(self, None)?, file) {
+                    (Some(token_env), None) => CiPreset::GenericEnv { token_env },
+                    (None, Some(token_file)) => CiPreset::GenericFile { token_file },
+                    (Some(_), Some(file)) => {
+                        self.push(
+                            Diagnostic::error(
+                                Code::ConflictingKeys,
+                                file.span,
+                                "`token_env` and `token_file` do not go together",
+                            )
+                            .with_hint("the token comes from one place: a variable (`token_env`) or a file (`token_file`)"),
+                        );
+                        return None;
+                    }
+                    (None, None) => {
+                        if !fields.is_misspelled("token_env") && !fields.is_misspelled("token_file") {
+                            self.push(
+                                Diagnostic::error(
+                                    Code::MissingKey,
+                                    span,
+                                    "`preset: generic` needs `token_env` or `token_file`",
+                                )
+                                .with_hint("name the variable the CI puts its OIDC token in (`token_env: BITBUCKET_STEP_OIDC_TOKEN`), or the file it writes it to"),
+                            );
+                        }
+                        return None;
+                    }
+                }
+            }
+        };
+        ok.then_some(preset)
+    }
+
+    /// A field that names an environment variable: never interpolated (`${X}`
+    /// would put X's value, perhaps a secret, where a name belongs).
+    fn variable_name(&mut self, entry: &Entry, example: &str) -> Option<Text> {
+        let key = entry.key.text.as_str();
+        let raw = self.scalar(entry)?;
+        if !crate::interpolate::is_variable_name(raw) {
+            let message = if raw.contains('$') {
+                format!("`{key}` takes a variable name, not `${{...}}`")
+            } else {
+                format!("`{raw}` is not an environment variable name")
+            };
+            self.push(
+                Diagnostic::error(Code::InvalidName, entry.value.span, message).with_hint(format!(
+                    "`{key}` names the variable dsops reads at run time, such as `{example}`"
+                )),
+            );
+            return None;
+        }
+        Some(Text {
+            value: raw.to_owned(),
+            span: entry.value.span,
         })
     }
 

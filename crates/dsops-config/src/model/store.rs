@@ -140,6 +140,57 @@ pub enum CredentialSource {
         /// Audience of the GitHub token (default `api://AzureADTokenExchange`).
         audience: Text,
     },
+    /// Workload identity federation with another CI system's OIDC token
+    /// (`type: ci_federation`), one preset per CI.
+    CiFederation {
+        /// Where the token comes from.
+        preset: CiPreset,
+        /// Client id of the app registration or user-assigned identity that
+        /// trusts the token; when absent, the preset's variable
+        /// (`AZURESUBSCRIPTION_CLIENT_ID` in Azure Pipelines), then `AZURE_CLIENT_ID`.
+        client_id: Option<Text>,
+        /// Tenant id; when absent, the preset's variable
+        /// (`AZURESUBSCRIPTION_TENANT_ID` in Azure Pipelines), then `AZURE_TENANT_ID`.
+        tenant_id: Option<Text>,
+    },
+}
+
+/// `preset:` of a `ci_federation` source: where the CI's OIDC token comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CiPreset {
+    /// Azure Pipelines: `POST $SYSTEM_OIDCREQUESTURI` for the service
+    /// connection, with `$SYSTEM_ACCESSTOKEN`, as the AzureCLI task asks.
+    AzurePipelines {
+        /// The service connection's id; `AZURESUBSCRIPTION_SERVICE_CONNECTION_ID` when absent.
+        service_connection_id: Option<Text>,
+    },
+    /// GitLab CI: the ID token the job declares under `id_tokens:`.
+    Gitlab {
+        /// The variable named under `id_tokens:` (default `GITLAB_OIDC_TOKEN`).
+        token_env: Text,
+    },
+    /// Any other CI (Bitbucket, CircleCI, Buildkite...): a token in an
+    /// environment variable, read again on every exchange.
+    GenericEnv {
+        /// The variable's name.
+        token_env: Text,
+    },
+    /// Any other CI: a token in a file, read again on every exchange.
+    GenericFile {
+        /// The file's path.
+        token_file: Text,
+    },
+}
+
+impl CiPreset {
+    /// The spelling in `preset:`.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            CiPreset::AzurePipelines { .. } => "azure_pipelines",
+            CiPreset::Gitlab { .. } => "gitlab",
+            CiPreset::GenericEnv { .. } | CiPreset::GenericFile { .. } => "generic",
+        }
+    }
 }
 
 impl CredentialSource {
@@ -152,6 +203,7 @@ impl CredentialSource {
             CredentialSource::Environment { .. } => "environment",
             CredentialSource::WorkloadIdentity { .. } => "workload_identity",
             CredentialSource::GithubOidc { .. } => "github_oidc",
+            CredentialSource::CiFederation { .. } => "ci_federation",
         }
     }
 }
