@@ -132,8 +132,8 @@ pub use engine::{
 /// it is (never the token's text).
 pub mod identity {
     pub use crate::azure::identity::{
-        AccessToken as Token, Attempt, AttemptOutcome, ChainError, DEFAULT_ORDER, GITHUB_AUDIENCE,
-        Scope, Source, TokenClaims,
+        AccessToken as Token, Attempt, AttemptOutcome, ChainError, DEFAULT_ORDER, FederatedToken,
+        GITHUB_AUDIENCE, Scope, Source, TokenClaims,
     };
 }
 

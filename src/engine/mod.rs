@@ -23,7 +23,10 @@ use secrecy::SecretString;
 use tokio::sync::Semaphore;
 
 use crate::azure::http::{Http, HttpOptions, Trace};
-use crate::azure::identity::{AccessToken as Token, Attempt, Chain, ChainError, Scope, Source};
+use crate::azure::identity::{
+    AccessToken as Token, Attempt, Chain, ChainError, FederatedToken, Scope, Source, SourceError,
+    chain_text,
+};
 use crate::azure::keyvault::{self, ProbeOutcome};
 use dsops_config::model::KeyVaultObject;
 
@@ -209,6 +212,25 @@ impl StoreClient {
         self.0.chain.walk(scope).await
     }
 
+    /// For the federated source at `index` of [`StoreClient::sources`]
+    /// (workload identity, GitHub OIDC, another CI), the issuer, subject and
+    /// audiences of the token it presents to Entra ID, fetched anew and read
+    /// without verifying it: what a federated credential must name. `None`
+    /// for other sources; `Err` (the cause chain on one line) when the token
+    /// cannot be had.
+    pub async fn federated_token(&self, index: usize) -> Option<Result<FederatedToken, String>> {
+        let source = self.0.chain.sources().nth(index)?;
+        Some(
+            source
+                .federated_token()
+                .await?
+                .map_err(|error| match error {
+                    SourceError::Unavailable(why) => why,
+                    SourceError::Failed(error) => chain_text(&error),
+                }),
+        )
+    }
+
     /// A token for `scope`, from the source that gave the last one (or the
     /// first that gives one), through the store's token cache.
     pub async fn token(&self, scope: &Scope) -> Result<Token, ChainError> {
@@ -283,7 +305,7 @@ impl Inner {
             options.trace = Trace::stderr(true, true);
         }
         let http = Http::new(options).map_err(|e| setup(&e))?;
-        let chain = Chain::for_store(store, &*self.env, &http);
+        let chain = Chain::for_store(store, &self.env, &http);
         let limit = usize::try_from(store.performance.max_concurrent)
             .unwrap_or(16)
             .max(1);

@@ -14,7 +14,9 @@
 //!   secrets written in the file, the JSON Schema, the seed page's
 //!   examples): `bad_corpus.rs`, `secrets.rs`, `schema.rs`, `seed*.rs`.
 //! - **CI**: `github_action.rs` (action.yml run as the runner runs it),
-//!   `github_commands.rs` (differential against `@actions/core`).
+//!   `github_commands.rs` (differential against `@actions/core`),
+//!   `ci_federation.rs` (other CIs' OIDC tokens, each issued by the emulator
+//!   with its CI's claims).
 //! - **Cross-cutting promises** (faults, token safety, no leaks, process
 //!   hygiene): `fault_matrix.rs`, `token_safety.rs`, `no_leaks_cli.rs`,
 //!   `hygiene.rs`.
@@ -59,6 +61,7 @@ mod seed;
 mod seed_resolves;
 
 // CI.
+mod ci_federation;
 mod github_action;
 mod github_commands;
 

@@ -44,6 +44,12 @@ impl<E: Environment + ?Sized> Environment for &E {
     }
 }
 
+impl<E: Environment + ?Sized> Environment for std::sync::Arc<E> {
+    fn var(&self, name: &str) -> Option<String> {
+        (**self).var(name)
+    }
+}
+
 /// A problem in one `${...}`; offsets are byte offsets into the string.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Problem {

@@ -26,6 +26,8 @@ pub(crate) struct App {
     pub(crate) tokens: AccessTokens,
     pub(crate) github: Issuer,
     pub(crate) issuers: BTreeMap<String, Issuer>,
+    /// Azure Pipelines' OIDC token endpoint (the CI issuers are in `issuers`).
+    pub(crate) pipelines: crate::ci::Pipelines,
     /// The secret App Service passes in `IDENTITY_HEADER`.
     pub(crate) identity_header: String,
     /// Where Arc challenge key files go.
@@ -61,7 +63,17 @@ impl App {
                     message: "issuers: `github` is configured under `github:`".to_owned(),
                 });
             }
+            if crate::ci::NAMES.contains(&name.as_str()) {
+                return Err(EmulatorError::State {
+                    path: None,
+                    message: format!("issuers: `{name}` is a CI configured under `ci:`"),
+                });
+            }
             issuers.insert(name.clone(), Issuer::other(name, spec, &https_origin)?);
+        }
+        let (ci_issuers, pipelines) = crate::ci::build(&state.ci)?;
+        for issuer in ci_issuers {
+            issuers.insert(issuer.name.clone(), issuer);
         }
         let faults = Faults::default();
         for f in &state.faults {
@@ -73,6 +85,7 @@ impl App {
             tokens: AccessTokens::new(state.token_lifetime)?,
             github,
             issuers,
+            pipelines,
             identity_header: match &state.managed_identity.identity_header {
                 Some(h) => h.clone(),
                 None => random_b64(24)?,

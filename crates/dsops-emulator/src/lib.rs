@@ -24,6 +24,7 @@
 //! ```
 
 mod app;
+mod ci;
 mod crypto;
 mod directory;
 mod error;
@@ -388,8 +389,43 @@ impl Emulator {
         &self.app.github.url
     }
 
-    /// Mints an OIDC token from a hosted issuer (`github` or a key of
-    /// `issuers`), e.g. an AKS service-account token for a federated token file.
+    /// What an Azure Pipelines job on this emulator sees: `SYSTEM_OIDCREQUESTURI`,
+    /// `SYSTEM_ACCESSTOKEN` (the job's `System.AccessToken`, mapped into the
+    /// step's environment) and `AZURESUBSCRIPTION_SERVICE_CONNECTION_ID` (the
+    /// first service connection, as the AzureCLI@2 task sets it).
+    pub fn azure_pipelines_environment(&self) -> Vec<(String, String)> {
+        let pipelines = &self.app.pipelines;
+        let mut env = vec![
+            (
+                "SYSTEM_OIDCREQUESTURI".to_owned(),
+                format!("{}{}", self.https_url(), ci::request_path(pipelines)),
+            ),
+            (
+                "SYSTEM_ACCESSTOKEN".to_owned(),
+                pipelines.access_token.clone(),
+            ),
+        ];
+        if let Some((_, id)) = ci::connections(pipelines).into_iter().next() {
+            env.push(("AZURESUBSCRIPTION_SERVICE_CONNECTION_ID".to_owned(), id));
+        }
+        env
+    }
+
+    /// The Azure Pipelines service connections: name and id.
+    pub fn azure_pipelines_connections(&self) -> Vec<(String, String)> {
+        ci::connections(&self.app.pipelines)
+    }
+
+    /// The `iss` of a hosted issuer (`github`, a key of `issuers`, or a CI:
+    /// `azure_pipelines`, `gitlab`, `circleci`, `buildkite`).
+    pub fn issuer_url(&self, name: &str) -> Option<&str> {
+        self.app.issuer(name).map(|i| i.url.as_str())
+    }
+
+    /// Mints an OIDC token from a hosted issuer (`github`, a key of
+    /// `issuers`, or a CI's: `gitlab`, `circleci`, `buildkite`), e.g. an AKS
+    /// service-account token for a federated token file, or the ID token a
+    /// GitLab runner puts in a job's `id_tokens:` variable.
     pub fn mint_oidc_token(
         &self,
         issuer: &str,

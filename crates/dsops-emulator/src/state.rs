@@ -32,6 +32,8 @@ pub struct StateFile {
     pub github: GithubSpec,
     /// Further OIDC issuers (an AKS cluster, say) whose tokens the admin API mints.
     pub issuers: BTreeMap<String, IssuerSpec>,
+    /// The OIDC issuers of other CI systems (Azure Pipelines, GitLab, CircleCI, Buildkite).
+    pub ci: crate::ci::CiSpec,
     /// Settings of the managed identity endpoints.
     pub managed_identity: ManagedIdentitySpec,
     /// Lifetime of access tokens, in seconds (default 3600... as Entra: 3599 to 5399).

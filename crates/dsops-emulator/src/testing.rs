@@ -212,6 +212,54 @@ impl StateBuilder {
         self
     }
 
+    /// The Azure Pipelines organization and project (`ci.azure_pipelines`);
+    /// tokens name them in their subject `sc://ORG/PROJECT/CONNECTION`.
+    pub fn azure_pipelines(
+        mut self,
+        organization: impl Into<String>,
+        project: impl Into<String>,
+    ) -> Self {
+        let spec = &mut self.state.ci.azure_pipelines;
+        spec.organization = Some(organization.into());
+        spec.project = Some(project.into());
+        self
+    }
+
+    /// An Azure Pipelines service connection with workload identity
+    /// federation (`ci.azure_pipelines.service_connections`).
+    pub fn azure_pipelines_connection(
+        mut self,
+        name: impl Into<String>,
+        id: impl Into<String>,
+    ) -> Self {
+        self.state
+            .ci
+            .azure_pipelines
+            .service_connections
+            .insert(name.into(), id.into());
+        self
+    }
+
+    /// The `System.AccessToken` the Azure Pipelines OIDC endpoint accepts
+    /// (`ci.azure_pipelines.access_token`; default: random).
+    pub fn azure_pipelines_access_token(mut self, token: impl Into<String>) -> Self {
+        self.state.ci.azure_pipelines.access_token = Some(token.into());
+        self
+    }
+
+    /// A claim of a CI's job (`ci.gitlab.claims`, `ci.circleci.claims`,
+    /// `ci.buildkite.claims`), e.g. GitLab's `project_path` or `ref`; `sub`
+    /// is made from them unless given.
+    pub fn ci_claim(mut self, ci: Ci, name: impl Into<String>, value: impl Into<String>) -> Self {
+        let spec = match ci {
+            Ci::Gitlab => &mut self.state.ci.gitlab,
+            Ci::Circleci => &mut self.state.ci.circleci,
+            Ci::Buildkite => &mut self.state.ci.buildkite,
+        };
+        spec.claims.insert(name.into(), value.into());
+        self
+    }
+
     /// Adds a further OIDC issuer the emulator hosts (`issuers:`), e.g. an
     /// AKS cluster whose tokens [`crate::Emulator::mint_oidc_token`] mints.
     pub fn issuer(mut self, name: impl Into<String>, issuer: Issuer) -> Self {
@@ -479,6 +527,17 @@ impl Identity {
         });
         self
     }
+}
+
+/// A CI whose runner hands the job its OIDC token; see [`StateBuilder::ci_claim`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ci {
+    /// GitLab CI (`ci.gitlab`).
+    Gitlab,
+    /// CircleCI (`ci.circleci`).
+    Circleci,
+    /// Buildkite (`ci.buildkite`).
+    Buildkite,
 }
 
 /// Fills a Key Vault; see [`StateBuilder::vault`].

@@ -222,6 +222,24 @@ impl Issuer {
         })
     }
 
+    /// A CI's issuer (see [`crate::ci`]): `url` is its real `iss`, `claims`
+    /// its job's claims; tokens are requested from the CI, not here.
+    pub(crate) fn ci(
+        name: &str,
+        url: String,
+        lifetime: Option<u64>,
+        claims: BTreeMap<String, String>,
+    ) -> Result<Self, EmulatorError> {
+        Ok(Self {
+            name: name.to_owned(),
+            url,
+            key: SigningKey::generate()?,
+            lifetime: lifetime.map_or(3600, |s| i64::try_from(s).unwrap_or(i64::MAX)),
+            claims,
+            request_token: None,
+        })
+    }
+
     /// Mints a token for `audience`, with the default claims overridden by
     /// `extra`.
     pub(crate) fn mint(

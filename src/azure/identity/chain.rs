@@ -5,15 +5,15 @@
 
 use std::fmt;
 use std::path::PathBuf;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use dsops_config::Environment;
-use dsops_config::model::{CredentialSource, Identity, Store, UserAssignedId};
+use dsops_config::model::{CiPreset, CredentialSource, Identity, Store, UserAssignedId};
 use secrecy::SecretString;
 
 use super::cache::TokenCache;
 use super::error::SourceError;
-use super::{AccessToken, Scope, TokenSource, azure_cli, client_secret, federated, managed};
+use super::{AccessToken, Scope, TokenSource, azure_cli, ci, client_secret, federated, managed};
 use crate::azure::http::Http;
 
 /// The audience GitHub tokens are requested for by default.
@@ -146,14 +146,24 @@ pub const DEFAULT_ORDER: &[&str] = &[
 ];
 
 impl Chain {
-    /// The chain of `store` in this environment.
-    pub(crate) fn for_store(store: &Store, env: &dyn Environment, http: &Http) -> Self {
+    /// The chain of `store` in this environment (sources that read it again
+    /// at every exchange keep a copy of `env`).
+    pub(crate) fn for_store<E>(store: &Store, env: &E, http: &Http) -> Self
+    where
+        E: Environment + Clone + Send + Sync + 'static,
+    {
         let sources: Vec<CredentialSource> = match (&store.fallback, &store.auth) {
             (Some(list), _) => list.iter().map(|s| s.value.clone()).collect(),
             (None, Some(auth)) => vec![CredentialSource::ServicePrincipal(auth.clone())],
             (None, None) => default_sources(),
         };
-        let context = Context { store, env, http };
+        let shared: Arc<dyn Environment + Send + Sync> = Arc::new(env.clone());
+        let context = Context {
+            store,
+            env,
+            shared,
+            http,
+        };
         Self {
             store: store.name.value.clone(),
             sources: sources.iter().map(|s| context.build(s)).collect(),
@@ -376,6 +386,8 @@ fn default_sources() -> Vec<CredentialSource> {
 struct Context<'a> {
     store: &'a Store,
     env: &'a dyn Environment,
+    /// The same environment, for sources that read it at every exchange.
+    shared: Arc<dyn Environment + Send + Sync>,
     http: &'a Http,
 }
 
@@ -565,6 +577,115 @@ impl Context<'_> {
                     Err(error) => self.broken("github_oidc", description, chain_text(&error)),
                 }
             }
+            CredentialSource::CiFederation {
+                preset,
+                client_id,
+                tenant_id,
+            } => self.ci_federation(&authority, preset, client_id, tenant_id),
+        }
+    }
+
+    /// `type: ci_federation`: the preset's token, exchanged as a client
+    /// assertion. Not here (skipped) when the CI's variables are absent.
+    fn ci_federation(
+        &self,
+        authority: &str,
+        preset: &CiPreset,
+        client_id: &Option<dsops_config::model::Text>,
+        tenant_id: &Option<dsops_config::model::Text>,
+    ) -> Box<dyn TokenSource> {
+        const KIND: &str = "ci_federation";
+        let given = |t: &Option<dsops_config::model::Text>| t.as_ref().map(|t| t.value.clone());
+        let (description, assertion, client, tenant) = match preset {
+            CiPreset::AzurePipelines {
+                service_connection_id,
+            } => {
+                let description = "Azure Pipelines OIDC federation (service connection)";
+                let (Some(request_uri), Some(access_token)) = (
+                    self.var("SYSTEM_OIDCREQUESTURI"),
+                    self.var("SYSTEM_ACCESSTOKEN"),
+                ) else {
+                    let why = if self.var("SYSTEM_OIDCREQUESTURI").is_some() {
+                        "SYSTEM_ACCESSTOKEN is not set: map it into the step with `env: { SYSTEM_ACCESSTOKEN: $(System.AccessToken) }`"
+                    } else {
+                        "SYSTEM_OIDCREQUESTURI is not set (not an Azure Pipelines job)"
+                    };
+                    return self.missing(KIND, description, why);
+                };
+                let connection = given(service_connection_id)
+                    .or_else(|| self.var("AZURESUBSCRIPTION_SERVICE_CONNECTION_ID"));
+                let Some(connection) = connection else {
+                    return self.missing(KIND, description, "no service connection: give `service_connection_id`, or run dsops in an AzureCLI@2 task, which sets AZURESUBSCRIPTION_SERVICE_CONNECTION_ID");
+                };
+                let assertion = federated::Assertion::Pipelines(ci::PipelinesToken {
+                    http: self.http.clone(),
+                    request_uri,
+                    access_token: SecretString::from(access_token),
+                    service_connection_id: connection.clone(),
+                });
+                let client = given(client_id)
+                    .or_else(|| self.var("AZURESUBSCRIPTION_CLIENT_ID"))
+                    .or_else(|| self.client_id(&None));
+                let tenant = given(tenant_id)
+                    .or_else(|| self.var("AZURESUBSCRIPTION_TENANT_ID"))
+                    .or_else(|| self.tenant(&None));
+                (
+                    format!("Azure Pipelines OIDC federation, service connection {connection}"),
+                    assertion,
+                    client,
+                    tenant,
+                )
+            }
+            CiPreset::Gitlab { token_env } | CiPreset::GenericEnv { token_env } => {
+                let gitlab = matches!(preset, CiPreset::Gitlab { .. });
+                let what = if gitlab { "GitLab CI" } else { "CI" };
+                let description = format!("{what} OIDC federation, token in {}", token_env.value);
+                if self.var(&token_env.value).is_none() {
+                    let why = if gitlab {
+                        format!(
+                            "{} is not set (not a GitLab CI job that declares it under `id_tokens:`)",
+                            token_env.value
+                        )
+                    } else {
+                        format!("{} is not set", token_env.value)
+                    };
+                    return self.missing(KIND, &description, why);
+                }
+                let assertion = federated::Assertion::Variable(ci::TokenVariable {
+                    name: token_env.value.clone(),
+                    env: self.shared.clone(),
+                });
+                (
+                    description,
+                    assertion,
+                    self.client_id(client_id),
+                    self.tenant(tenant_id),
+                )
+            }
+            CiPreset::GenericFile { token_file } => (
+                format!("CI OIDC federation, token file {}", token_file.value),
+                federated::Assertion::file(PathBuf::from(&token_file.value)),
+                self.client_id(client_id),
+                self.tenant(tenant_id),
+            ),
+        };
+        let (Some(client), Some(tenant)) = (client, tenant) else {
+            return self.missing(
+                KIND,
+                &description,
+                "no client id or tenant id: give client_id and tenant_id in the store, or set AZURE_CLIENT_ID and AZURE_TENANT_ID",
+            );
+        };
+        match federated::Federated::ci(
+            self.http,
+            authority,
+            &tenant,
+            &client,
+            assertion,
+            &description,
+        ) {
+            Ok(source) => Box::new(source),
+            Err(error) => self.broken(KIND, &description, chain_text(&error)),
         }
     }
 

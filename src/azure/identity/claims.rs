@@ -43,9 +43,61 @@ impl TokenClaims {
     }
 }
 
+/// What a federated token (a CI's or a cluster's OIDC token, the client
+/// assertion) says about itself, read without verifying it: the issuer,
+/// subject and audiences a federated credential must name for Entra ID to
+/// accept it (`dsops doctor` prints the `az` command).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FederatedToken {
+    /// `iss`.
+    pub issuer: String,
+    /// `sub`.
+    pub subject: String,
+    /// `aud` (a string or a list in the token).
+    pub audiences: Vec<String>,
+}
+
+impl FederatedToken {
+    /// Reads `iss`, `sub` and `aud` of a JWT; `None` when it is not one or
+    /// lacks `iss` or `sub`.
+    pub(crate) fn read(token: &SecretString) -> Option<Self> {
+        let payload = token.expose_secret().split('.').nth(1)?;
+        let claims: Value = URL_SAFE_NO_PAD
+            .decode(payload.trim_end_matches('='))
+            .ok()
+            .and_then(|bytes| serde_json::from_slice(&bytes).ok())?;
+        let text = |name: &str| claims.get(name).and_then(Value::as_str).map(str::to_owned);
+        let audiences = match claims.get("aud") {
+            Some(Value::String(one)) => vec![one.clone()],
+            Some(Value::Array(list)) => list
+                .iter()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect(),
+            _ => Vec::new(),
+        };
+        Some(Self {
+            issuer: text("iss")?,
+            subject: text("sub")?,
+            audiences,
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_federated_token_names_its_issuer_subject_and_audiences() {
+        let payload = URL_SAFE_NO_PAD
+            .encode(br#"{"iss":"https://gitlab.com","sub":"project_path:g/p:ref_type:branch:ref:main","aud":["a","b"]}"#);
+        let token = FederatedToken::read(&SecretString::from(format!("h.{payload}.s"))).unwrap();
+        assert_eq!(token.issuer, "https://gitlab.com");
+        assert_eq!(token.subject, "project_path:g/p:ref_type:branch:ref:main");
+        assert_eq!(token.audiences, ["a", "b"]);
+        assert_eq!(FederatedToken::read(&SecretString::from("opaque")), None);
+    }
 
     #[test]
     fn reads_a_jwt_and_tolerates_anything_else() {

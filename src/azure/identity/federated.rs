@@ -1,6 +1,7 @@
 //! Workload identity federation: a client assertion from a projected token
-//! file (AKS) or from GitHub Actions' OIDC endpoint, exchanged at Entra ID's
-//! token endpoint ([`entra`](super::entra)).
+//! file (AKS), from GitHub Actions' OIDC endpoint, or from another CI
+//! ([`ci`](super::ci): Azure Pipelines, GitLab, a variable or a file),
+//! exchanged at Entra ID's token endpoint ([`entra`](super::entra)).
 //!
 //! The assertion is fetched anew for every exchange: the token file is read
 //! each time, so a rotated token is used at once (`azure_identity`'s
@@ -18,9 +19,10 @@ use secrecy::zeroize::Zeroizing;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
+use super::ci::{PipelinesToken, TokenVariable};
 use super::entra::{self, ClientCredential, NotAnObject, TokenEndpoint};
 use super::error::{IdentityError, SourceError};
-use super::{AccessToken, Scope, TokenSource, managed};
+use super::{AccessToken, FederatedToken, Scope, TokenSource, managed};
 use crate::azure::http::trace::without_query;
 use crate::azure::http::{Http, Outgoing, RetryOn, Route};
 
@@ -35,9 +37,28 @@ pub(crate) struct Federated {
 
 /// Where the assertion comes from.
 #[derive(Debug, Clone)]
-enum Assertion {
+pub(super) enum Assertion {
     File(TokenFile),
     Github(GithubToken),
+    Pipelines(PipelinesToken),
+    Variable(TokenVariable),
+}
+
+impl Assertion {
+    /// A token file read at every exchange.
+    pub(super) fn file(path: PathBuf) -> Self {
+        Assertion::File(TokenFile { path })
+    }
+
+    /// The assertion, fetched or read anew.
+    async fn get(&self) -> Result<SecretString, IdentityError> {
+        match self {
+            Assertion::File(file) => file.read().await,
+            Assertion::Github(github) => github.fetch().await,
+            Assertion::Pipelines(pipelines) => pipelines.fetch().await,
+            Assertion::Variable(variable) => variable.read(),
+        }
+    }
 }
 
 impl fmt::Debug for Federated {
@@ -62,7 +83,7 @@ impl Federated {
             "workload identity federation (AKS): client {client_id} in tenant {tenant} at {authority}, token file {}",
             token_file.display()
         );
-        let assertion = Assertion::File(TokenFile { path: token_file });
+        let assertion = Assertion::file(token_file);
         Self::new(
             "workload_identity",
             description,
@@ -104,6 +125,27 @@ impl Federated {
         )
     }
 
+    /// Another CI's token (`type: ci_federation`), from `assertion`.
+    pub(crate) fn ci(
+        http: &Http,
+        authority: &str,
+        tenant: &str,
+        client_id: &str,
+        assertion: Assertion,
+        what: &str,
+    ) -> Result<Self, IdentityError> {
+        let description = format!("{what}: client {client_id} in tenant {tenant} at {authority}");
+        Self::new(
+            "ci_federation",
+            description,
+            http,
+            authority,
+            tenant,
+            client_id,
+            assertion,
+        )
+    }
+
     /// Checks the tenant, the client id and the authority (as
     /// `azure_identity`'s `ClientAssertionCredential::new` did); sends nothing.
     fn new(
@@ -136,18 +178,26 @@ impl TokenSource for Federated {
     }
 
     async fn token(&self, scope: &Scope) -> Result<AccessToken, SourceError> {
-        let assertion = match &self.assertion {
-            Assertion::File(file) => file.read().await?,
-            Assertion::Github(github) => github.fetch().await?,
-        };
+        let assertion = self.assertion.get().await?;
         let credential = ClientCredential::Assertion(&assertion);
         Ok(self.endpoint.token(&self.http, scope, credential).await?)
+    }
+
+    async fn federated_token(&self) -> Option<Result<FederatedToken, SourceError>> {
+        Some(match self.assertion.get().await {
+            Ok(assertion) => FederatedToken::read(&assertion).ok_or_else(|| {
+                SourceError::Failed(IdentityError::Config(
+                    "the federated token is not a JWT: its claims cannot be read".to_owned(),
+                ))
+            }),
+            Err(error) => Err(SourceError::Failed(error)),
+        })
     }
 }
 
 /// A projected service-account token, read at every exchange.
 #[derive(Debug, Clone)]
-struct TokenFile {
+pub(super) struct TokenFile {
     path: PathBuf,
 }
 
@@ -172,7 +222,7 @@ impl TokenFile {
 
 /// A GitHub Actions OIDC token, requested at every exchange.
 #[derive(Clone)]
-struct GithubToken {
+pub(super) struct GithubToken {
     http: Http,
     request_url: String,
     request_token: SecretString,

@@ -2,7 +2,7 @@
 //!
 //! Every way of getting a token is a [`TokenSource`]: the platform's managed
 //! identity (IMDS, App Service, Azure Arc, Cloud Shell), workload identity
-//! federation (AKS, GitHub Actions OIDC), a service principal's client
+//! federation (AKS, GitHub Actions OIDC, other CIs' OIDC tokens), a service principal's client
 //! secret, and the Azure CLI. A [`Chain`] tries the sources a store names
 //! (or the default order) and keeps why each one was skipped or failed; a
 //! [`TokenCache`] hands out one token per scope, fetched once however many
@@ -14,6 +14,7 @@
 mod azure_cli;
 mod cache;
 mod chain;
+mod ci;
 mod claims;
 mod client_secret;
 mod entra;
@@ -32,7 +33,7 @@ use secrecy::SecretString;
 pub(crate) use chain::Chain;
 pub(crate) use chain::chain_text;
 pub use chain::{Attempt, AttemptOutcome, ChainError, DEFAULT_ORDER, GITHUB_AUDIENCE};
-pub use claims::TokenClaims;
+pub use claims::{FederatedToken, TokenClaims};
 pub(crate) use error::SourceError;
 #[cfg(test)]
 pub(crate) use managed::ARC_TOKEN_DIR_VARIABLE;
@@ -96,4 +97,10 @@ pub(crate) trait TokenSource: Send + Sync + fmt::Debug {
     /// (the chain moves on quietly); [`SourceError::Failed`] means it was
     /// tried and failed.
     async fn token(&self, scope: &Scope) -> Result<AccessToken, SourceError>;
+
+    /// For a federated source, what its token (the client assertion) says
+    /// about itself, fetched anew; `None` for any other source.
+    async fn federated_token(&self) -> Option<Result<FederatedToken, SourceError>> {
+        None
+    }
 }

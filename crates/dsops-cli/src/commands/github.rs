@@ -21,7 +21,7 @@ use dsops::ci::azure_pipelines::Percents;
 use dsops::ci::export::{self, Ci, ExportTo, Variable, Writes};
 use dsops::ci::github::{escape_data, escape_property};
 use dsops::ci::summary::{self, Row, Status};
-use dsops::config::model::{Config, CredentialSource, Spanned, Text};
+use dsops::config::model::{CiPreset, Config, CredentialSource, Spanned, Text};
 use dsops::config::suggest::did_you_mean;
 use dsops::config::{Diagnostic, Source};
 use dsops::{PlannedSource, Problem, Resolution};
@@ -39,8 +39,10 @@ pub(crate) struct GithubArgs {
     #[arg(long, env = "DSOPS_ENV", value_name = "ENV")]
     env: String,
 
-    /// Authenticate by GitHub OIDC federation as this app registration or
-    /// user-assigned identity (instead of each store's own credentials).
+    /// Authenticate by the CI's OIDC federation as this app registration or
+    /// user-assigned identity (instead of each store's own credentials): the
+    /// GitHub token, or in Azure Pipelines the service connection's
+    /// (`AZURESUBSCRIPTION_SERVICE_CONNECTION_ID`, with `SYSTEM_ACCESSTOKEN`).
     #[arg(long, env = "DSOPS_CLIENT_ID", value_name = "ID")]
     client_id: Option<String>,
 
@@ -138,7 +140,7 @@ pub(crate) fn run(config_path: &Path, args: &GithubArgs) -> u8 {
             "list variables of the environment, separated by commas",
         );
     }
-    override_identity(&mut config, args);
+    override_identity(&mut config, args, ci);
     let debug = args.debug || var("RUNNER_DEBUG").as_deref() == Some("1");
     let sources = sources(&config, env);
     let Ok(runtime) = resolve::runtime() else {
@@ -333,10 +335,11 @@ fn keep_variables(config: &mut Config, env: &str, wanted: Option<&str>) -> Resul
     Ok(())
 }
 
-/// `--client-id`: every store authenticates by GitHub OIDC federation as
-/// that client; `--tenant-id` and `--subscription-id` fill in what a store
-/// does not say.
-fn override_identity(config: &mut Config, args: &GithubArgs) {
+/// `--client-id`: every store authenticates by the CI's OIDC federation as
+/// that client (GitHub's token, or in Azure Pipelines the service
+/// connection's, `ci_federation` with `preset: azure_pipelines`);
+/// `--tenant-id` and `--subscription-id` fill in what a store does not say.
+fn override_identity(config: &mut Config, args: &GithubArgs, ci: Ci) {
     let text = |value: &str| Text {
         value: value.to_owned(),
         span: Default::default(),
@@ -353,12 +356,22 @@ fn override_identity(config: &mut Config, args: &GithubArgs) {
             store.default_subscription = Some(text(subscription));
         }
         if let Some(client) = given(&args.client_id) {
-            store.fallback = Some(vec![Spanned {
-                value: CredentialSource::GithubOidc {
+            let value = match ci {
+                Ci::AzurePipelines(_) => CredentialSource::CiFederation {
+                    preset: CiPreset::AzurePipelines {
+                        service_connection_id: None,
+                    },
+                    client_id: Some(text(client)),
+                    tenant_id: None,
+                },
+                _ => CredentialSource::GithubOidc {
                     client_id: Some(text(client)),
                     tenant_id: None,
                     audience: text(dsops::identity::GITHUB_AUDIENCE),
                 },
+            };
+            store.fallback = Some(vec![Spanned {
+                value,
                 span: Default::default(),
             }]);
         }

@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use clap::{Args, ValueEnum};
 use dsops::AccountKind;
-use dsops::config::model::{CredentialSource, Identity, Store, UserAssignedId};
+use dsops::config::model::{CiPreset, CredentialSource, Identity, Store, UserAssignedId};
 use dsops::config::{Environment, ProcessEnvironment};
 use dsops::identity::{AttemptOutcome, Scope, TokenClaims};
 use dsops::{
@@ -428,6 +428,15 @@ fn ruled_out(
             ])
             .or_else(|| no_ids(client, tenant))
         }
+        ("ci_federation", Some(CredentialSource::CiFederation { preset, .. })) => match preset {
+            CiPreset::AzurePipelines { .. } => {
+                unset(&["SYSTEM_OIDCREQUESTURI", "SYSTEM_ACCESSTOKEN"])
+            }
+            CiPreset::Gitlab { token_env } | CiPreset::GenericEnv { token_env } => {
+                unset(&[token_env.as_str()])
+            }
+            CiPreset::GenericFile { .. } => None,
+        },
         _ => None,
     }
 }

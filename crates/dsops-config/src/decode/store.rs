@@ -773,7 +773,8 @@ impl Decoder<'_> {
                         return None;
                     }
                     (None, None) => {
-                        if !fields.is_misspelled("token_env") && !fields.is_misspelled("token_file") {
+                        if !fields.is_misspelled("token_env") && !fields.is_misspelled("token_file")
+                        {
                             self.push(
                                 Diagnostic::error(
                                     Code::MissingKey,

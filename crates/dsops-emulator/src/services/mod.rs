@@ -22,6 +22,7 @@ pub(crate) fn classify(req: &Request) -> &'static str {
         ["github", ..] => "github",
         ["oidc", ..] => "oidc",
         ["_emulator", ..] => "admin",
+        [_, _, "_apis", "distributedtask", ..] => "azure_pipelines",
         ["subscriptions", ..] => "arm",
         ["secrets" | "certificates" | "keys", ..] => "keyvault",
         [_, "oauth2", ..] | [_, "v2.0", ..] | [_, "discovery", ..] => "entra",
@@ -42,6 +43,12 @@ pub(crate) fn handle(app: &App, req: &Request) -> Response {
         "keyvault" => keyvault::handle(app, req),
         "arm" => arm::handle(app, req),
         "admin" => admin::handle(app, req),
+        "azure_pipelines" => match (req.parts().as_slice(), app.issuer("azure_pipelines")) {
+            ([_, _, _, _, "hubs", _, "plans", _, "jobs", _, "oidctoken"], Some(issuer)) => {
+                crate::ci::oidc_token(&app.pipelines, issuer, req)
+            }
+            _ => not_found(req),
+        },
         _ => not_found(req),
     }
 }

@@ -63,7 +63,20 @@ pub(super) async fn check_store(
         .map(|a| a.kind);
     report.sources = attempts;
     if found.is_none() {
-        let fix = identity_fix(store, &report.sources);
+        // A federated source refused by Entra ID: what its token says about
+        // itself makes the exact federated credential to add.
+        let failed = report
+            .sources
+            .iter()
+            .position(|a| matches!(a.outcome, AttemptOutcome::Failed(_)));
+        let federated = match failed {
+            Some(index) => match client.federated_token(index).await {
+                Some(Ok(token)) => Some(token),
+                _ => None,
+            },
+            None => None,
+        };
+        let fix = identity_fix(store, &report.sources, federated.as_ref());
         report.identity_fix = Some(add_fix(fixes, fix));
     }
 

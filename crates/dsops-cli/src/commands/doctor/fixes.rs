@@ -2,7 +2,7 @@
 //! when there is one.
 
 use dsops::config::model::{Identity, KeyVaultObject, ResourceType, Store, UserAssignedId};
-use dsops::identity::{Attempt, AttemptOutcome, Scope};
+use dsops::identity::{Attempt, AttemptOutcome, FederatedToken, Scope};
 
 /// One thing to change.
 #[derive(Debug)]
@@ -36,15 +36,33 @@ pub(super) fn add_fix(fixes: &mut Vec<Fix>, fix: Fix) -> usize {
     }
 }
 
-/// The fix when no source gave a token.
-pub(super) fn identity_fix(store: &Store, attempts: &[Attempt]) -> Fix {
+/// The fix when no source gave a token. `federated` is what the token of
+/// the first failed source says about itself, when it is a federated one.
+pub(super) fn identity_fix(
+    store: &Store,
+    attempts: &[Attempt],
+    federated: Option<&FederatedToken>,
+) -> Fix {
     let name = store.name.value.clone();
     let failed = attempts.iter().find_map(|a| match &a.outcome {
         AttemptOutcome::Failed(why) => Some((a, why)),
         _ => None,
     });
     if let Some((attempt, why)) = failed {
-        let (fix, command) = source_fix(store, attempt.kind, &attempt.description, why);
+        let (fix, command) = match federated {
+            Some(token) if untrusted_token(why) => {
+                // "...: client ID in tenant ..." (a service connection's id may come first).
+                let client = attempt
+                    .description
+                    .split("client ")
+                    .skip(1)
+                    .find_map(find_guid)
+                    .or_else(|| find_guid(&attempt.description))
+                    .unwrap_or("<client-id>");
+                federated_credential_fix(client, token)
+            }
+            _ => source_fix(store, attempt.kind, &attempt.description, why),
+        };
         return Fix {
             store: name,
             check: "identity",
@@ -78,6 +96,81 @@ pub(super) fn identity_fix(store: &Store, attempts: &[Attempt]) -> Fix {
         fix,
         command: Some(login),
     }
+}
+
+/// Whether Entra ID refused a federated token for want of a federated
+/// credential that matches its issuer, subject or audience (AADSTS70021,
+/// 700211, 700212).
+pub(super) fn untrusted_token(why: &str) -> bool {
+    ["AADSTS70021", "AADSTS700211", "AADSTS700212"]
+        .iter()
+        .any(|code| why.contains(code))
+}
+
+/// The federated credential that makes `token` acceptable for application
+/// `client`: the exact `az ad app federated-credential create`, its issuer,
+/// subject and audiences those of the token. The parameters are JSON (which
+/// escapes control characters) in single quotes for the shell.
+pub(super) fn federated_credential_fix(
+    client: &str,
+    token: &FederatedToken,
+) -> (String, Option<String>) {
+    let host = token
+        .issuer
+        .split("://")
+        .nth(1)
+        .unwrap_or(&token.issuer)
+        .split('/')
+        .next()
+        .unwrap_or_default();
+    let name: String = format!("dsops-{host}")
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .take(120)
+        .collect();
+    let audiences = if token.audiences.is_empty() {
+        vec!["api://AzureADTokenExchange".to_owned()]
+    } else {
+        token.audiences.clone()
+    };
+    let parameters = serde_json::json!({
+        "name": name,
+        "issuer": token.issuer,
+        "subject": token.subject,
+        "audiences": audiences,
+    })
+    .to_string()
+    .replace('\'', "'\\''");
+    (
+        format!(
+            "trust this job's token: add a federated credential to application {client} with issuer {}, subject {} and audience {}",
+            printable(&token.issuer),
+            printable(&token.subject),
+            printable(&audiences.join(", "))
+        ),
+        Some(format!(
+            "az ad app federated-credential create --id {client} --parameters '{parameters}'"
+        )),
+    )
+}
+
+/// Text from a token, for the terminal: control characters as `\u{..}`.
+fn printable(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_unicode().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
 }
 
 fn login_command(store: &Store) -> String {
@@ -153,11 +246,18 @@ fn source_fix(store: &Store, kind: &str, description: &str, why: &str) -> (Strin
                 )
             }
         }
-        "workload_identity" | "github_oidc" => {
+        "workload_identity" | "github_oidc" | "ci_federation" => {
             if why.contains("AADSTS70021") {
                 (
                     "the application has no federated credential for this token: add one with the issuer and subject the error names".to_owned(),
                     Some(format!("az ad app federated-credential create --id {client} --parameters credential.json")),
+                )
+            } else if kind == "ci_federation" {
+                (
+                    format!(
+                        "check the CI's token reaches dsops (the variables the source names) and the app's federated credential ({why})"
+                    ),
+                    None,
                 )
             } else if kind == "github_oidc" {
                 (
@@ -270,6 +370,25 @@ fn find_guid(text: &str) -> Option<&str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_federated_credential_command_names_the_tokens_claims_quoted_for_the_shell() {
+        let token = FederatedToken {
+            issuer: "https://gitlab.com".to_owned(),
+            subject: "project_path:g/it's:ref_type:branch:ref:a\u{1b}[31m".to_owned(),
+            audiences: vec!["api://AzureADTokenExchange".to_owned()],
+        };
+        let (fix, command) = federated_credential_fix("c", &token);
+        let command = command.unwrap();
+        assert_eq!(
+            command,
+            r#"az ad app federated-credential create --id c --parameters '{"audiences":["api://AzureADTokenExchange"],"issuer":"https://gitlab.com","name":"dsops-gitlab-com","subject":"project_path:g/it'\''s:ref_type:branch:ref:a\u001b[31m"}'"#
+        );
+        assert!(
+            !fix.contains('\u{1b}') && !command.contains('\u{1b}'),
+            "{fix}"
+        );
+    }
 
     #[test]
     fn guids() {
