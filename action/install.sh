@@ -7,7 +7,8 @@
 # 2. The runner's tool cache (RUNNER_TOOL_CACHE/dsops/VERSION/ARCH, complete
 #    when ARCH.complete exists, as @actions/tool-cache lays it out): used as is.
 # 3. Else the release binary for the runner (docs/github-action.md, "Release
-#    layout"): dsops-VERSION-TARGET.tar.gz and dsops-VERSION-sha256sums.txt from
+#    layout"): dsops-VERSION-TARGET.tar.gz (.zip on Windows) and
+#    dsops-VERSION-sha256sums.txt from
 #    DSOPS_RELEASE_BASE_URL/vVERSION/ (default: the action repository's GitHub
 #    releases). The archive's SHA-256 must match the checksums file before
 #    anything in it is run; a mismatch fails the step.
@@ -82,7 +83,9 @@ install_release() {
     [[ -n $repository ]] || return 4
     base="https://github.com/$repository/releases/download"
   fi
-  local asset="dsops-$version-$target.tar.gz"
+  local ext=tar.gz
+  [[ $target == *windows* ]] && ext=zip
+  local asset="dsops-$version-$target.$ext"
   local sums="dsops-$version-sha256sums.txt"
   local work
   work=$(mktemp -d "${RUNNER_TEMP:-${TMPDIR:-/tmp}}/dsops-install.XXXXXX")
@@ -105,7 +108,11 @@ install_release() {
     fail "the SHA-256 of $asset is $actual, but $sums says $expected: refusing to run it"
   fi
   mkdir -p "$work/unpacked"
-  tar -xzf "$work/$asset" -C "$work/unpacked"
+  if [[ $ext == zip ]]; then
+    unzip -q "$work/$asset" -d "$work/unpacked"
+  else
+    tar -xzf "$work/$asset" -C "$work/unpacked"
+  fi
   [[ -f $work/unpacked/$exe ]] || fail "$asset has no $exe"
   rm -rf "$tool_dir"
   mkdir -p "$tool_dir"

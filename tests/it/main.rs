@@ -17,6 +17,7 @@
 //!   `github_commands.rs` (differential against `@actions/core`),
 //!   `ci_federation.rs` (other CIs' OIDC tokens, each issued by the emulator
 //!   with its CI's claims).
+//! - **The release**: `release.rs` (`scripts/package-release`'s archives).
 //! - **Cross-cutting promises** (faults, token safety, no leaks, process
 //!   hygiene): `fault_matrix.rs`, `token_safety.rs`, `no_leaks_cli.rs`,
 //!   `hygiene.rs`.
@@ -64,6 +65,9 @@ mod seed_resolves;
 mod ci_federation;
 mod github_action;
 mod github_commands;
+
+// What users download.
+mod release;
 
 // Cross-cutting promises.
 mod fault_matrix;
