@@ -254,7 +254,9 @@ fn doctor_prints_the_federated_credential_each_ci_needs() {
         .mint_oidc_token("circleci", CIRCLE_ORG, &Default::default())
         .unwrap();
     let aad = "api://AzureADTokenExchange";
-    let cases: Vec<(&str, Vec<(String, String)>, String, String, &str)> = vec![
+    // The source, the job's environment, and the token's issuer, subject and audience.
+    type Case<'a> = (&'a str, Vec<(String, String)>, String, String, &'a str);
+    let cases: Vec<Case<'_>> = vec![
         (
             "        preset: azure_pipelines",
             emulator.azure_pipelines_environment(),

@@ -71,6 +71,8 @@ mod release;
 
 // Cross-cutting promises.
 mod fault_matrix;
+// Core dumps, /proc and file modes: Unix only.
+#[cfg(unix)]
 mod hygiene;
 mod no_leaks_cli;
 mod token_safety;

@@ -154,8 +154,11 @@ fn a_binary_without_the_emulator_is_not_packed() {
     // What `cargo build --no-default-features` makes: `emulator` is not a
     // subcommand (clap exits 2).
     let fake = dir.path().join("dsops");
-    std::fs::write(&fake, "#!/bin/sh\necho \"error: unrecognized subcommand '$1'\" >&2\nexit 2\n")
-        .unwrap();
+    std::fs::write(
+        &fake,
+        "#!/bin/sh\necho \"error: unrecognized subcommand '$1'\" >&2\nexit 2\n",
+    )
+    .unwrap();
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
@@ -182,7 +185,8 @@ fn a_binary_without_the_emulator_is_not_packed() {
 /// metadata's URL templates, filled in, are the archives' names.
 #[test]
 fn binstall_metadata_names_the_release_archives() {
-    let manifest = std::fs::read_to_string(repo_root().join("crates/dsops-cli/Cargo.toml")).unwrap();
+    let manifest =
+        std::fs::read_to_string(repo_root().join("crates/dsops-cli/Cargo.toml")).unwrap();
     let urls: Vec<&str> = manifest
         .lines()
         .filter_map(|l| l.strip_prefix("pkg-url = \""))

@@ -17,6 +17,7 @@ use secrecy::SecretString;
 
 use crate::exit;
 use crate::output;
+use crate::program;
 
 /// A shell's code for a command that does not exist.
 const NOT_FOUND: u8 = 127;
@@ -175,19 +176,19 @@ fn pump(mut from: impl Read, redactor: &Redactor, to: impl Write) {
 const CHUNK: usize = 64 * 1024;
 
 /// 127 for a program that is not there, 126 for one that cannot be run,
-/// as shells have it.
+/// as shells have it; the hints are the platform's ([`program`]).
 fn cannot_start(program: &OsStr, error: &std::io::Error) -> u8 {
     let name = program.to_string_lossy();
     if error.kind() == std::io::ErrorKind::NotFound {
         output::problem(
             &format!("{name}: command not found"),
-            Some("check the name, or give its path; PATH is searched as a shell searches it"),
+            Some(program::not_found_hint()),
         );
         NOT_FOUND
     } else {
         output::problem(
             &format!("{name}: cannot run it: {error}"),
-            Some("is it an executable file (`chmod +x`) with a valid `#!` line?"),
+            Some(program::cannot_run_hint()),
         );
         CANNOT_RUN
     }
@@ -196,7 +197,14 @@ fn cannot_start(program: &OsStr, error: &std::io::Error) -> u8 {
 /// The child's exit code, or 128 + the signal that ended it.
 fn exit_code(status: ExitStatus) -> u8 {
     if let Some(code) = status.code() {
-        // Exit codes are 0-255 on Unix; elsewhere keep "failed" for the rest.
+        // Exit codes are 0-255 on Unix. Windows' are 32 bits (an NTSTATUS
+        // such as 0xC0000005, or any number a program chooses): one that
+        // does not fit is passed on whole by exiting with it now (std's
+        // exit flushes stdout; the pumps are done and the values dropped).
+        #[cfg(windows)]
+        if u8::try_from(code).is_err() {
+            std::process::exit(code);
+        }
         return u8::try_from(code).unwrap_or(exit::FAILED);
     }
     #[cfg(unix)]

@@ -8,6 +8,7 @@ mod commands;
 mod hygiene;
 mod load;
 mod output;
+mod program;
 mod resolve;
 
 use std::path::PathBuf;
@@ -62,7 +63,7 @@ enum Command {
     /// only into its environment). Exits with the program's code.
     Exec(exec::ExecArgs),
     /// Write an environment's variables to a file (dotenv, JSON or YAML),
-    /// mode 0600, whole or not at all.
+    /// whole or not at all; mode 0600 (on Windows, the directory's ACL).
     Render(render::RenderArgs),
     /// Print the value of one variable.
     Get(get::GetArgs),

@@ -63,7 +63,7 @@ pub(crate) fn run(config: &Path, args: &ExecArgs) -> u8 {
     } else {
         None
     };
-    let mut command = tokio::process::Command::new(program);
+    let mut command = tokio::process::Command::new(crate::program::locate(program));
     command.args(arguments);
     for (name, value) in &resolution.values {
         if args.allow_override && std::env::var_os(name).is_some() {

@@ -578,13 +578,16 @@ fn write_summary(ci: Ci, env: &str, verdict: &str, rows: Vec<Row>) {
 }
 
 /// Runs `script` with bash (as a `run:` step with `shell: bash` does), the
-/// values in its environment and its output masked.
+/// values in its environment and its output masked. The runner's bash is
+/// the first on `PATH`, as the runner finds it (on Windows runners, Git
+/// Bash; never WSL's `System32\bash.exe`, which std's own search would
+/// try first).
 fn run_script(runtime: &tokio::runtime::Runtime, script: &str, resolution: &Resolution) -> u8 {
     let Some(redactor) = child::redactor(resolution) else {
         return exit::FAILED;
     };
     let program = std::ffi::OsStr::new("bash");
-    let mut command = tokio::process::Command::new(program);
+    let mut command = tokio::process::Command::new(crate::program::locate(program));
     command.args(["--noprofile", "--norc", "-eo", "pipefail", "-c", script]);
     for (name, value) in &resolution.values {
         command.env(name, value.expose_secret());
