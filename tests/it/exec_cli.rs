@@ -402,3 +402,36 @@ fn mask_output_leaves_values_written_in_the_file_alone() {
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert_eq!(out.stderr, "xy xyzzy-value\n");
 }
+
+/// Windows: a `.cmd` on `PATH` is found by its bare name (as `npm` is
+/// `npm.cmd`), and exit codes above 255 pass through whole.
+#[cfg(windows)]
+#[test]
+fn windows_finds_cmd_scripts_and_passes_whole_exit_codes() {
+    let dir = config_dir("version: 1\nenvs:\n  dev:\n    LOG_LEVEL: info\n");
+    let bin = tempfile::tempdir().unwrap();
+    std::fs::write(
+        bin.path().join("dsops-probe.cmd"),
+        "@echo off\r\necho level=%LOG_LEVEL%\r\nexit /b 1000\r\n",
+    )
+    .unwrap();
+    let path = std::env::join_paths(std::iter::once(bin.path().to_owned()).chain(
+        std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()),
+    ))
+    .unwrap();
+    let out = run(dsops(dir.path()).env("PATH", path).args([
+        "exec",
+        "--env",
+        "dev",
+        "--",
+        "dsops-probe",
+    ]));
+    assert_eq!(out.code, 1000, "{}{}", out.stdout, out.stderr);
+    assert_contains(&out.stdout, &["level=info"]);
+    let out =
+        run(dsops(dir.path()).args(["exec", "--env", "dev", "--", "cmd", "/c", "exit 3221225477"]));
+    assert_eq!(out.code as u32, 3_221_225_477, "{}", out.stderr);
+    let out = run(dsops(dir.path()).args(["exec", "--env", "dev", "--", "no-such-command-dsops"]));
+    assert_eq!(out.code, 127);
+    assert_contains(&out.stderr, &["PATHEXT"]);
+}
