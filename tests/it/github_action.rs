@@ -49,7 +49,9 @@ fn state() -> StateFile {
             "ci",
             Identity::service_principal()
                 .client_id(CLIENT_ID)
-                .federated_credential("github", "repo:octo-org/octo-repo:ref:refs/heads/main"),
+                .federated_credential("github", "repo:octo-org/octo-repo:ref:refs/heads/main")
+                // The emulator's default Azure Pipelines service connection.
+                .federated_credential("azure_pipelines", "sc://contoso/web/production"),
         )
         .grant("ci", "Key Vault Secrets User", "vault:ci-vault")
         .vault("ci-vault", |v| {
@@ -767,10 +769,9 @@ fn azure_pipelines_steps_get_setsecret_and_secret_variables() {
         .args(["github", "--env", "production", "--client-id", CLIENT_ID])
         .args(["--tenant-id", "72f988bf-86f1-41af-91ab-2d7cd011db47"])
         .env("TF_BUILD", "True");
-    for (key, value) in &runner.env {
-        if key.starts_with("ACTIONS_ID_TOKEN_REQUEST_") {
-            command.env(key, value);
-        }
+    // `--client-id` in Azure Pipelines: the service connection's token.
+    for (key, value) in setup.emulator.azure_pipelines_environment() {
+        command.env(key, value);
     }
     let run = crate::support::harness::run(&mut command);
     assert_eq!(run.code, 0, "{}", run.stderr);

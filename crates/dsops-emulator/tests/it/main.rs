@@ -13,6 +13,7 @@
 mod harness;
 
 mod load;
+mod pipelines_sdk;
 mod protocols;
 mod python_sdk;
 mod rust_sdk;
