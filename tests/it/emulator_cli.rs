@@ -90,6 +90,13 @@ fn serves_a_token_and_a_secret_to_a_real_client() {
     let process = start(&[]);
     let info = &process.info;
     let env = &info["env"];
+    assert!(
+        info["azure_pipelines_env"]["SYSTEM_OIDCREQUESTURI"]
+            .as_str()
+            .unwrap()
+            .ends_with("/oidctoken"),
+        "{info}"
+    );
     assert_eq!(env["AZURE_POD_IDENTITY_AUTHORITY_HOST"], info["http"]);
     assert!(info["identities"]["vm"]["client_id"].is_string());
 

@@ -196,6 +196,11 @@ fn summary_json(emulator: &Emulator) -> Value {
         "vaults": vaults,
         "identities": identities,
         "env": env,
+        "azure_pipelines_env": emulator
+            .azure_pipelines_environment()
+            .into_iter()
+            .map(|(k, v)| (k, Value::String(v)))
+            .collect::<Map<String, Value>>(),
     })
 }
 
@@ -230,6 +235,12 @@ fn summary_human(emulator: &Emulator) -> String {
     }
     text.push_str("\n# Point the Azure SDKs and dsops at it:\n");
     for (key, value) in emulator.environment() {
+        text.push_str(&format!("export {key}='{value}'\n"));
+    }
+    text.push_str(
+        "\n# An Azure Pipelines job's service connection (`ci_federation`, preset azure_pipelines):\n",
+    );
+    for (key, value) in emulator.azure_pipelines_environment() {
         text.push_str(&format!("export {key}='{value}'\n"));
     }
     text
