@@ -19,16 +19,22 @@ use std::path::{Path, PathBuf};
 /// The program to start for `name`: on Windows, its path on `PATH` when
 /// found there; otherwise `name` itself (std reports it missing).
 pub(crate) fn locate(name: &OsStr) -> OsString {
+    on_path(name).unwrap_or_else(|| name.to_owned())
+}
+
+/// `name` as found on `PATH`: on Windows its path, or `None` when no
+/// directory of `PATH` has it (std's own search would then look in the
+/// Windows directories); elsewhere `name` itself, for `execvp`'s search.
+pub(crate) fn on_path(name: &OsStr) -> Option<OsString> {
     #[cfg(windows)]
     {
         let path = std::env::var_os("PATH").unwrap_or_default();
         let dirs: Vec<PathBuf> = std::env::split_paths(&path).collect();
         let pathext = std::env::var("PATHEXT").unwrap_or_default();
-        if let Some(found) = search(name, &dirs, &pathext, |p| p.is_file()) {
-            return found.into_os_string();
-        }
+        search(name, &dirs, &pathext, |p| p.is_file()).map(PathBuf::into_os_string)
     }
-    name.to_owned()
+    #[cfg(not(windows))]
+    Some(name.to_owned())
 }
 
 /// What to say when the program cannot be found.

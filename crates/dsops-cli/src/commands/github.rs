@@ -587,7 +587,16 @@ fn run_script(runtime: &tokio::runtime::Runtime, script: &str, resolution: &Reso
         return exit::FAILED;
     };
     let program = std::ffi::OsStr::new("bash");
-    let mut command = tokio::process::Command::new(crate::program::locate(program));
+    let Some(bash) = crate::program::on_path(program) else {
+        output::problem(
+            "bash: not found on PATH",
+            Some(
+                "`--run` scripts run in the runner's bash, the first on PATH: GitHub's Windows runners have Git Bash there; on a self-hosted runner, install Git for Windows and put its `bin` directory on PATH",
+            ),
+        );
+        return 127;
+    };
+    let mut command = tokio::process::Command::new(bash);
     command.args(["--noprofile", "--norc", "-eo", "pipefail", "-c", script]);
     for (name, value) in &resolution.values {
         command.env(name, value.expose_secret());

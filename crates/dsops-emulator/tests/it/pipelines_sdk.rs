@@ -115,3 +115,82 @@ async fn python_sdk_azure_pipelines_credential_reads_a_secret() {
     assert_eq!(services.first(), Some(&"azure_pipelines"), "{services:?}");
     assert!(services.contains(&"entra"), "{services:?}");
 }
+
+/// The Oidctoken endpoint's answers, as Azure DevOps gives them: a token
+/// with the service connection's subject and the organization's issuer for
+/// the right bearer; 401 without it; 400 without `api-version` or
+/// `serviceConnectionId`; 404 for a service connection the job may not use;
+/// 405 for a GET.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_oidc_token_endpoint_answers_as_azure_devops() {
+    let emulator = crate::harness::with_state(STATE).await;
+    let client = crate::harness::client(&emulator, &[]);
+    let uri = emulator
+        .azure_pipelines_environment()
+        .into_iter()
+        .find(|(k, _)| k == "SYSTEM_OIDCREQUESTURI")
+        .map(|(_, v)| v)
+        .unwrap();
+    let post = |query: &str, bearer: Option<&str>| {
+        let mut request = client
+            .post(format!("{uri}{query}"))
+            .header("content-type", "application/json");
+        if let Some(bearer) = bearer {
+            request = request.bearer_auth(bearer);
+        }
+        request.send()
+    };
+    let ok = format!("?api-version=7.1&serviceConnectionId={CONNECTION_ID}");
+    let response = post(&ok, Some(ACCESS_TOKEN)).await.unwrap();
+    assert_eq!(response.status(), 200);
+    let body: serde_json::Value = response.json().await.unwrap();
+    let token = body["oidcToken"].as_str().unwrap();
+    let payload = token.split('.').nth(1).unwrap();
+    use base64::Engine as _;
+    let claims: serde_json::Value = serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(payload)
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(claims["sub"], "sc://contoso/web/production");
+    assert_eq!(claims["aud"], "api://AzureADTokenExchange");
+    let issuer = claims["iss"].as_str().unwrap();
+    assert!(
+        issuer.starts_with("https://vstoken.dev.azure.com/") && issuer.len() == 30 + 36,
+        "{issuer}"
+    );
+
+    assert_eq!(post(&ok, None).await.unwrap().status(), 401);
+    assert_eq!(post(&ok, Some("wrong")).await.unwrap().status(), 401);
+    let no_version = post(
+        &format!("?serviceConnectionId={CONNECTION_ID}"),
+        Some(ACCESS_TOKEN),
+    )
+    .await
+    .unwrap();
+    assert_eq!(no_version.status(), 400);
+    assert_eq!(
+        post("?api-version=7.1", Some(ACCESS_TOKEN))
+            .await
+            .unwrap()
+            .status(),
+        400
+    );
+    let unknown = post(
+        "?api-version=7.1&serviceConnectionId=00000000-0000-0000-0000-000000000000",
+        Some(ACCESS_TOKEN),
+    )
+    .await
+    .unwrap();
+    assert_eq!(unknown.status(), 404);
+    let body: serde_json::Value = unknown.json().await.unwrap();
+    assert_eq!(body["typeKey"], "ServiceEndpointNotFoundException");
+    let get = client
+        .get(format!("{uri}{ok}"))
+        .bearer_auth(ACCESS_TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(get.status(), 405);
+}
