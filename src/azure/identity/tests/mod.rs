@@ -2,5 +2,6 @@
 //! (`Chain::for_store` on a loaded dsops.yaml) against `dsops emulator`.
 
 mod chain;
+mod ci;
 pub(crate) mod managed;
 mod sdk;
