@@ -857,7 +857,8 @@ mod tests {
                 Identity::service_principal()
                     .client_id("99999999-8888-7777-6666-555555555555")
                     .client_secret("dev-only-client-secret")
-                    .federated_credential("github", "repo:octo-org/octo-repo:ref:refs/heads/main"),
+                    .federated_credential("github", "repo:octo-org/octo-repo:ref:refs/heads/main")
+                    .federated_credential("azure_pipelines", "sc://contoso/web/production"),
             )
             .identity("outsider", Identity::user_assigned())
             .grant("vm", "Key Vault Secrets User", "vault:dev-vault")
@@ -898,6 +899,8 @@ mod tests {
             })
             .github_claim("repository", "octo-org/octo-repo")
             .github_claim("ref", "refs/heads/main")
+            .azure_pipelines("contoso", "web")
+            .azure_pipelines_connection("production", "5b1d1e8c-4f2a-4b7e-9c3d-2a1f0e9d8c7b")
             .build()
     }
 
