@@ -40,7 +40,16 @@ pub fn masked_text(source: &Source, sensitive: &[Span]) -> String {
     String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
-/// Renders diagnostics the way rustc does, followed by nothing else.
+/// Most diagnostics [`human`] draws; the rest are counted in one line
+/// (`--format json` lists them all). A hostile file with a problem on each
+/// of its lines would otherwise print megabytes into a log.
+pub const MAX_SHOWN: usize = 200;
+
+/// Renders diagnostics the way rustc does (at most [`MAX_SHOWN`], then a
+/// line counting the rest), followed by nothing else.
+///
+/// Each snippet is cut from the lines its spans touch, not from the whole
+/// file, so the time is linear in the number of diagnostics.
 pub fn human(
     source: &Source,
     sensitive: &[Span],
@@ -55,7 +64,7 @@ pub fn human(
     }
     .decor_style(DecorStyle::Ascii);
     let mut out = String::new();
-    for diagnostic in diagnostics {
+    for diagnostic in diagnostics.iter().take(MAX_SHOWN) {
         let level = match diagnostic.severity {
             Severity::Error => Level::ERROR,
             Severity::Warning => Level::WARNING,
@@ -65,23 +74,30 @@ pub fn human(
             .id(diagnostic.code.as_str());
         let mut group = match diagnostic.span {
             Some(span) => {
-                let span = widen(&text, span);
-                let mut snippet = Snippet::source(text.as_str())
-                    .path(path.as_str())
-                    .fold(true);
-                let mut primary = AnnotationKind::Primary.span(span.range());
-                if let Some(label) = &diagnostic.label {
-                    primary = primary.label(label.as_str());
-                }
-                snippet = snippet.annotation(primary);
+                let primary_span = widen(&text, span);
+                let mut primary = Excerpt::around(source, &text, primary_span);
+                // Notes near the primary span share its snippet; a far one
+                // gets its own, so no snippet spans the whole file.
+                let mut separate = Vec::new();
                 for note in &diagnostic.notes {
-                    snippet = snippet.annotation(
-                        AnnotationKind::Context
-                            .span(widen(&text, note.span).range())
-                            .label(note.message.as_str()),
-                    );
+                    let note_span = widen(&text, note.span);
+                    if !primary.absorb(source, note_span, note.message.as_str()) {
+                        let mut excerpt = Excerpt::around(source, &text, note_span);
+                        excerpt.context.push((note_span, note.message.as_str()));
+                        separate.push(excerpt);
+                    }
                 }
-                title.element(snippet)
+                let mut snippet = primary.snippet(&path);
+                let mut annotation = AnnotationKind::Primary.span(primary.local(primary_span));
+                if let Some(label) = &diagnostic.label {
+                    annotation = annotation.label(label.as_str());
+                }
+                snippet = snippet.annotation(annotation);
+                let mut group = title.element(primary.with_context(snippet));
+                for excerpt in &separate {
+                    group = group.element(excerpt.with_context(excerpt.snippet(&path)));
+                }
+                group
             }
             None => Group::with_title(title),
         };
@@ -94,7 +110,119 @@ pub fn human(
         out.push_str(&renderer.render(&[group]));
         out.push_str("\n\n");
     }
+    if let Some(rest) = diagnostics.len().checked_sub(MAX_SHOWN).filter(|n| *n > 0) {
+        let errors = diagnostics
+            .iter()
+            .skip(MAX_SHOWN)
+            .filter(|d| d.is_error())
+            .count();
+        out.push_str(&format!(
+            "... and {rest} more {} ({errors} {}) not shown; `--format json` lists every one\n\n",
+            if rest == 1 {
+                "diagnostic"
+            } else {
+                "diagnostics"
+            },
+            if errors == 1 { "error" } else { "errors" },
+        ));
+    }
     out
+}
+
+/// Lines a snippet may cover before a note gets a snippet of its own.
+const MAX_EXCERPT_LINES: usize = 40;
+
+/// Whole lines of the masked text around some spans.
+struct Excerpt<'t, 'm> {
+    /// Byte range of the lines in the text.
+    start: usize,
+    end: usize,
+    /// 0-based index of the first line.
+    first_line: usize,
+    last_line: usize,
+    text: &'t str,
+    context: Vec<(Span, &'m str)>,
+}
+
+impl<'t, 'm> Excerpt<'t, 'm> {
+    fn around(source: &Source, text: &'t str, span: Span) -> Self {
+        let first_line = source.line_index(span.start);
+        let last_line = source.line_index(span.end.max(span.start));
+        let mut excerpt = Excerpt {
+            start: 0,
+            end: 0,
+            first_line,
+            last_line,
+            text,
+            context: Vec::new(),
+        };
+        excerpt.set_range(source);
+        excerpt
+    }
+
+    fn set_range(&mut self, source: &Source) {
+        self.start = source.line_span(self.first_line).start;
+        // Up to and including the last line's break, when it has one.
+        let end = source.line_span(self.last_line).end;
+        let rest = self.text.get(end..).unwrap_or("");
+        let newline = if rest.starts_with("\r\n") {
+            2
+        } else {
+            usize::from(rest.starts_with('\n'))
+        };
+        self.end = (end + newline).min(self.text.len());
+    }
+
+    /// Takes `span` into this excerpt when that keeps it short.
+    fn absorb(&mut self, source: &Source, span: Span, message: &'m str) -> bool {
+        let first = self.first_line.min(source.line_index(span.start));
+        let last = self
+            .last_line
+            .max(source.line_index(span.end.max(span.start)));
+        if last - first > MAX_EXCERPT_LINES {
+            return false;
+        }
+        self.first_line = first;
+        self.last_line = last;
+        self.set_range(source);
+        self.context.push((span, message));
+        true
+    }
+
+    /// `span` relative to this excerpt (clamped into it).
+    fn local(&self, span: Span) -> std::ops::Range<usize> {
+        let len = self.end - self.start;
+        let start = span.start.saturating_sub(self.start).min(len);
+        let end = span.end.saturating_sub(self.start).clamp(start, len);
+        start..end
+    }
+
+    fn snippet<'a>(&self, path: &'a str) -> Snippet<'a, annotate_snippets::Annotation<'a>>
+    where
+        't: 'a,
+    {
+        Snippet::source(self.text.get(self.start..self.end).unwrap_or(""))
+            .path(path)
+            .line_start(self.first_line + 1)
+            .fold(true)
+    }
+
+    fn with_context<'a>(
+        &self,
+        mut snippet: Snippet<'a, annotate_snippets::Annotation<'a>>,
+    ) -> Snippet<'a, annotate_snippets::Annotation<'a>>
+    where
+        'm: 'a,
+    {
+        for (span, message) in &self.context {
+            snippet = snippet.annotation(
+                AnnotationKind::Context
+                    .span(self.local(*span))
+                    .label(*message),
+            );
+        }
+        snippet
+    }
 }
 
 /// An empty span is shown as one caret on the character it sits before.

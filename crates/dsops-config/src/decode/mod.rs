@@ -7,6 +7,7 @@
 
 pub(crate) mod env;
 mod lint;
+pub(crate) mod shown;
 pub(crate) mod store;
 
 use std::collections::{HashMap, HashSet};
