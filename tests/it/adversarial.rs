@@ -80,3 +80,240 @@ envs:
     }
     let _ = harness::CANARY;
 }
+
+// ---- 1. Credentials go only to a named cloud's Entra ID -----------------
+
+mod authority {
+    use dsops_emulator::testing::{Identity, StateBuilder};
+    use dsops_emulator::{Emulator, Options};
+
+    use crate::support::emulated::emulator_cloud;
+    use crate::support::harness::{Run, dsops, run};
+
+    const CLIENT_ID: &str = "99999999-8888-7777-6666-555555555555";
+    const SECRET: &str = "CANARY-authority-client-secret";
+
+    /// The emulator plays the attacker's Entra ID: it would answer any token
+    /// request, so a refusal is dsops's, and its log shows what was sent.
+    fn attacker() -> Emulator {
+        let state = StateBuilder::new()
+            .tenant("72f988bf-86f1-41af-91ab-2d7cd011db47")
+            .identity(
+                "ci",
+                Identity::service_principal()
+                    .client_id(CLIENT_ID)
+                    .client_secret(SECRET)
+                    .federated_credential("github", "repo:octo-org/octo-repo:ref:refs/heads/main"),
+            )
+            .grant("ci", "Key Vault Secrets User", "vault:ci-vault")
+            .vault("ci-vault", |v| {
+                v.secret("db-password", "CANARY-authority-value")
+            })
+            .github_claim("repository", "octo-org/octo-repo")
+            .github_claim("ref", "refs/heads/main")
+            .build();
+        Emulator::start_in_background(Options {
+            state,
+            ..Default::default()
+        })
+        .unwrap()
+    }
+
+    /// A dsops.yaml (repository content) pointing the authority at the
+    /// attacker, with a GitHub federation and a client secret from the
+    /// environment.
+    fn setup(emulator: &Emulator, cloud_in_file: bool) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("ca.pem"), emulator.ca_pem()).unwrap();
+        // With the authority in AZURE_AUTHORITY_HOST the stores have no
+        // `cloud:` (which would name the authority), so the variables are
+        // tokens only: no request could go to a public vault.
+        let (cloud, gh, sp) = if cloud_in_file {
+            (
+                emulator_cloud(emulator),
+                "{ from: { store: gh, vault: ci-vault, secret: db-password } }",
+                "{ from: { store: sp, vault: ci-vault, secret: db-password } }",
+            )
+        } else {
+            (
+                String::new(),
+                "{ from: { store: gh, operation: get_token, resource: https://vault.azure.net } }",
+                "{ from: { store: sp, operation: get_token, resource: https://vault.azure.net } }",
+            )
+        };
+        let text = format!(
+            "version: 1
+secretStores:
+  gh:
+    type: azure.managed_identity
+    tenant_id: 72f988bf-86f1-41af-91ab-2d7cd011db47
+    fallback: [ {{ type: github_oidc, client_id: {CLIENT_ID} }} ]
+{cloud}  sp:
+    type: azure.managed_identity
+    fallback: [ {{ type: environment }} ]
+{cloud}envs:
+  gh:
+    DB: {gh}
+  sp:
+    DB: {sp}
+"
+        );
+        std::fs::write(dir.path().join("dsops.yaml"), text).unwrap();
+        dir
+    }
+
+    fn command(emulator: &Emulator, dir: &tempfile::TempDir, args: &[&str], trusted: bool) -> Run {
+        let mut cmd = dsops(dir.path());
+        cmd.args(args);
+        for (key, value) in emulator.environment() {
+            if key == "DSOPS_TRUSTED_AUTHORITY" && !trusted {
+                continue;
+            }
+            if key.starts_with("ACTIONS_")
+                || key.starts_with("AZURE_")
+                || key.starts_with("DSOPS_")
+                || key == "SSL_CERT_FILE"
+            {
+                cmd.env(key, value);
+            }
+        }
+        cmd.env("AZURE_POD_IDENTITY_AUTHORITY_HOST", "http://127.0.0.1:9")
+            .env("AZURE_CLIENT_ID", CLIENT_ID)
+            .env("AZURE_CLIENT_SECRET", SECRET)
+            .env("GITHUB_ENV", "github_env")
+            .env("GITHUB_OUTPUT", "github_output");
+        run(&mut cmd)
+    }
+
+    fn sent_to_entra_or_github(emulator: &Emulator) -> usize {
+        emulator
+            .log()
+            .entries()
+            .iter()
+            .filter(|e| e.service == "entra" || e.service == "github")
+            .count()
+    }
+
+    #[test]
+    fn an_authority_from_the_file_or_the_environment_gets_no_assertion_or_secret() {
+        let emulator = attacker();
+        for cloud_in_file in [true, false] {
+            let dir = setup(&emulator, cloud_in_file);
+            for env in ["gh", "sp"] {
+                for args in [
+                    &["exec", "--env", env, "--", "true"][..],
+                    &["github", "--env", env][..],
+                    &["doctor", "--env", env][..],
+                ] {
+                    emulator.log().clear();
+                    let out = command(&emulator, &dir, args, false);
+                    assert_ne!(out.code, 0, "{args:?}: {}", out.all_output());
+                    assert_eq!(
+                        sent_to_entra_or_github(&emulator),
+                        0,
+                        "{args:?} (authority in the file: {cloud_in_file}) asked {:?}",
+                        emulator
+                            .log()
+                            .entries()
+                            .iter()
+                            .map(|e| e.service)
+                            .collect::<Vec<_>>()
+                    );
+                    assert!(
+                        out.all_output().contains("DSOPS_TRUSTED_AUTHORITY="),
+                        "{args:?} does not say how to confirm it:\n{}",
+                        out.all_output()
+                    );
+                }
+            }
+            // `check` says so too (offline).
+            let out = command(&emulator, &dir, &["check"], false);
+            if cloud_in_file {
+                assert!(
+                    out.stdout.contains("warning[untrusted-authority]"),
+                    "{}",
+                    out.stdout
+                );
+            }
+            // Confirmed by the job's environment, the same file works
+            // (only with every endpoint at the emulator).
+            for env in ["gh", "sp"].into_iter().filter(|_| cloud_in_file) {
+                let out = command(&emulator, &dir, &["exec", "--env", env, "--", "true"], true);
+                assert_eq!(out.code, 0, "{env}: {}", out.all_output());
+            }
+        }
+    }
+}
+
+// ---- 3. Endpoints from the environment are checked as in dsops.yaml -----
+
+#[test]
+fn endpoints_from_the_environment_are_checked_and_never_echoed() {
+    let text = "version: 1
+secretStores:
+  azure:
+    type: azure.managed_identity
+    tenant_id: 72f988bf-86f1-41af-91ab-2d7cd011db47
+    fallback:
+      - { type: github_oidc, client_id: 99999999-8888-7777-6666-555555555555 }
+      - { type: environment }
+      - { type: managed_identity }
+envs:
+  prod:
+    DB: { from: { store: azure, vault: prod-vault, secret: db } }
+";
+    let cases: &[(&str, &str, &str)] = &[
+        (
+            "AZURE_AUTHORITY_HOST",
+            "https://user:CANARY-password@login.microsoftonline.com",
+            "AZURE_AUTHORITY_HOST must not contain user information",
+        ),
+        (
+            "AZURE_AUTHORITY_HOST",
+            "http://login.example.com",
+            "AZURE_AUTHORITY_HOST uses plain `http://`",
+        ),
+        (
+            "ACTIONS_ID_TOKEN_REQUEST_URL",
+            "http://token.example.com/idtoken?api-version=2.0",
+            "ACTIONS_ID_TOKEN_REQUEST_URL uses plain `http://`",
+        ),
+        (
+            "ACTIONS_ID_TOKEN_REQUEST_URL",
+            "https://u:CANARY-pw@127.0.0.1:9/idtoken",
+            "ACTIONS_ID_TOKEN_REQUEST_URL must not contain user information",
+        ),
+        (
+            "IDENTITY_ENDPOINT",
+            "http://metadata.example.com/msi/token",
+            "IDENTITY_ENDPOINT uses plain `http://`",
+        ),
+        (
+            "AZURE_POD_IDENTITY_AUTHORITY_HOST",
+            "http://u:CANARY-imds@127.0.0.1:9",
+            "AZURE_POD_IDENTITY_AUTHORITY_HOST must not contain user information",
+        ),
+    ];
+    for (name, value, said) in cases {
+        let dir = config_dir(text);
+        let mut cmd = dsops(dir.path());
+        cmd.args(["doctor", "--env", "prod"])
+            .env("AZURE_CLIENT_ID", "99999999-8888-7777-6666-555555555555")
+            .env("AZURE_CLIENT_SECRET", "CANARY-env-secret")
+            .env("AZURE_TENANT_ID", "72f988bf-86f1-41af-91ab-2d7cd011db47")
+            .env(
+                "ACTIONS_ID_TOKEN_REQUEST_URL",
+                "https://127.0.0.1:9/idtoken?api-version=2.0",
+            )
+            .env("ACTIONS_ID_TOKEN_REQUEST_TOKEN", "CANARY-request-token")
+            .env("IDENTITY_HEADER", "CANARY-header")
+            .env(name, value);
+        // The leak sweep fails the run if a password (`CANARY-…`) is shown.
+        let out = run(&mut cmd);
+        assert!(
+            out.all_output().contains(said),
+            "{name}={value}: expected `{said}` in\n{}",
+            out.all_output()
+        );
+    }
+}

@@ -96,8 +96,29 @@ fn split_port(authority: &str) -> (&str, Option<&str>) {
     }
 }
 
-/// An https (or, for loopback hosts only, http) endpoint URL with no query or fragment.
-pub(crate) fn check_endpoint_url(s: &str) -> Result<(), String> {
+/// What an endpoint is for, which decides what its URL may be. Every
+/// endpoint dsops talks to, written in `dsops.yaml` or read from the
+/// environment (`AZURE_AUTHORITY_HOST`, `ACTIONS_ID_TOKEN_REQUEST_URL`,
+/// `IDENTITY_ENDPOINT`...), goes through [`check_endpoint`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EndpointKind {
+    /// A service dsops sends a credential or a token to (Entra ID, Resource
+    /// Manager): `https://`, or plain `http://` to a loopback host; no query.
+    Service,
+    /// The same with a query, which some services need in their URL
+    /// (GitHub's `ACTIONS_ID_TOKEN_REQUEST_URL` carries `api-version`).
+    ServiceWithQuery,
+    /// The platform's managed identity endpoint: `https://`, or plain
+    /// `http://` to a loopback or link-local host (IMDS is
+    /// `http://169.254.169.254`, App Service's and Arc's are on localhost).
+    ManagedIdentity,
+}
+
+/// Checks an endpoint URL: the scheme, no user information (`user@host`,
+/// which would carry a password into requests and messages), a valid host
+/// and port, no fragment, and plain http only where `kind` allows it. The
+/// error never repeats the URL, which may hold a password.
+pub fn check_endpoint(s: &str, kind: EndpointKind) -> Result<(), String> {
     let (scheme_ok, rest) = match s.strip_prefix("https://") {
         Some(rest) => (true, rest),
         None => match s.strip_prefix("http://") {
@@ -105,29 +126,42 @@ pub(crate) fn check_endpoint_url(s: &str) -> Result<(), String> {
             None => return Err("must be an `https://` URL".into()),
         },
     };
-    if s.contains(['?', '#']) {
-        return Err("must have no query or fragment".into());
-    }
-    let authority = rest.split('/').next().unwrap_or("");
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
     if authority.contains('@') {
         return Err("must not contain user information (`user@`)".into());
+    }
+    if s.contains('#') || (kind == EndpointKind::Service && s.contains('?')) {
+        return Err("must have no query or fragment".into());
     }
     let (host, port) = split_port(authority);
     if let Some(port) = port
         && port.parse::<u16>().map_or(true, |p| p == 0)
     {
-        return Err(format!("has an invalid port `{port}`"));
+        return Err(format!("has an invalid port `{}`", port.escape_default()));
     }
     if !is_hostname(host) && !is_ipv4(host) {
-        return Err(format!("has an invalid host `{host}`"));
+        return Err(format!("has an invalid host `{}`", host.escape_default()));
     }
-    if !scheme_ok && !is_loopback_host(host) {
-        return Err(
-            "uses plain `http://`: tokens are sent only over https, except to a loopback address"
-                .into(),
-        );
+    let plain_allowed =
+        is_loopback_host(host) || (kind == EndpointKind::ManagedIdentity && is_link_local(host));
+    if !scheme_ok && !plain_allowed {
+        return Err(match kind {
+            EndpointKind::ManagedIdentity => "uses plain `http://` to a host that is neither loopback nor link-local (169.254.x.x)".into(),
+            _ => "uses plain `http://`: tokens are sent only over https, except to a loopback address".into(),
+        });
     }
     Ok(())
+}
+
+/// An https (or, for loopback hosts only, http) endpoint URL with no query or fragment.
+pub(crate) fn check_endpoint_url(s: &str) -> Result<(), String> {
+    check_endpoint(s, EndpointKind::Service)
+}
+
+/// A link-local IPv4 address (169.254.0.0/16), where IMDS lives.
+fn is_link_local(host: &str) -> bool {
+    host.parse::<std::net::Ipv4Addr>()
+        .is_ok_and(|ip| ip.is_link_local())
 }
 
 /// `localhost`, `*.localhost` or `127.x.x.x`.
@@ -364,6 +398,16 @@ mod tests {
         assert!(check_endpoint_url("http://localhost:8080/").is_ok());
         assert!(check_endpoint_url("http://example.com").is_err());
         assert!(check_endpoint_url("ftp://example.com").is_err());
+        assert!(check_endpoint_url("https://user:pw@example.com").is_err());
+        let mi = EndpointKind::ManagedIdentity;
+        assert!(check_endpoint("http://169.254.169.254", mi).is_ok());
+        assert!(check_endpoint("http://localhost:42356/msi/token?x=1", mi).is_ok());
+        assert!(check_endpoint("http://10.0.0.1:2579", mi).is_err());
+        let q = EndpointKind::ServiceWithQuery;
+        assert!(check_endpoint("https://t.actions.example/x?api-version=2.0", q).is_ok());
+        assert!(check_endpoint("http://example.com/x?api-version=2.0", q).is_err());
+        let err = check_endpoint("https://u:hunter2@example.com", q).unwrap_err();
+        assert!(!err.contains("hunter2"), "{err}");
     }
 
     #[test]

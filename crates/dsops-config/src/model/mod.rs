@@ -6,7 +6,10 @@ mod cloud;
 mod reference;
 mod store;
 
-pub use cloud::{Cloud, CloudEndpoints, CloudName};
+pub use cloud::{
+    Cloud, CloudEndpoints, CloudName, TRUSTED_AUTHORITY_VARIABLE, is_named_authority,
+    normalise_origin, trusted_authorities,
+};
 pub use reference::{
     CosmosConnectionRef, CosmosKey, CosmosKeyRef, KeyVaultObject, KeyVaultRef, Reference,
     SasProtocol, SqlDialect, SqlRef, StorageKey, StorageKeyRef, StorageSasRef, Target, TokenRef,
