@@ -405,7 +405,9 @@ fn assemble(
     let literals = plan
         .variables
         .iter()
-        .filter(|v| matches!(v.source, PlannedSource::Literal(_)))
+        // A literal `${NAME}` supplied is a value from the environment: it
+        // is masked and exported as a secret, as a fetched one.
+        .filter(|v| matches!(v.source, PlannedSource::Literal(_)) && !v.interpolated)
         .map(|v| v.name.clone())
         .collect();
     Resolution {

@@ -34,6 +34,9 @@ pub struct PlannedVariable {
     pub optional: bool,
     /// Where its value comes from.
     pub source: PlannedSource,
+    /// A literal that `${NAME}` supplied (some of): a value from the process
+    /// environment, masked and exported as a secret like a fetched one.
+    pub interpolated: bool,
 }
 
 /// Where a variable's value comes from.
@@ -272,10 +275,13 @@ pub(crate) fn plan(config: &Config, env: &str) -> Result<Plan, EngineError> {
                 PlannedSource::Fetch(index)
             }
         };
+        let interpolated =
+            matches!(&variable.value, ValueSource::Literal(text) if text.interpolated);
         variables.push(PlannedVariable {
             name,
             optional: variable.optional,
             source,
+            interpolated,
         });
     }
     Ok(Plan {

@@ -432,6 +432,7 @@ impl Decoder<'_> {
         Some(SecretText {
             value: SecretString::from(text.value),
             span: text.span,
+            interpolated: self.interpolated.contains_key(&entry.value.span),
         })
     }
 

@@ -56,6 +56,10 @@ pub struct SecretText {
     pub value: SecretString,
     /// Where it is written.
     pub span: Span,
+    /// Whether `${NAME}` supplied some of it: then it is a value from the
+    /// process environment, masked and exported as a secret, not text of
+    /// the file.
+    pub interpolated: bool,
 }
 
 /// A value and where it is written.
