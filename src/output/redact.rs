@@ -1,12 +1,18 @@
 //! Masks secret values in a stream of output, as CI logs mask them.
 //!
 //! A [`Redactor`] is built from secret values; it replaces every occurrence
-//! of each value with [`MASK`], and so its JSON-escaped form (as
-//! `serde_json` writes it inside a string, without the quotes) and its
-//! URL-encoded form (every byte but `A-Z a-z 0-9 - . _ ~` as `%XX`), when
-//! these differ from the value. Each line of a multi-line value (without its
-//! `\r\n` or `\n`) is a pattern of its own too, since programs often print
-//! one line of a key.
+//! of each value with [`MASK`], and so its re-encodings, when these differ
+//! from the value: JSON-escaped (as `serde_json` writes it inside a string,
+//! without the quotes, and with every character beyond ASCII as `\uXXXX`
+//! in lower or upper case, as Python's `json.dumps` writes it),
+//! percent-encoded (every byte but `A-Z a-z 0-9 - . _ ~` as `%XX`, upper or
+//! lower case) and form-encoded (the same with a space as `+`). Each line of
+//! a multi-line value (without its `\r\n` or `\n`), each leaf string or
+//! number of a value that is a JSON object or array, and the signature
+//! (`sig=`) of a SAS token or connection string (as written and
+//! percent-decoded) are patterns of their own too, with their forms, since
+//! programs print one line of a key, one field of a JSON secret, or a
+//! signed URL.
 //!
 //! When patterns overlap, the match that starts first wins, and of those the
 //! longest (leftmost-longest): a secret that contains another is masked

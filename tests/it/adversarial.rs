@@ -317,3 +317,124 @@ envs:
         );
     }
 }
+
+// ---- 6. Re-encodings of a value are masked ------------------------------
+
+mod reencodings {
+    use dsops_emulator::testing::StateBuilder;
+    use dsops_emulator::{Emulator, Options};
+
+    use crate::support::emulated::emulator_cloud;
+    use crate::support::harness::{dsops, run};
+
+    const JSON: &str = r#"{"user": "app", "password": "CANARY-json-leaf-77"}"#;
+    const ACCENTED: &str = "CANARY pässwörd 9";
+    const SAS: &str =
+        "sv=2022-11-02&ss=b&srt=co&sp=r&se=2030-01-01T00:00:00Z&sig=CANARYsig%2Bab%2Fcd%3D";
+    const FROM_ENV: &str = "CANARY-from-the-environment-5";
+
+    /// A VM whose identity reads a vault with the three secrets.
+    fn setup() -> (Emulator, tempfile::TempDir) {
+        let state = StateBuilder::new()
+            .tenant("72f988bf-86f1-41af-91ab-2d7cd011db47")
+            .subscription("Development", |s| {
+                s.id("00000000-0000-0000-0000-00000000c0de")
+            })
+            .system_identity("vm")
+            .grant("vm", "Key Vault Secrets User", "vault:dev-vault")
+            .vault("dev-vault", |v| {
+                v.subscription("Development")
+                    .secret("json", JSON)
+                    .secret("accented", ACCENTED)
+                    .secret("sas", SAS)
+            })
+            .build();
+        let emulator = Emulator::start_in_background(Options {
+            state,
+            ..Default::default()
+        })
+        .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("ca.pem"), emulator.ca_pem()).unwrap();
+        let kv = |s: &str| format!("{{ from: {{ store: azure, vault: dev-vault, secret: {s} }} }}");
+        let text = format!(
+            "version: 1\nsecretStores:\n  azure:\n    type: azure.managed_identity\n{}envs:\n  prod:\n    JSON: {}\n    ACCENTED: {}\n    SAS: {}\n    FROM_ENV: \"${{MY_TOKEN}}\"\n    LEVEL: info\n",
+            emulator_cloud(&emulator),
+            kv("json"),
+            kv("accented"),
+            kv("sas"),
+        );
+        std::fs::write(dir.path().join("dsops.yaml"), text).unwrap();
+        (emulator, dir)
+    }
+
+    #[test]
+    fn exec_mask_output_masks_leaves_escapes_encodings_signatures_and_env_sourced_values() {
+        let (emulator, dir) = setup();
+        // What a program might print: each a re-encoding of a value.
+        let script = r#"
+printf '%s\n' "password=CANARY-json-leaf-77"
+python_style='{"v": "CANARY p\u00e4ssw\u00f6rd 9"}'
+printf '%s\n' "$python_style"
+printf '%s\n' 'P\u00E4 CANARY p\u00E4ssw\u00F6rd 9'
+printf '%s\n' "q=CANARY+p%C3%A4ssw%C3%B6rd+9&x=1"
+printf '%s\n' "q=CANARY%20p%c3%a4ssw%c3%b6rd%209&x=1"
+printf '%s\n' "GET /c/b?sv=2022-11-02&sig=CANARYsig%2Bab%2Fcd%3D HTTP/1.1"
+printf '%s\n' "signature: CANARYsig+ab/cd="
+printf '%s\n' "$FROM_ENV"
+printf '%s\n' "level=$LEVEL"
+"#;
+        let mut cmd = dsops(dir.path());
+        cmd.args([
+            "exec",
+            "--env",
+            "prod",
+            "--mask-output",
+            "--",
+            "sh",
+            "-c",
+            script,
+        ])
+        .env(
+            "AZURE_POD_IDENTITY_AUTHORITY_HOST",
+            emulator.http_url().unwrap(),
+        )
+        .env("MY_TOKEN", FROM_ENV);
+        let out = run(&mut cmd);
+        assert_eq!(out.code, 0, "{}", out.stderr);
+        assert!(
+            !out.stdout.contains("CANARY"),
+            "a value survived masking:\n{}",
+            out.stdout
+        );
+        assert!(out.stdout.contains("sig=***"), "{}", out.stdout);
+        // A literal written whole in the file is not a secret (docs/commands.md).
+        assert!(out.stdout.contains("level=info"), "{}", out.stdout);
+    }
+
+    #[test]
+    fn github_masks_an_env_sourced_value_before_exporting_it() {
+        let (emulator, dir) = setup();
+        let mut cmd = dsops(dir.path());
+        cmd.args(["github", "--env", "prod"])
+            .env(
+                "AZURE_POD_IDENTITY_AUTHORITY_HOST",
+                emulator.http_url().unwrap(),
+            )
+            .env("MY_TOKEN", FROM_ENV)
+            .env("GITHUB_ACTIONS", "true")
+            .env("GITHUB_ENV", "github_env")
+            .env("GITHUB_OUTPUT", "github_output");
+        let out = run(&mut cmd);
+        assert_eq!(out.code, 0, "{}", out.all_output());
+        assert!(
+            out.stdout
+                .lines()
+                .any(|l| l == format!("::add-mask::{FROM_ENV}")),
+            "no mask for the value from ${{MY_TOKEN}}:\n{}",
+            out.stdout
+        );
+        let exported = std::fs::read_to_string(dir.path().join("github_env")).unwrap();
+        assert!(exported.contains(FROM_ENV), "{exported}");
+    }
+}
