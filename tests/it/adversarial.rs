@@ -438,3 +438,75 @@ printf '%s\n' "level=$LEVEL"
         assert!(exported.contains(FROM_ENV), "{exported}");
     }
 }
+
+// ---- 7. Names that change how later steps start are not exported -------
+
+#[test]
+fn startup_and_runner_names_are_refused_for_the_job_environment_unless_allowed() {
+    let names = [
+        "PATH",
+        "LD_PRELOAD",
+        "BASH_ENV",
+        "ENV",
+        "GITHUB_ENV",
+        "GITHUB_PATH",
+        "RUNNER_TEMP",
+        "ACTIONS_RUNTIME_TOKEN",
+        "JAVA_TOOL_OPTIONS",
+        "PERL5OPT",
+        "PROMPT_COMMAND",
+        "GIT_SSH_COMMAND",
+    ];
+    let mut text = String::from("version: 1\nenvs:\n  prod:\n    SAFE: fine\n");
+    for name in names {
+        text.push_str(&format!("    {name}: /tmp/evil\n"));
+    }
+    // `check` warns about each.
+    let out = check(&text, &[], &[]);
+    assert_eq!(out.code, 0, "{}", out.stdout);
+    for name in names {
+        assert!(
+            out.stdout.contains(&format!("`{name}`")),
+            "no warning for {name}:\n{}",
+            out.stdout
+        );
+    }
+    for ci in ["github", "azure-pipelines"] {
+        let dir = config_dir(&text);
+        std::fs::write(dir.path().join("github_env"), "").unwrap();
+        let github = |allow: Option<String>| {
+            let mut cmd = dsops(dir.path());
+            cmd.args(["github", "--env", "prod", "--ci", ci])
+                .env("GITHUB_ACTIONS", "true")
+                .env("GITHUB_ENV", "github_env")
+                .env("GITHUB_OUTPUT", "github_output");
+            if let Some(allow) = allow {
+                cmd.env("DSOPS_ALLOW_NAMES", allow);
+            }
+            run(&mut cmd)
+        };
+        let out = github(None);
+        assert_ne!(out.code, 0, "{ci}: {}", out.all_output());
+        let written = std::fs::read_to_string(dir.path().join("github_env")).unwrap();
+        assert_eq!(written, "", "{ci}: something was exported");
+        assert!(
+            !out.stdout.contains("task.setvariable"),
+            "{ci}: {}",
+            out.stdout
+        );
+        for name in names {
+            assert!(
+                out.all_output()
+                    .contains(&format!("{name} is not exported to the job's environment")),
+                "{ci}: {name} not refused by name:\n{}",
+                out.all_output()
+            );
+        }
+        // Every name allowed explicitly, one by one: exported.
+        let out = github(Some(names.join(",")));
+        assert_eq!(out.code, 0, "{ci}: {}", out.all_output());
+        // One short: refused again.
+        let out = github(Some(names[1..].join(" ")));
+        assert_ne!(out.code, 0, "{ci}: {}", out.all_output());
+    }
+}

@@ -458,3 +458,101 @@ mod tests {
         assert!(check_tenant("1.5").is_err());
     }
 }
+
+/// Variables that change how later steps or programs start, and why: what
+/// `dsops check` warns about and `dsops github` refuses to export to a CI
+/// job (where a pull request's `dsops.yaml` would otherwise choose them)
+/// unless each is allowed by name. Compared in upper case. Names starting
+/// with `LD_`, `DYLD_` or `GIT_CONFIG_` are in it too.
+pub const STARTUP_VARIABLES: &[(&str, &str)] = &[
+    ("PATH", "it decides which programs run"),
+    ("LD_PRELOAD", "it injects code into every program started"),
+    ("LD_LIBRARY_PATH", "it decides which libraries load"),
+    ("LD_AUDIT", "it injects code into every program started"),
+    (
+        "DYLD_INSERT_LIBRARIES",
+        "it injects code into every program started",
+    ),
+    ("DYLD_LIBRARY_PATH", "it decides which libraries load"),
+    (
+        "NODE_OPTIONS",
+        "it changes how every Node.js program runs (GitHub refuses it in GITHUB_ENV)",
+    ),
+    ("NODE_PATH", "it decides which Node.js modules load"),
+    ("BASH_ENV", "bash runs the file it names at start"),
+    ("ENV", "sh runs the file it names at start"),
+    ("PROMPT_COMMAND", "bash runs it before every prompt"),
+    ("SHELLOPTS", "it sets bash's options at start"),
+    ("BASHOPTS", "it sets bash's options at start"),
+    (
+        "PS4",
+        "bash expands it, commands included, for every traced line",
+    ),
+    ("IFS", "it changes how shells split words"),
+    ("PYTHONPATH", "it decides which Python modules load"),
+    ("PYTHONSTARTUP", "Python runs the file it names at start"),
+    ("PYTHONHOME", "it decides which Python library loads"),
+    (
+        "JAVA_TOOL_OPTIONS",
+        "every JVM reads its options, `-javaagent:` included",
+    ),
+    (
+        "_JAVA_OPTIONS",
+        "every JVM reads its options, `-javaagent:` included",
+    ),
+    (
+        "JDK_JAVA_OPTIONS",
+        "the `java` launcher reads its options, `-javaagent:` included",
+    ),
+    (
+        "PERL5OPT",
+        "every perl reads its options, `-M` modules included",
+    ),
+    ("PERL5LIB", "it decides which Perl modules load"),
+    ("PERLLIB", "it decides which Perl modules load"),
+    (
+        "RUBYOPT",
+        "every ruby reads its options, `-r` libraries included",
+    ),
+    ("RUBYLIB", "it decides which Ruby libraries load"),
+    (
+        "DOTNET_STARTUP_HOOKS",
+        "every .NET program loads the assemblies it names",
+    ),
+    ("GIT_SSH_COMMAND", "git runs it to reach a remote"),
+    ("GIT_SSH", "git runs it to reach a remote"),
+    ("GIT_ASKPASS", "git runs it to ask for a password"),
+    ("SSH_ASKPASS", "ssh runs it to ask for a password"),
+    ("GIT_EXEC_PATH", "it decides which git programs run"),
+    (
+        "GIT_CONFIG_PARAMETERS",
+        "it sets git options, `core.sshCommand` and hooks included",
+    ),
+    ("GCONV_PATH", "glibc loads the modules it names"),
+];
+
+/// Why setting `name` changes how later steps or programs start (see
+/// [`STARTUP_VARIABLES`]), if it does.
+pub fn startup_variable(name: &str) -> Option<&'static str> {
+    let upper = name.to_ascii_uppercase();
+    if let Some((_, why)) = STARTUP_VARIABLES.iter().find(|(n, _)| *n == upper) {
+        return Some(why);
+    }
+    if upper.starts_with("LD_") || upper.starts_with("DYLD_") {
+        return Some("the dynamic loader reads it in every program started");
+    }
+    if upper.starts_with("GIT_CONFIG_") {
+        return Some("it sets git options, `core.sshCommand` and hooks included");
+    }
+    None
+}
+
+/// Whether `name` is in a namespace a CI runner sets and trusts
+/// (`GITHUB_`, `RUNNER_`, `ACTIONS_`),
+/// compared in upper case.
+pub fn ci_reserved(name: &str) -> bool {
+    let upper = name.to_ascii_uppercase();
+    ["GITHUB_", "RUNNER_", "ACTIONS_"]
+        .iter()
+        .any(|p| upper.starts_with(p))
+}

@@ -63,6 +63,14 @@ pub(crate) struct GithubArgs {
     #[arg(long, env = "DSOPS_VARIABLES", value_name = "NAMES")]
     variables: Option<String>,
 
+    /// Names allowed into the job's environment although they change how
+    /// later steps or programs start (`PATH`, `LD_PRELOAD`, `BASH_ENV`,
+    /// `JAVA_TOOL_OPTIONS`...) or are the runner's own (`GITHUB_*`,
+    /// `RUNNER_*`, `ACTIONS_*`); separated by commas, spaces or lines. Each
+    /// such name is refused otherwise.
+    #[arg(long = "allow-name", env = "DSOPS_ALLOW_NAMES", value_name = "NAMES")]
+    allow_names: Vec<String>,
+
     /// A bash script to run with the values in its environment, its output
     /// masked; dsops exits with its code.
     #[arg(long, env = "DSOPS_RUN", value_name = "SCRIPT")]
@@ -160,6 +168,12 @@ pub(crate) fn run(config_path: &Path, args: &GithubArgs) -> u8 {
         output::problem(&format!("{verdict}: nothing was exported"), None);
         return exit::FAILED;
     }
+    let allowed: Vec<&str> = args
+        .allow_names
+        .iter()
+        .flat_map(|names| names.split([',', ' ', '\n', '\r', '\t']))
+        .filter(|name| !name.is_empty())
+        .collect();
     let variables: Vec<Variable<'_>> = resolution
         .values
         .iter()
@@ -167,6 +181,7 @@ pub(crate) fn run(config_path: &Path, args: &GithubArgs) -> u8 {
             name,
             value,
             secret: !resolution.literals.contains(name),
+            allowed: allowed.iter().any(|a| a.eq_ignore_ascii_case(name)),
         })
         .collect();
     let writes = match export::prepare(ci, &variables, to) {
