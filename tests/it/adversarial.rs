@@ -510,3 +510,156 @@ fn startup_and_runner_names_are_refused_for_the_job_environment_unless_allowed()
         assert_ne!(out.code, 0, "{ci}: {}", out.all_output());
     }
 }
+
+// ---- 4. Server text reaches no log or terminal raw; masks come first -----
+
+mod server_text {
+    use std::io::{BufRead, BufReader, Write};
+    use std::net::TcpListener;
+    use std::process::Stdio;
+
+    use crate::support::harness::{config_dir, dsops, run};
+
+    /// What a hostile endpoint says: a workflow command on a line of its
+    /// own, a forged annotation, Azure Pipelines commands, ANSI and OSC 8
+    /// escape sequences, and a Markdown image.
+    const HOSTILE: &str = "denied\n::stop-commands::pwned-token\n::error file=x::forged annotation\r\n##vso[task.setvariable variable=EVIL]1 \u{1b}]8;;https://attacker.example\u{7}click\u{1b}]8;;\u{7} \u{1b}[2J ![pixel](https://attacker.example/p.png)";
+
+    /// A plain-http IMDS on loopback that answers every request with 400
+    /// and `HOSTILE` as its error description.
+    fn hostile_imds() -> String {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { continue };
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                loop {
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                        break;
+                    }
+                }
+                let body = serde_json::json!({
+                    "error": "invalid_request",
+                    "error_description": HOSTILE,
+                })
+                .to_string();
+                let _ = write!(
+                    stream,
+                    "HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+            }
+        });
+        url
+    }
+
+    const CONFIG: &str = "version: 1
+secretStores:
+  azure:
+    type: azure.managed_identity
+    fallback: [ { type: managed_identity } ]
+envs:
+  prod:
+    TOKEN: \"${MY_TOKEN}\"
+    DB: { from: { store: azure, vault: prod-vault, secret: db }, optional: true }
+";
+
+    /// No line of `text` is a workflow command dsops did not mean, and no
+    /// escape sequence is left.
+    fn assert_inert(what: &str, text: &str) {
+        assert!(
+            !text.contains('\u{1b}'),
+            "{what}: an escape sequence:\n{text}"
+        );
+        for line in text.lines() {
+            let line = line.trim_start();
+            let own = line.starts_with("::add-mask::")
+                || line.starts_with("::error title=dsops")
+                || line.starts_with("::warning title=dsops");
+            assert!(
+                own || !line.starts_with("::"),
+                "{what}: a workflow command from the server: {line}\n{text}"
+            );
+            assert!(
+                !line.contains("##vso[task.setvariable variable=EVIL"),
+                "{what}: an Azure Pipelines command from the server: {line}"
+            );
+            assert!(
+                !line.contains("##vso[")
+                    || line.starts_with("##vso[task.setsecret]")
+                    || line.starts_with("##vso[task.setvariable variable=TOKEN;")
+                    || line.starts_with("##vso[task.logissue"),
+                "{what}: an Azure Pipelines command from the server: {line}"
+            );
+            if line.starts_with("##vso[task.logissue") {
+                assert!(!line[1..].contains("##vso["), "{what}: {line}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_hostile_error_body_is_inert_everywhere_and_masks_come_first() {
+        let imds = hostile_imds();
+        for args in [
+            &["github", "--env", "prod", "--debug"][..],
+            &["github", "--env", "prod", "--ci", "azure-pipelines"][..],
+            &["exec", "--env", "prod", "--", "true"][..],
+            &["doctor", "--env", "prod"][..],
+        ] {
+            let dir = config_dir(CONFIG);
+            let mut cmd = dsops(dir.path());
+            cmd.args(args)
+                .env("AZURE_POD_IDENTITY_AUTHORITY_HOST", &imds)
+                .env("MY_TOKEN", "CANARY-server-text-token")
+                .env("GITHUB_ACTIONS", "true")
+                .env("GITHUB_ENV", "github_env")
+                .env("GITHUB_OUTPUT", "github_output")
+                .env("GITHUB_STEP_SUMMARY", "summary.md");
+            let out = run(&mut cmd);
+            assert_inert(&format!("{args:?} stdout"), &out.stdout);
+            assert_inert(&format!("{args:?} stderr"), &out.stderr);
+            assert!(
+                out.all_output().contains("stop-commands"),
+                "{args:?}: the server's text is not shown at all:\n{}",
+                out.all_output()
+            );
+            if let Ok(summary) = std::fs::read_to_string(dir.path().join("summary.md")) {
+                assert!(
+                    !summary.contains("!["),
+                    "{args:?}: an image in the summary:\n{summary}"
+                );
+                assert!(!summary.contains('\u{1b}'), "{args:?}: {summary}");
+            }
+        }
+
+        // stdout and stderr into one file, as a runner reads them: the
+        // first line is a mask, before the debug trace and the server's
+        // error text.
+        let dir = config_dir(CONFIG);
+        let log = dir.path().join("log");
+        let file = std::fs::File::create(&log).unwrap();
+        let status = dsops(dir.path())
+            .args(["github", "--env", "prod", "--debug"])
+            .env("AZURE_POD_IDENTITY_AUTHORITY_HOST", &imds)
+            .env("MY_TOKEN", "CANARY-server-text-token")
+            .env("GITHUB_ACTIONS", "true")
+            .env("GITHUB_ENV", "github_env")
+            .env("GITHUB_OUTPUT", "github_output")
+            .stdout(Stdio::from(file.try_clone().unwrap()))
+            .stderr(Stdio::from(file))
+            .status()
+            .unwrap();
+        let text = std::fs::read_to_string(&log).unwrap();
+        std::fs::remove_file(&log).unwrap();
+        assert!(status.success(), "{text}");
+        assert!(
+            text.lines()
+                .next()
+                .is_some_and(|l| l == "::add-mask::CANARY-server-text-token"),
+            "the mask is not the first line:\n{text}"
+        );
+        assert!(text.contains("dsops: "), "no debug trace:\n{text}");
+    }
+}

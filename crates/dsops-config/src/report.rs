@@ -35,6 +35,23 @@ pub fn masked_text(source: &Source, sensitive: &[Span]) -> String {
             }
         }
     }
+    // File text is data: a control character (the start of an ANSI or OSC
+    // escape sequence) is shown as `?`, one per byte so that spans still
+    // point at the same text, and `##vso[` loses its bracket.
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        let c1 = b == 0xC2 && bytes.get(i + 1).is_some_and(|n| (0x80..=0x9F).contains(n));
+        if (b < 0x20 && b != b'\n' && b != b'\r' && b != b'\t') || b == 0x7F {
+            bytes[i] = b'?';
+        } else if c1 {
+            bytes[i] = b'?';
+            bytes[i + 1] = b'?';
+            i += 1;
+        } else if bytes.get(i..i + 6) == Some(b"##vso[") {
+            bytes[i + 5] = b'(';
+        }
+        i += 1;
+    }
     // Masking whole spans replaces whole characters, so this is still UTF-8;
     // fall back to a lossy copy rather than fail if a span was misaligned.
     String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
@@ -69,8 +86,17 @@ pub fn human(
             Severity::Error => Level::ERROR,
             Severity::Warning => Level::WARNING,
         };
+        // Messages quote file text: made inert as the snippets are.
+        let message = neutralize(&diagnostic.message);
+        let label = diagnostic.label.as_deref().map(neutralize);
+        let hint = diagnostic.hint.as_deref().map(neutralize);
+        let notes: Vec<_> = diagnostic
+            .notes
+            .iter()
+            .map(|n| neutralize(&n.message))
+            .collect();
         let title = level
-            .primary_title(diagnostic.message.as_str())
+            .primary_title(message.as_ref())
             .id(diagnostic.code.as_str());
         let mut group = match diagnostic.span {
             Some(span) => {
@@ -79,18 +105,18 @@ pub fn human(
                 // Notes near the primary span share its snippet; a far one
                 // gets its own, so no snippet spans the whole file.
                 let mut separate = Vec::new();
-                for note in &diagnostic.notes {
+                for (note, note_message) in diagnostic.notes.iter().zip(&notes) {
                     let note_span = widen(&text, note.span);
-                    if !primary.absorb(source, note_span, note.message.as_str()) {
+                    if !primary.absorb(source, note_span, note_message.as_ref()) {
                         let mut excerpt = Excerpt::around(source, &text, note_span);
-                        excerpt.context.push((note_span, note.message.as_str()));
+                        excerpt.context.push((note_span, note_message.as_ref()));
                         separate.push(excerpt);
                     }
                 }
                 let mut snippet = primary.snippet(&path);
                 let mut annotation = AnnotationKind::Primary.span(primary.local(primary_span));
-                if let Some(label) = &diagnostic.label {
-                    annotation = annotation.label(label.as_str());
+                if let Some(label) = &label {
+                    annotation = annotation.label(label.as_ref());
                 }
                 snippet = snippet.annotation(annotation);
                 let mut group = title.element(primary.with_context(snippet));
@@ -104,8 +130,8 @@ pub fn human(
         if diagnostic.span.is_none() {
             group = group.element(Level::NOTE.message(format!("in {path}")));
         }
-        if let Some(hint) = &diagnostic.hint {
-            group = group.element(Level::HELP.message(hint.as_str()));
+        if let Some(hint) = &hint {
+            group = group.element(Level::HELP.message(hint.as_ref()));
         }
         out.push_str(&renderer.render(&[group]));
         out.push_str("\n\n");
@@ -306,4 +332,76 @@ pub fn json(source: &Source, diagnostics: &[&Diagnostic]) -> Value {
         "errors": errors,
         "warnings": diagnostics.len() - errors,
     })
+}
+
+/// Text from a file or a server made safe for a terminal or a CI log:
+/// control characters (ANSI and OSC escape sequences start with one) are
+/// written as `\u{1b}`, except line breaks and tabs; a line that would
+/// start with `::` (a GitHub Actions workflow command, `::stop-commands::`
+/// or `::add-mask::` among them) starts with `: :` instead; and `##vso[`
+/// (an Azure Pipelines logging command, recognised anywhere in a line) is
+/// written `## vso[`. The runner then reads it as text.
+///
+/// Callers pass dsops's own text with it: none of dsops's messages starts a
+/// line with `::` or holds `##vso[`; dsops's workflow commands are written
+/// another way.
+pub fn neutralize(text: &str) -> std::borrow::Cow<'_, str> {
+    let clean = !text
+        .chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\t')
+        && !text.contains("::")
+        && !text.contains("##vso[");
+    if clean {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    for (i, line) in text.split('\n').enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        let mut line_out = String::with_capacity(line.len());
+        for c in line.chars() {
+            if c.is_control() && c != '\t' {
+                line_out.push_str(&c.escape_unicode().to_string());
+            } else {
+                line_out.push(c);
+            }
+        }
+        let line_out = line_out.replace("##vso[", "## vso[");
+        let indent = line_out.len() - line_out.trim_start().len();
+        if line_out
+            .get(indent..)
+            .is_some_and(|rest| rest.starts_with("::"))
+        {
+            out.push_str(line_out.get(..indent).unwrap_or(""));
+            out.push_str(": :");
+            out.push_str(line_out.get(indent + 2..).unwrap_or(""));
+        } else {
+            out.push_str(&line_out);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+#[cfg(test)]
+mod neutralize_tests {
+    use super::neutralize;
+
+    #[test]
+    fn workflow_commands_and_escapes_become_text() {
+        assert_eq!(neutralize("plain: text\n"), "plain: text\n");
+        assert_eq!(
+            neutralize("error: bad\n::stop-commands::TOKEN\n  ::add-mask::x"),
+            "error: bad\n: :stop-commands::TOKEN\n  : :add-mask::x"
+        );
+        assert_eq!(
+            neutralize("x ##vso[task.setvariable variable=A]1"),
+            "x ## vso[task.setvariable variable=A]1"
+        );
+        assert_eq!(
+            neutralize("red \u{1b}[31m osc \u{1b}]8;;http://e\u{7}x\r"),
+            "red \\u{1b}[31m osc \\u{1b}]8;;http://e\\u{7}x\\u{d}"
+        );
+        assert_eq!(neutralize("c1 \u{9b}2J"), "c1 \\u{9b}2J");
+    }
 }

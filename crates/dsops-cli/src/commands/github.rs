@@ -152,6 +152,9 @@ pub(crate) fn run(config_path: &Path, args: &GithubArgs) -> u8 {
     let Ok(runtime) = resolve::runtime() else {
         return exit::FAILED;
     };
+    // Until the masks are out, nothing reaches the log: not the debug
+    // trace, not a server's error text.
+    let held = output::hold_stderr();
     let resolution = runtime.block_on(resolve::resolve(config, usable.config_dir(), env, debug));
     let Some(resolution) = resolution else {
         return resolve::unknown_env(env);
@@ -215,6 +218,7 @@ pub(crate) fn run(config_path: &Path, args: &GithubArgs) -> u8 {
     // Masks first, flushed, before any other output and before any file
     // or child could make a value visible.
     output::stdout_raw(writes.masks.expose_secret().as_bytes());
+    drop(held);
     output::stdout_raw(writes.commands.expose_secret().as_bytes());
     if let Err(message) = write_files(&writes) {
         return fail(
@@ -482,6 +486,8 @@ fn report_problems(ci: Ci, problems: &[Problem]) {
 
 /// One annotation: `::error::text` or `##vso[task.logissue type=error]text`.
 fn annotate(ci: Ci, level: &str, text: &str) {
+    // Server text in it is data: no escape sequence or workflow command.
+    let text = &*dsops::config::report::neutralize(text);
     let line = match ci {
         Ci::GitHub => format!("::{level} title=dsops::{}\n", escape_data(text)),
         Ci::AzurePipelines(_) => format!(
