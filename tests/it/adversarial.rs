@@ -663,3 +663,128 @@ envs:
         assert!(text.contains("dsops: "), "no debug trace:\n{text}");
     }
 }
+
+// ---- 8. The small ones -------------------------------------------------
+
+#[test]
+fn an_empty_variable_leaves_the_message_readable() {
+    let text = "version: 1
+secretStores:
+  azure:
+    type: azure.managed_identity
+envs:
+  prod:
+    A: { from: { store: azure, vault: \"${X}\", secret: s } }
+";
+    let out = check(text, &[], &[("X", "")]);
+    assert_eq!(out.code, 1, "{}", out.stdout);
+    assert!(
+        out.stdout
+            .contains("vault name from `${X}` (empty) is 0 characters long"),
+        "{}",
+        out.stdout
+    );
+    assert!(!out.stdout.contains("…i…s"), "{}", out.stdout);
+}
+
+#[test]
+fn a_vault_url_with_another_port_is_a_check_error() {
+    let text = "version: 1
+secretStores:
+  azure:
+    type: azure.managed_identity
+envs:
+  prod:
+    A: { from: { store: azure, vault: \"https://prod-keyvault.vault.azure.net:444\", secret: s } }
+    B: { from: { store: azure, vault: \"https://prod-keyvault.vault.azure.net:443\", secret: s } }
+";
+    let out = check(text, &[], &[]);
+    assert_eq!(out.code, 1, "{}", out.stdout);
+    assert_eq!(
+        out.stdout.matches("error[vault-host-mismatch]").count(),
+        1,
+        "{}",
+        out.stdout
+    );
+}
+
+#[test]
+fn a_nul_in_a_value_is_named_not_taken_for_a_program_that_cannot_run() {
+    use dsops_emulator::testing::StateBuilder;
+    use dsops_emulator::{Emulator, Options};
+
+    let state = StateBuilder::new()
+        .tenant("72f988bf-86f1-41af-91ab-2d7cd011db47")
+        .subscription("Development", |s| {
+            s.id("00000000-0000-0000-0000-00000000c0de")
+        })
+        .system_identity("vm")
+        .grant("vm", "Key Vault Secrets User", "vault:dev-vault")
+        .vault("dev-vault", |v| {
+            v.subscription("Development")
+                .secret("nul", "CANARY-before\u{0}after")
+        })
+        .build();
+    let emulator = Emulator::start_in_background(Options {
+        state,
+        ..Default::default()
+    })
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("ca.pem"), emulator.ca_pem()).unwrap();
+    std::fs::write(
+        dir.path().join("dsops.yaml"),
+        format!(
+            "version: 1\nsecretStores:\n  azure:\n    type: azure.managed_identity\n{}envs:\n  prod:\n    WITH_NUL: {{ from: {{ store: azure, vault: dev-vault, secret: nul }} }}\n",
+            crate::support::emulated::emulator_cloud(&emulator)
+        ),
+    )
+    .unwrap();
+    let mut cmd = dsops(dir.path());
+    cmd.args(["exec", "--env", "prod", "--", "true"]).env(
+        "AZURE_POD_IDENTITY_AUTHORITY_HOST",
+        emulator.http_url().unwrap(),
+    );
+    let out = run(&mut cmd);
+    assert_ne!(out.code, 126, "{}", out.stderr);
+    assert_ne!(out.code, 0, "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("the value of WITH_NUL contains a NUL character"),
+        "{}",
+        out.stderr
+    );
+    assert!(!out.stderr.contains("chmod"), "{}", out.stderr);
+    assert!(!out.stderr.contains("CANARY"), "{}", out.stderr);
+}
+
+#[test]
+fn the_bind_refusal_talks_about_loopback_not_ports() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = dsops(dir.path());
+    // Refused before anything listens: 192.0.2.1 is a documentation address.
+    cmd.args(["emulator", "--bind", "192.0.2.1"]);
+    let out = run(&mut cmd);
+    assert_ne!(out.code, 0);
+    assert!(out.stderr.contains("loopback"), "{}", out.stderr);
+    assert!(!out.stderr.contains("--port"), "{}", out.stderr);
+}
+
+#[cfg(unix)]
+#[test]
+fn the_demo_directory_is_its_owners_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = dsops(dir.path());
+    cmd.args(["demo", "--keep"]).env("TMPDIR", dir.path());
+    let out = run(&mut cmd);
+    assert_eq!(out.code, 0, "{}", out.all_output());
+    let kept = std::fs::read_dir(dir.path())
+        .unwrap()
+        .flatten()
+        .find(|e| e.file_name().to_string_lossy().starts_with("dsops-demo-"))
+        .expect("the demo's directory")
+        .path();
+    let mode = std::fs::metadata(&kept).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o700, "the demo directory is {mode:o}");
+}

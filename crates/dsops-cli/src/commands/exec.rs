@@ -52,6 +52,26 @@ pub(crate) fn run(config: &Path, args: &ExecArgs) -> u8 {
         return resolve::failed(&resolution, "the command was not started");
     }
     resolve::print_problems(&resolution.problems);
+    // No environment variable can hold a NUL: say which value has one,
+    // rather than fail to start the program as if it could not be run.
+    let with_nul: Vec<&str> = resolution
+        .values
+        .iter()
+        .filter(|(_, value)| value.expose_secret().contains('\0'))
+        .map(|(name, _)| name.as_str())
+        .collect();
+    if !with_nul.is_empty() {
+        crate::output::problem(
+            &format!(
+                "the value of {} contains a NUL character, which no environment variable can hold: the command was not started",
+                with_nul.join(", ")
+            ),
+            Some(
+                "store the value in another form (base64, say), or read it with `dsops render` or `dsops get`",
+            ),
+        );
+        return exit::FAILED;
+    }
     let Some((program, arguments)) = args.command.split_first() else {
         return exit::USAGE;
     };

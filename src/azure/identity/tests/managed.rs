@@ -233,6 +233,13 @@ async fn app_service_with_every_selector_and_a_wrong_header() {
         token.claims.object_id,
         emulator.identity("vm").map(|v| v.object_id)
     );
+    // The emulator's key files are its owner's only, as the agent's are.
+    #[cfg(unix)]
+    for entry in std::fs::read_dir(keys.path()).unwrap() {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = entry.unwrap().metadata().unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "a key file is {mode:o}");
+    }
 
     let worker = emulator.identity("worker").unwrap();
     let yaml = format!(
