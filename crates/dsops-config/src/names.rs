@@ -362,103 +362,6 @@ pub(crate) fn check_tenant(s: &str) -> Result<(), String> {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn vault_names() {
-        assert!(check_vault_name("prod-keyvault").is_ok());
-        assert!(check_vault_name("abc").is_ok());
-        assert!(check_vault_name("ab").is_err());
-        assert!(check_vault_name("a234567890123456789012345").is_err());
-        assert!(check_vault_name("1vault").is_err());
-        assert!(check_vault_name("vault-").is_err());
-        assert!(check_vault_name("va--ult").is_err());
-        assert!(check_vault_name("evil.com").is_err());
-        assert!(check_vault_name("my_vault").is_err());
-    }
-
-    #[test]
-    fn vault_urls() {
-        assert!(check_vault_url("https://my-vault.vault.azure.net").is_ok());
-        assert!(check_vault_url("https://my-vault.vault.azure.net/").is_ok());
-        assert!(check_vault_url("https://v.vault.localhost:8443").is_ok());
-        assert!(check_vault_url("http://my-vault.vault.azure.net").is_err());
-        assert!(check_vault_url("https://a@evil.com").is_err());
-        assert!(check_vault_url("https://my-vault.vault.azure.net/secrets").is_err());
-        assert!(check_vault_url("https://my-vault.vault.azure.net:0").is_err());
-        assert!(check_vault_url("https://").is_err());
-    }
-
-    #[test]
-    fn endpoint_urls() {
-        assert!(check_endpoint_url("https://login.microsoftonline.com").is_ok());
-        assert!(check_endpoint_url("http://127.0.0.1:8080").is_ok());
-        assert!(check_endpoint_url("http://localhost:8080/").is_ok());
-        assert!(check_endpoint_url("http://example.com").is_err());
-        assert!(check_endpoint_url("ftp://example.com").is_err());
-        assert!(check_endpoint_url("https://user:pw@example.com").is_err());
-        let mi = EndpointKind::ManagedIdentity;
-        assert!(check_endpoint("http://169.254.169.254", mi).is_ok());
-        assert!(check_endpoint("http://localhost:42356/msi/token?x=1", mi).is_ok());
-        assert!(check_endpoint("http://10.0.0.1:2579", mi).is_err());
-        let q = EndpointKind::ServiceWithQuery;
-        assert!(check_endpoint("https://t.actions.example/x?api-version=2.0", q).is_ok());
-        assert!(check_endpoint("http://example.com/x?api-version=2.0", q).is_err());
-        let err = check_endpoint("https://u:hunter2@example.com", q).unwrap_err();
-        assert!(!err.contains("hunter2"), "{err}");
-    }
-
-    #[test]
-    fn uuids() {
-        assert!(is_uuid("12345678-1234-1234-1234-123456789012"));
-        assert!(is_uuid("abcdefAB-1234-1234-1234-123456789012"));
-        assert!(!is_uuid("12345678-1234-1234-1234-12345678901"));
-        assert!(!is_uuid("1234567g-1234-1234-1234-123456789012"));
-        assert!(!is_uuid("SUB_ID"));
-    }
-
-    #[test]
-    fn identity_resource_ids() {
-        let good = "/subscriptions/12345678-1234-1234-1234-123456789012/resourcegroups/RG/providers/Microsoft.ManagedIdentity/userAssignedIdentities/my-identity";
-        assert_eq!(check_identity_resource_id(good), Ok(()));
-        let placeholder = "/subscriptions/SUB_ID/resourcegroups/RG/providers/Microsoft.ManagedIdentity/userAssignedIdentities/my-identity";
-        assert_eq!(
-            check_identity_resource_id(placeholder),
-            Err(ResourceIdProblem::SubscriptionNotGuid("SUB_ID".into()))
-        );
-        assert!(matches!(
-            check_identity_resource_id(
-                "/subscriptions/x/resourceGroups/RG/providers/Microsoft.Compute/virtualMachines/vm"
-            ),
-            Err(ResourceIdProblem::Shape(_))
-        ));
-        assert!(matches!(
-            check_identity_resource_id("my-identity"),
-            Err(ResourceIdProblem::Shape(_))
-        ));
-    }
-
-    #[test]
-    fn account_names() {
-        assert!(check_storage_account("mystorageaccount").is_ok());
-        assert!(check_storage_account("My-Storage").is_err());
-        assert!(check_cosmos_account("mycosmosaccount").is_ok());
-        assert!(check_cosmos_account("my-cosmos").is_ok());
-        assert!(check_cosmos_account("-cosmos").is_err());
-    }
-
-    #[test]
-    fn tenants() {
-        assert!(check_tenant("12345678-1234-1234-1234-123456789012").is_ok());
-        assert!(check_tenant("contoso.onmicrosoft.com").is_ok());
-        assert!(check_tenant("common").is_err());
-        assert!(check_tenant("contoso").is_err());
-        assert!(check_tenant("1.5").is_err());
-    }
-}
-
 /// Variables that change how later steps or programs start, and why: what
 /// `dsops check` warns about and `dsops github` refuses to export to a CI
 /// job (where a pull request's `dsops.yaml` would otherwise choose them)
@@ -555,4 +458,101 @@ pub fn ci_reserved(name: &str) -> bool {
     ["GITHUB_", "RUNNER_", "ACTIONS_"]
         .iter()
         .any(|p| upper.starts_with(p))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn vault_names() {
+        assert!(check_vault_name("prod-keyvault").is_ok());
+        assert!(check_vault_name("abc").is_ok());
+        assert!(check_vault_name("ab").is_err());
+        assert!(check_vault_name("a234567890123456789012345").is_err());
+        assert!(check_vault_name("1vault").is_err());
+        assert!(check_vault_name("vault-").is_err());
+        assert!(check_vault_name("va--ult").is_err());
+        assert!(check_vault_name("evil.com").is_err());
+        assert!(check_vault_name("my_vault").is_err());
+    }
+
+    #[test]
+    fn vault_urls() {
+        assert!(check_vault_url("https://my-vault.vault.azure.net").is_ok());
+        assert!(check_vault_url("https://my-vault.vault.azure.net/").is_ok());
+        assert!(check_vault_url("https://v.vault.localhost:8443").is_ok());
+        assert!(check_vault_url("http://my-vault.vault.azure.net").is_err());
+        assert!(check_vault_url("https://a@evil.com").is_err());
+        assert!(check_vault_url("https://my-vault.vault.azure.net/secrets").is_err());
+        assert!(check_vault_url("https://my-vault.vault.azure.net:0").is_err());
+        assert!(check_vault_url("https://").is_err());
+    }
+
+    #[test]
+    fn endpoint_urls() {
+        assert!(check_endpoint_url("https://login.microsoftonline.com").is_ok());
+        assert!(check_endpoint_url("http://127.0.0.1:8080").is_ok());
+        assert!(check_endpoint_url("http://localhost:8080/").is_ok());
+        assert!(check_endpoint_url("http://example.com").is_err());
+        assert!(check_endpoint_url("ftp://example.com").is_err());
+        assert!(check_endpoint_url("https://user:pw@example.com").is_err());
+        let mi = EndpointKind::ManagedIdentity;
+        assert!(check_endpoint("http://169.254.169.254", mi).is_ok());
+        assert!(check_endpoint("http://localhost:42356/msi/token?x=1", mi).is_ok());
+        assert!(check_endpoint("http://10.0.0.1:2579", mi).is_err());
+        let q = EndpointKind::ServiceWithQuery;
+        assert!(check_endpoint("https://t.actions.example/x?api-version=2.0", q).is_ok());
+        assert!(check_endpoint("http://example.com/x?api-version=2.0", q).is_err());
+        let err = check_endpoint("https://u:hunter2@example.com", q).unwrap_err();
+        assert!(!err.contains("hunter2"), "{err}");
+    }
+
+    #[test]
+    fn uuids() {
+        assert!(is_uuid("12345678-1234-1234-1234-123456789012"));
+        assert!(is_uuid("abcdefAB-1234-1234-1234-123456789012"));
+        assert!(!is_uuid("12345678-1234-1234-1234-12345678901"));
+        assert!(!is_uuid("1234567g-1234-1234-1234-123456789012"));
+        assert!(!is_uuid("SUB_ID"));
+    }
+
+    #[test]
+    fn identity_resource_ids() {
+        let good = "/subscriptions/12345678-1234-1234-1234-123456789012/resourcegroups/RG/providers/Microsoft.ManagedIdentity/userAssignedIdentities/my-identity";
+        assert_eq!(check_identity_resource_id(good), Ok(()));
+        let placeholder = "/subscriptions/SUB_ID/resourcegroups/RG/providers/Microsoft.ManagedIdentity/userAssignedIdentities/my-identity";
+        assert_eq!(
+            check_identity_resource_id(placeholder),
+            Err(ResourceIdProblem::SubscriptionNotGuid("SUB_ID".into()))
+        );
+        assert!(matches!(
+            check_identity_resource_id(
+                "/subscriptions/x/resourceGroups/RG/providers/Microsoft.Compute/virtualMachines/vm"
+            ),
+            Err(ResourceIdProblem::Shape(_))
+        ));
+        assert!(matches!(
+            check_identity_resource_id("my-identity"),
+            Err(ResourceIdProblem::Shape(_))
+        ));
+    }
+
+    #[test]
+    fn account_names() {
+        assert!(check_storage_account("mystorageaccount").is_ok());
+        assert!(check_storage_account("My-Storage").is_err());
+        assert!(check_cosmos_account("mycosmosaccount").is_ok());
+        assert!(check_cosmos_account("my-cosmos").is_ok());
+        assert!(check_cosmos_account("-cosmos").is_err());
+    }
+
+    #[test]
+    fn tenants() {
+        assert!(check_tenant("12345678-1234-1234-1234-123456789012").is_ok());
+        assert!(check_tenant("contoso.onmicrosoft.com").is_ok());
+        assert!(check_tenant("common").is_err());
+        assert!(check_tenant("contoso").is_err());
+        assert!(check_tenant("1.5").is_err());
+    }
 }

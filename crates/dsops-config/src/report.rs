@@ -38,17 +38,22 @@ pub fn masked_text(source: &Source, sensitive: &[Span]) -> String {
     // File text is data: a control character (the start of an ANSI or OSC
     // escape sequence) is shown as `?`, one per byte so that spans still
     // point at the same text, and `##vso[` loses its bracket.
+    let set = |bytes: &mut Vec<u8>, at: usize, to: u8| {
+        if let Some(b) = bytes.get_mut(at) {
+            *b = to;
+        }
+    };
     let mut i = 0;
     while let Some(&b) = bytes.get(i) {
         let c1 = b == 0xC2 && bytes.get(i + 1).is_some_and(|n| (0x80..=0x9F).contains(n));
         if (b < 0x20 && b != b'\n' && b != b'\r' && b != b'\t') || b == 0x7F {
-            bytes[i] = b'?';
+            set(&mut bytes, i, b'?');
         } else if c1 {
-            bytes[i] = b'?';
-            bytes[i + 1] = b'?';
+            set(&mut bytes, i, b'?');
+            set(&mut bytes, i + 1, b'?');
             i += 1;
         } else if bytes.get(i..i + 6) == Some(b"##vso[") {
-            bytes[i + 5] = b'(';
+            set(&mut bytes, i + 5, b'(');
         }
         i += 1;
     }
