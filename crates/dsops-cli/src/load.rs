@@ -233,7 +233,7 @@ fn relevant_diagnostics(
 pub(crate) fn unreadable_hint(error: &ReadError) -> &'static str {
     match error {
         ReadError::Io { source, .. } if source.kind() == std::io::ErrorKind::NotFound => {
-            "run dsops where dsops.yaml is, or give its path with --config PATH (or DSOPS_CONFIG)"
+            "no dsops.yaml or dsops.yml in the working directory or its parents up to the repository root: run dsops where it is, or give its path with --config PATH (or DSOPS_CONFIG)"
         }
         ReadError::Io { .. } => "check the path and its permissions",
         ReadError::TooLarge { .. } => {

@@ -39,6 +39,7 @@ enum Format {
 
 pub(crate) fn run(config: &Path, args: &GetArgs) -> u8 {
     let env = &args.common.env;
+    resolve::debug_config(args.common.debug);
     let usable = match load::load(config, Some(env)) {
         Ok(usable) => usable,
         Err(error) => {

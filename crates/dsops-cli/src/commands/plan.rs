@@ -163,6 +163,7 @@ impl StoreIdentity {
 
 pub(crate) fn run(config: &Path, args: &PlanArgs) -> u8 {
     let env = &args.common.env;
+    resolve::debug_config(args.common.debug);
     let usable = match load::load(config, Some(env)) {
         Ok(usable) => usable,
         Err(error) => {
