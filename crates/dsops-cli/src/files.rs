@@ -139,10 +139,7 @@ fn write_private(path: &Path, value: &SecretString) -> std::io::Result<()> {
 
 /// `{}` in each argument replaced by the directory, as `sops exec-file`
 /// substitutes its file (an argument that is not UTF-8 is left as it is).
-pub(crate) fn substitute(
-    arguments: &[std::ffi::OsString],
-    dir: &Path,
-) -> Vec<std::ffi::OsString> {
+pub(crate) fn substitute(arguments: &[std::ffi::OsString], dir: &Path) -> Vec<std::ffi::OsString> {
     let dir = dir.to_string_lossy();
     arguments
         .iter()
@@ -159,7 +156,8 @@ mod tests {
 
     #[test]
     fn braces_become_the_directory() {
-        let args: Vec<std::ffi::OsString> = vec!["cat".into(), "{}/TLS_KEY".into(), "x{}y{}".into()];
+        let args: Vec<std::ffi::OsString> =
+            vec!["cat".into(), "{}/TLS_KEY".into(), "x{}y{}".into()];
         let out = substitute(&args, Path::new("/run/d"));
         assert_eq!(out, vec!["cat", "/run/d/TLS_KEY", "x/run/dy/run/d"]);
     }

@@ -48,7 +48,9 @@ pub(crate) fn choose(located: Located) {
 
 /// The `--debug` line naming the file this run reads.
 pub(crate) fn debug_line() -> Option<String> {
-    CHOSEN.get().map(|located| format!("debug: {}\n", located.describe()))
+    CHOSEN
+        .get()
+        .map(|located| format!("debug: {}\n", located.describe()))
 }
 
 /// The configuration of a command: `given`, or the one found from `cwd` up.

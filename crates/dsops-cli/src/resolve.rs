@@ -56,11 +56,26 @@ pub(crate) fn load_and_resolve(
     config: &Path,
     args: &EnvArgs,
 ) -> Result<(tokio::runtime::Runtime, Resolution), u8> {
+    let usable = load_for(config, args)?;
+    resolve_loaded(&usable, args)
+}
+
+/// Loads dsops.yaml for `--env` (naming the file with `--debug`); a
+/// configuration error is printed on stderr as `dsops check` prints it,
+/// and `Err` is then the exit code.
+pub(crate) fn load_for(config: &Path, args: &EnvArgs) -> Result<load::Usable, u8> {
     debug_config(args.debug);
-    let usable = load::load(config, Some(&args.env)).map_err(|error| {
+    load::load(config, Some(&args.env)).map_err(|error| {
         error.print_human(Stream::Stderr);
         exit::FAILED
-    })?;
+    })
+}
+
+/// Resolves `--env` of a loaded configuration, with the runtime it ran on.
+pub(crate) fn resolve_loaded(
+    usable: &load::Usable,
+    args: &EnvArgs,
+) -> Result<(tokio::runtime::Runtime, Resolution), u8> {
     let runtime = runtime()?;
     let resolved = runtime.block_on(resolve(
         usable.config().clone(),

@@ -90,7 +90,10 @@ pub(crate) fn run(config: &Path, args: &ExecArgs) -> u8 {
         let written = match ValueFiles::write(&resolution.values) {
             Ok(written) => written,
             Err(error) => {
-                output::error(&error, Some("the command was not started; is the directory writable and not full?"));
+                output::error(
+                    &error,
+                    Some("the command was not started; is the directory writable and not full?"),
+                );
                 return exit::EXEC_FAILED;
             }
         };
