@@ -44,6 +44,7 @@ mod doctor_cli;
 mod emulator_cli;
 mod exec_cli;
 mod get_cli;
+mod global_cli;
 mod plan_cli;
 mod render_cli;
 
