@@ -142,7 +142,8 @@ pub mod identity {
 /// reading a value.
 pub mod keyvault {
     pub use crate::azure::keyvault::{
-        ProbeOutcome, Unreachable, challenge_resource_matches, vault_host_name, vault_url,
+        ListError, ProbeOutcome, Unreachable, challenge_resource_matches, vault_host_name,
+        vault_url,
     };
 }
 

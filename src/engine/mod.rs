@@ -216,6 +216,21 @@ impl StoreClient {
         self.0.chain.token(scope).await
     }
 
+    /// The names of the secrets of `vault_url` that can be read now
+    /// (enabled, valid; not those behind certificates), without reading a
+    /// value: what the action's `secrets: '*'` resolves.
+    pub async fn list_secrets(
+        &self,
+        vault_url: &str,
+        token: &Token,
+    ) -> Result<Vec<String>, keyvault::ListError> {
+        keyvault::list_secret_names(&self.0.http, &token.secret, vault_url)
+            .await
+            .map_err(|error| keyvault::ListError {
+                message: crate::azure::identity::chain_text(&error),
+            })
+    }
+
     /// Whether object `name` of `vault_url` exists and `token` may read it,
     /// without reading its value (one request for its list of versions).
     pub async fn probe_keyvault(

@@ -7,6 +7,7 @@ mod child;
 mod commands;
 mod files;
 mod hygiene;
+mod inline;
 mod load;
 mod locate;
 mod output;
