@@ -161,7 +161,7 @@ impl Template {
 
     /// Checks that every placeholder names a variable of `env`, whose
     /// variables are `names`: the first one that does not, as an error.
-    pub fn check_names<'a>(
+    pub fn check_names(
         &self,
         env: &str,
         mut names: impl FnMut(&str) -> bool,

@@ -8,8 +8,11 @@
 
 use std::path::{Path, PathBuf};
 
+/// The name looked for first, and the one a missing file is reported as.
+pub(crate) const FILE_NAME: &str = "dsops.yaml";
+
 /// The names looked for in each directory, in order.
-pub(crate) const FILE_NAMES: &[&str] = &["dsops.yaml", "dsops.yml"];
+pub(crate) const FILE_NAMES: &[&str] = &[FILE_NAME, "dsops.yml"];
 
 /// The configuration file a command reads, and how it was chosen.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -90,7 +93,7 @@ pub(crate) fn locate(given: Option<&Path>, cwd: &Path) -> Located {
         }
     }
     Located {
-        path: PathBuf::from(FILE_NAMES[0]),
+        path: PathBuf::from(FILE_NAME),
         searched: true,
     }
 }
