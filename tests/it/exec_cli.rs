@@ -531,4 +531,16 @@ fn files_hands_each_value_over_in_a_private_directory_removed_after() {
     assert_eq!(status.code(), Some(128 + 15));
     assert!(!std::path::Path::new(&read(&setup, "dir.txt")).exists());
     assert_eq!(std::fs::read_dir(runtime.path()).unwrap().count(), 0);
+
+    // --allow-override means nothing without the environment: refused.
+    let out = setup.run(&[
+        "exec",
+        "--env",
+        "production",
+        "--files",
+        "--allow-override",
+        "--",
+        "true",
+    ]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
 }

@@ -167,6 +167,7 @@ fn an_optional_variables_default_is_used_with_a_warning() {
     let out = s.run(&["get", "--env", "defaults", "LOG_LEVEL"]);
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert_eq!(out.stdout, "info\n");
+    assert_contains(&out.stderr, &["warning: LOG_LEVEL", "its default is used"]);
 }
 
 #[test]

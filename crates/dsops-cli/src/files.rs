@@ -149,16 +149,3 @@ pub(crate) fn substitute(arguments: &[std::ffi::OsString], dir: &Path) -> Vec<st
         })
         .collect()
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn braces_become_the_directory() {
-        let args: Vec<std::ffi::OsString> =
-            vec!["cat".into(), "{}/TLS_KEY".into(), "x{}y{}".into()];
-        let out = substitute(&args, Path::new("/run/d"));
-        assert_eq!(out, vec!["cat", "/run/d/TLS_KEY", "x/run/dy/run/d"]);
-    }
-}

@@ -104,32 +104,3 @@ fn repository_root(dir: &Path) -> Option<PathBuf> {
         .find(|candidate| candidate.join(".git").exists())
         .map(Path::to_path_buf)
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn walks_up_to_the_repository_root_only() {
-        let tmp = std::env::temp_dir().join(format!("dsops-locate-{}", std::process::id()));
-        let repo = tmp.join("repo");
-        let deep = repo.join("a/b");
-        std::fs::create_dir_all(&deep).unwrap();
-        std::fs::create_dir_all(repo.join(".git")).unwrap();
-        // Above the repository: never taken.
-        std::fs::write(tmp.join("dsops.yaml"), "").unwrap();
-        assert_eq!(locate(None, &deep).path, PathBuf::from("dsops.yaml"));
-        std::fs::write(repo.join("dsops.yml"), "").unwrap();
-        assert_eq!(locate(None, &deep).path, PathBuf::from("../../dsops.yml"));
-        // dsops.yaml wins over dsops.yml in one directory; nearer wins over higher.
-        std::fs::write(repo.join("dsops.yaml"), "").unwrap();
-        assert_eq!(locate(None, &deep).path, PathBuf::from("../../dsops.yaml"));
-        std::fs::write(deep.join("dsops.yml"), "").unwrap();
-        assert_eq!(locate(None, &deep).path, PathBuf::from("dsops.yml"));
-        // Given wins.
-        let given = locate(Some(Path::new("x.yaml")), &deep);
-        assert_eq!(given.path, PathBuf::from("x.yaml"));
-        assert!(!given.searched);
-        std::fs::remove_dir_all(&tmp).unwrap();
-    }
-}

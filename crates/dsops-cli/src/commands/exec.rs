@@ -49,7 +49,7 @@ pub(crate) struct ExecArgs {
     /// environment; the command gets the directory in `DSOPS_FILES`, and
     /// `{}` in its arguments is replaced by it. The directory is removed
     /// when the command exits.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "allow_override")]
     files: bool,
 
     /// The program to run, and its arguments (after `--` if they start with `-`).

@@ -434,47 +434,4 @@ mod tests {
         assert_eq!(of("a.yml"), Some(FileFormat::Yaml));
         assert_eq!(of("a.toml"), None);
     }
-
-    #[cfg(unix)]
-    #[test]
-    fn streams_are_written_through_and_files_replaced() {
-        let dir = std::env::temp_dir().join(format!("dsops-render-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let link = |name: &str, to: &str| {
-            let path = dir.join(name);
-            let _ = std::fs::remove_file(&path);
-            std::os::unix::fs::symlink(to, &path).unwrap();
-            path
-        };
-        assert_eq!(destination(Path::new("-")).unwrap(), Destination::Stdout);
-        assert_eq!(destination(&dir.join("new")).unwrap(), Destination::File);
-        std::fs::write(dir.join("regular"), "").unwrap();
-        assert_eq!(
-            destination(&link("to-file", "regular")).unwrap(),
-            Destination::File
-        );
-        assert_eq!(
-            destination(&link("dangling", "nothing")).unwrap(),
-            Destination::File
-        );
-        assert_eq!(
-            destination(&link("stdout", "/proc/self/fd/1")).unwrap(),
-            Destination::Stream
-        );
-        assert_eq!(
-            destination(&link("fd", "/dev/fd/2")).unwrap(),
-            Destination::Stream
-        );
-        assert_eq!(
-            destination(&link("null", "/dev/null")).unwrap(),
-            Destination::Stream
-        );
-        // Through a second link.
-        assert_eq!(
-            destination(&link("again", "stdout")).unwrap(),
-            Destination::Stream
-        );
-        assert!(destination(&dir).is_err());
-        std::fs::remove_dir_all(&dir).unwrap();
-    }
 }
