@@ -274,6 +274,29 @@ fn a_link_to_stdout_or_a_fifo_is_written_through_never_replaced() {
             .is_symlink()
     );
 
+    // dsops's stdout is a socket (as under systemd, whose journal takes a
+    // service's stdout over one), which cannot be opened again by path:
+    // written through dsops's own handle.
+    let (ours, theirs) = std::os::unix::net::UnixStream::pair().unwrap();
+    let reader = std::thread::spawn(move || {
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut &ours, &mut text).unwrap();
+        text
+    });
+    let (code, stderr) = run_to(
+        &setup,
+        &["render", "--env", "production", "--out", "stdout"],
+        std::os::fd::OwnedFd::from(theirs).into(),
+    );
+    assert_eq!(code, 0, "{stderr}");
+    assert_contains(&reader.join().unwrap(), &[&format!("API_KEY='{API_KEY}'")]);
+    assert!(
+        std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+
     // A FIFO, named directly and through a link: streamed to its reader.
     let fifo = setup.path().join("values.fifo");
     let made = std::process::Command::new("mkfifo")

@@ -10,7 +10,8 @@
 //!
 //! What `--out` names decides how it is written ([`Destination`]):
 //!
-//! - `-`: stdout.
+//! - `-`, or a link that leads to `/proc/self/fd/1` or `/dev/fd/1` (what
+//!   `/dev/stdout` is): dsops's own stdout, written through its handle.
 //! - Nothing yet, a regular file, or a link to a regular file (or a
 //!   dangling link): replaced atomically as above. A link is replaced, not
 //!   followed: the file it pointed at is left as it was.
@@ -264,8 +265,18 @@ fn destination(path: &Path) -> std::io::Result<Destination> {
         Err(error) if error.kind() == ErrorKind::NotFound => return Ok(Destination::File),
         Err(error) => return Err(error),
     };
-    if own.file_type().is_symlink() && leads_to_a_descriptor(path) {
-        return Ok(Destination::Stream);
+    if own.file_type().is_symlink()
+        && let Some(descriptor) = leads_to_a_descriptor(path)
+    {
+        // dsops's own stdout (`/dev/stdout`): written through the handle it
+        // already has, which works whatever it is (a socket too, which
+        // cannot be opened again by path) and keeps its offset.
+        let own_stdout = [Path::new("/proc/self/fd/1"), Path::new("/dev/fd/1")];
+        return Ok(if own_stdout.contains(&descriptor.as_path()) {
+            Destination::Stdout
+        } else {
+            Destination::Stream
+        });
     }
     let target = match std::fs::metadata(path) {
         Ok(meta) => meta,
@@ -294,16 +305,15 @@ fn destination(path: &Path) -> std::io::Result<Destination> {
     Ok(Destination::Stream)
 }
 
-/// Whether a link, or a link it leads to, points into `/proc/*/fd/` or
-/// `/dev/fd/`: a process's open file (what `/dev/stdout` is), to be
-/// written through even when it is a regular file, never replaced.
-fn leads_to_a_descriptor(path: &Path) -> bool {
+/// The descriptor path (`/proc/self/fd/1`) a link, or a link it leads to,
+/// points to, when it points into `/proc/*/fd/` or `/dev/fd/`: a process's
+/// open file (what `/dev/stdout` is), to be written through even when it
+/// is a regular file, never replaced.
+fn leads_to_a_descriptor(path: &Path) -> Option<PathBuf> {
     let mut current = path.to_path_buf();
     // As many hops as the kernel follows.
     for _ in 0..40 {
-        let Ok(target) = std::fs::read_link(&current) else {
-            return false;
-        };
+        let target = std::fs::read_link(&current).ok()?;
         let target = match current.parent() {
             Some(dir) if target.is_relative() => dir.join(target),
             _ => target,
@@ -315,11 +325,11 @@ fn leads_to_a_descriptor(path: &Path) -> bool {
                 .nth(3)
                 .is_some_and(|c| c.as_os_str() == "fd");
         if in_proc || text.starts_with("/dev/fd/") {
-            return true;
+            return Some(target);
         }
         current = target;
     }
-    false
+    None
 }
 
 /// Writes `bytes` where `path` says: stdout, through a stream, or
