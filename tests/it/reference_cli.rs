@@ -119,6 +119,14 @@ fn a_field_of_a_json_secret_is_the_value_and_what_is_masked() {
     // The plan names the field, never a value.
     let out = s.run(&["plan", "--env", "prod"]);
     assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_contains(
+        &out.stdout,
+        &[
+            "secret app-config in",
+            ", field db.password",
+            ", field a\\.b",
+        ],
+    );
     assert_no_canary(&out.all_output());
 }
 
