@@ -11,7 +11,7 @@ pub use cloud::{
     normalise_origin, trusted_authorities,
 };
 pub use reference::{
-    CosmosConnectionRef, CosmosKey, CosmosKeyRef, KeyVaultObject, KeyVaultRef, Reference,
+    CosmosConnectionRef, CosmosKey, CosmosKeyRef, Field, KeyVaultObject, KeyVaultRef, Reference,
     SasProtocol, SqlDialect, SqlRef, StorageKey, StorageKeyRef, StorageSasRef, Target, TokenRef,
     Vault,
 };
@@ -122,8 +122,12 @@ pub struct Variable {
     pub name: Text,
     /// Where its value comes from.
     pub value: ValueSource,
-    /// If true, a failure to resolve it is a warning and the variable is left unset.
+    /// If true, a failure to resolve it is a warning and the variable is
+    /// left unset, or set to `default`.
     pub optional: bool,
+    /// `default:`: the value of an optional variable that cannot be
+    /// resolved (written in the file, so not a secret: not masked).
+    pub default: Option<SecretText>,
 }
 
 /// Where a variable's value comes from.
