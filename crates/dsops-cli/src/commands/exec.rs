@@ -73,10 +73,12 @@ pub(crate) fn run(config: &Path, args: &ExecArgs) -> u8 {
     }
     resolve::print_problems(&resolution.problems);
     // No environment variable can hold a NUL: say which value has one,
-    // rather than fail to start the program as if it could not be run.
+    // rather than fail to start the program as if it could not be run
+    // (with --files the values are files, which can).
     let with_nul: Vec<&str> = resolution
         .values
         .iter()
+        .filter(|_| !args.files)
         .filter(|(_, value)| value.expose_secret().contains('\0'))
         .map(|(name, _)| name.as_str())
         .collect();
@@ -87,7 +89,7 @@ pub(crate) fn run(config: &Path, args: &ExecArgs) -> u8 {
                 with_nul.join(", ")
             ),
             Some(
-                "store the value in another form (base64, say), or read it with `dsops render` or `dsops get`",
+                "pass values as files (`--files`), store the value in another form (base64, say), or read it with `dsops render` or `dsops get`",
             ),
         );
         return exit::EXEC_FAILED;
