@@ -13,7 +13,8 @@ pub struct Resolution {
     pub values: Vec<(String, SecretString)>,
     /// Every problem: errors of required variables, warnings of optional ones.
     pub problems: Vec<Problem>,
-    /// The variables whose value is written in the file (not secrets).
+    /// The variables whose value is written in the file, whole (not
+    /// secrets). A literal that `${NAME}` supplied is not one of them.
     pub literals: Vec<String>,
 }
 
@@ -34,8 +35,8 @@ impl Resolution {
         self.problems.iter().any(|p| !p.optional)
     }
 
-    /// The values fetched from Azure (every value but the literals): what
-    /// must be masked.
+    /// The values fetched from Azure, and literals `${NAME}` supplied (every
+    /// value but the plain literals): what must be masked.
     pub fn fetched(&self) -> impl Iterator<Item = (&str, &SecretString)> {
         self.values
             .iter()

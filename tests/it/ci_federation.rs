@@ -70,8 +70,16 @@ fn project(emulator: &Emulator, app: &str, source: &str) -> tempfile::TempDir {
     dir
 }
 
-fn get(dir: &tempfile::TempDir, env: &[(String, String)]) -> Run {
+/// `dsops` in `dir`, the job confirming the emulator's Entra ID
+/// (`DSOPS_TRUSTED_AUTHORITY`: dsops.yaml alone cannot).
+fn job(dir: &tempfile::TempDir, emulator: &Emulator) -> Command {
     let mut command: Command = dsops(dir.path());
+    command.env("DSOPS_TRUSTED_AUTHORITY", emulator.https_url());
+    command
+}
+
+fn get(dir: &tempfile::TempDir, emulator: &Emulator, env: &[(String, String)]) -> Run {
+    let mut command = job(dir, emulator);
     command.args(["get", "--env", "ci", "DEPLOY_KEY"]);
     for (name, value) in env {
         command.env(name, value);
@@ -108,7 +116,7 @@ fn azure_pipelines_service_connection_token_reads_a_secret() {
             .any(|(k, v)| k == "AZURESUBSCRIPTION_SERVICE_CONNECTION_ID" && v == CONNECTION_ID),
         "{env:?}"
     );
-    let result = get(&dir, &env);
+    let result = get(&dir, &emulator, &env);
     assert_eq!(result.code, 0, "{}", result.stderr);
     assert_eq!(result.stdout.trim_end(), VALUE);
     assert_eq!(
@@ -138,7 +146,7 @@ fn azure_pipelines_refuses_a_wrong_access_token_without_showing_it() {
             }
         })
         .collect();
-    let result = get(&dir, &env);
+    let result = get(&dir, &emulator, &env);
     assert_eq!(result.code, 1, "{}", result.stderr);
     assert!(result.stderr.contains("401"), "{}", result.stderr);
     assert!(!result.all_output().contains("CANARY"), "{}", result.stderr);
@@ -153,7 +161,7 @@ fn azure_pipelines_without_the_access_token_says_how_to_map_it() {
         .into_iter()
         .filter(|(k, _)| k != "SYSTEM_ACCESSTOKEN")
         .collect();
-    let result = get(&dir, &env);
+    let result = get(&dir, &emulator, &env);
     assert_eq!(result.code, 1);
     assert!(
         result.stderr.contains("$(System.AccessToken)"),
@@ -171,7 +179,7 @@ fn gitlab_id_token_reads_a_secret() {
         .mint_oidc_token("gitlab", "api://AzureADTokenExchange", &Default::default())
         .unwrap();
     assert_eq!(emulator.issuer_url("gitlab"), Some("https://gitlab.com"));
-    let result = get(&dir, &owned(&[("GITLAB_OIDC_TOKEN", &token)]));
+    let result = get(&dir, &emulator, &owned(&[("GITLAB_OIDC_TOKEN", &token)]));
     assert_eq!(result.code, 0, "{}", result.stderr);
     assert_eq!(result.stdout.trim_end(), VALUE);
     assert_eq!(services(&emulator), ["entra", "keyvault"]);
@@ -185,7 +193,7 @@ fn gitlab_without_its_variable_is_skipped_with_the_reason() {
         APP,
         "        preset: gitlab\n        token_env: AZURE_ID_TOKEN",
     );
-    let result = get(&dir, &[]);
+    let result = get(&dir, &emulator, &[]);
     assert_eq!(result.code, 1);
     assert!(
         result.stderr.contains("AZURE_ID_TOKEN is not set") && result.stderr.contains("id_tokens"),
@@ -210,7 +218,7 @@ fn generic_variable_circleci_token_with_its_own_audience_reads_a_secret() {
         emulator.issuer_url("circleci").unwrap(),
         format!("https://oidc.circleci.com/org/{CIRCLE_ORG}")
     );
-    let result = get(&dir, &owned(&[("CIRCLE_OIDC_TOKEN", &token)]));
+    let result = get(&dir, &emulator, &owned(&[("CIRCLE_OIDC_TOKEN", &token)]));
     assert_eq!(result.code, 0, "{}", result.stderr);
     assert_eq!(result.stdout.trim_end(), VALUE);
 }
@@ -235,11 +243,11 @@ fn generic_file_buildkite_token_reads_a_secret_and_is_read_again() {
     let file = dir.path().join("oidc-token");
     // A token the app does not trust first: the file is read at the exchange.
     std::fs::write(&file, mint("organization:acme-inc:pipeline:deploy")).unwrap();
-    let refused = get(&dir, &[]);
+    let refused = get(&dir, &emulator, &[]);
     assert_eq!(refused.code, 1);
     assert!(refused.stderr.contains("AADSTS70021"), "{}", refused.stderr);
     std::fs::write(&file, format!("{}\n", mint(BUILDKITE_PIPELINE))).unwrap();
-    let result = get(&dir, &[]);
+    let result = get(&dir, &emulator, &[]);
     assert_eq!(result.code, 0, "{}", result.stderr);
     assert_eq!(result.stdout.trim_end(), VALUE);
 }
@@ -284,7 +292,7 @@ fn doctor_prints_the_federated_credential_each_ci_needs() {
     let client = emulator.identity("untrusting-app").unwrap().client_id;
     for (source, env, issuer, subject, audience) in cases {
         let dir = project(&emulator, "untrusting-app", source);
-        let mut command = dsops(dir.path());
+        let mut command = job(&dir, &emulator);
         command.args(["doctor", "--env", "ci"]);
         for (name, value) in &env {
             command.env(name, value);
@@ -319,7 +327,7 @@ fn ci_mode_client_id_in_azure_pipelines_uses_the_service_connection() {
         cloud = emulator_cloud(&emulator),
     );
     std::fs::write(dir.path().join("dsops.yaml"), config).unwrap();
-    let mut command = dsops(dir.path());
+    let mut command = job(&dir, &emulator);
     command
         .args(["ci", "--env", "ci", "--export", "env"])
         .env("TF_BUILD", "True")

@@ -30,6 +30,7 @@ fn sha256(path: &Path) -> String {
         .collect()
 }
 
+/// The files an archive lists (directories left out).
 fn listing(mut command: Command) -> Vec<String> {
     let output = command.output().unwrap();
     assert!(output.status.success(), "{output:?}");
@@ -37,10 +38,28 @@ fn listing(mut command: Command) -> Vec<String> {
         .unwrap()
         .lines()
         .map(|l| l.trim_start_matches("./").to_owned())
-        .filter(|l| !l.is_empty())
+        .filter(|l| !l.is_empty() && !l.ends_with('/'))
         .collect();
     names.sort();
     names
+}
+
+/// What every archive holds besides the binary: the texts, and the
+/// completions and man page the binary generates.
+fn expected_files(exe: &str) -> Vec<String> {
+    let mut expected: Vec<String> = DOCS.iter().map(|d| (*d).to_owned()).collect();
+    for generated in [
+        "completions/_dsops",
+        "completions/_dsops.ps1",
+        "completions/dsops.bash",
+        "completions/dsops.fish",
+        "man/dsops.1",
+    ] {
+        expected.push(generated.to_owned());
+    }
+    expected.push(exe.to_owned());
+    expected.sort();
+    expected
 }
 
 /// The files of the archive hold the repository's texts, and its binary
@@ -95,17 +114,11 @@ fn archives_hold_the_licenses_and_a_binary_with_the_emulator() {
 
     let mut tar_list = Command::new("tar");
     tar_list.arg("-tzf").arg(&tarball);
-    let mut expected: Vec<String> = DOCS.iter().map(|d| (*d).to_owned()).collect();
-    expected.push("dsops".to_owned());
-    expected.sort();
-    assert_eq!(listing(tar_list), expected);
+    assert_eq!(listing(tar_list), expected_files("dsops"));
 
     let mut zip_list = Command::new("unzip");
     zip_list.arg("-Z1").arg(&zip);
-    let mut expected: Vec<String> = DOCS.iter().map(|d| (*d).to_owned()).collect();
-    expected.push("dsops.exe".to_owned());
-    expected.sort();
-    assert_eq!(listing(zip_list), expected);
+    assert_eq!(listing(zip_list), expected_files("dsops.exe"));
 
     let unpacked = dir.path().join("tar");
     std::fs::create_dir(&unpacked).unwrap();

@@ -115,6 +115,10 @@ codes! {
     InvalidVault => "invalid-vault",
     /// Error: an endpoint URL or DNS suffix of a custom cloud is not valid.
     InvalidEndpoint => "invalid-endpoint",
+    /// Warning: a custom `authority_host` that is not a named cloud's Entra
+    /// ID and that `DSOPS_TRUSTED_AUTHORITY` does not confirm: dsops sends
+    /// no client secret or federated assertion there.
+    UntrustedAuthority => "untrusted-authority",
     /// Warning: a client secret is written in the file rather than read from
     /// the environment.
     CredentialInFile => "credential-in-file",
@@ -148,6 +152,10 @@ codes! {
     NulInValue => "nul-in-value",
     /// Warning: a literal value looks like a credential written in the file.
     CredentialLiteral => "credential-literal",
+    /// Error: `default:` on a variable that is not `optional: true` (a
+    /// required variable that fails stops the program; a default would hide
+    /// that).
+    DefaultOnRequired => "default-on-required",
 
     // ----- from: -------------------------------------------------------------
 
@@ -157,6 +165,9 @@ codes! {
     WrongFormKey => "wrong-form-key",
     /// Error: a Key Vault `version` that is not 32 hexadecimal digits.
     InvalidVersion => "invalid-version",
+    /// Error: a `field:` that is not a path of names separated by dots, or
+    /// on a Key Vault certificate or key (it selects from a secret's JSON).
+    InvalidField => "invalid-field",
     /// Error: SAS permissions, services, resource types or IP range of the
     /// wrong shape.
     InvalidSas => "invalid-sas",

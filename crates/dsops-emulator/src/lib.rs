@@ -455,6 +455,9 @@ impl Emulator {
             self.identity_header().to_owned(),
         ));
         env.push(("AZURE_AUTHORITY_HOST".to_owned(), https.clone()));
+        // dsops sends client secrets and assertions only to the named clouds'
+        // Entra ID unless the environment (never dsops.yaml) confirms another.
+        env.push(("DSOPS_TRUSTED_AUTHORITY".to_owned(), https.clone()));
         env.push(("AZURE_TENANT_ID".to_owned(), self.tenant_id().to_owned()));
         env.push((
             "ACTIONS_ID_TOKEN_REQUEST_URL".to_owned(),

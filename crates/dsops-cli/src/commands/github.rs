@@ -29,15 +29,28 @@ use secrecy::ExposeSecret;
 
 use crate::child;
 use crate::exit;
+use crate::inline;
 use crate::load::{self, Stream};
 use crate::output;
 use crate::resolve;
 
 #[derive(Debug, Args)]
 pub(crate) struct GithubArgs {
-    /// The environment (a key of `envs:` in dsops.yaml).
+    /// The environment (a key of `envs:` in dsops.yaml). Not with
+    /// `--keyvault`.
     #[arg(long, env = "DSOPS_ENV", value_name = "ENV")]
-    env: String,
+    env: Option<String>,
+
+    /// Without a dsops.yaml, as `Azure/get-keyvault-secrets` took it: the
+    /// vault (a name, or a URL for other clouds) whose `--secrets` to
+    /// export, each as its name with `-` turned into `_`.
+    #[arg(long, env = "DSOPS_KEYVAULT", value_name = "VAULT")]
+    keyvault: Option<String>,
+
+    /// With `--keyvault`: the secrets (separated by commas, spaces or
+    /// lines), or `*` for every secret of the vault that can be read.
+    #[arg(long, env = "DSOPS_SECRETS", value_name = "NAMES")]
+    secrets: Option<String>,
 
     /// Authenticate by the CI's OIDC federation as this app registration or
     /// user-assigned identity (instead of each store's own credentials): the
@@ -64,6 +77,14 @@ pub(crate) struct GithubArgs {
     /// Only these variables (separated by commas, spaces or lines).
     #[arg(long, env = "DSOPS_VARIABLES", value_name = "NAMES")]
     variables: Option<String>,
+
+    /// Names allowed into the job's environment although they change how
+    /// later steps or programs start (`PATH`, `LD_PRELOAD`, `BASH_ENV`,
+    /// `JAVA_TOOL_OPTIONS`...) or are the runner's own (`GITHUB_*`,
+    /// `RUNNER_*`, `ACTIONS_*`); separated by commas, spaces or lines. Each
+    /// such name is refused otherwise.
+    #[arg(long = "allow-name", env = "DSOPS_ALLOW_NAMES", value_name = "NAMES")]
+    allow_names: Vec<String>,
 
     /// A bash script to run with the values in its environment, its output
     /// masked; dsops exits with its code.
@@ -108,8 +129,46 @@ pub(crate) fn run(config_path: &Path, args: &GithubArgs) -> u8 {
             "is this step running in a GitHub Actions job?",
         );
     }
-    let env = args.env.trim();
-    let usable = match load::load(config_path, Some(env)) {
+    let inline = match given(&args.keyvault) {
+        Some(keyvault) => {
+            if given(&args.env).is_some() {
+                return usage(
+                    "give either an environment of dsops.yaml (env) or keyvault and secrets, not both",
+                );
+            }
+            match inline::parse(keyvault, given(&args.secrets)) {
+                Ok(parsed) => Some(parsed),
+                Err(message) => return usage(&message),
+            }
+        }
+        None if given(&args.secrets).is_some() => {
+            return usage("secrets is given without keyvault: name the vault too");
+        }
+        None => None,
+    };
+    let env = match (&inline, given(&args.env)) {
+        (Some(_), _) => inline::NAME,
+        (None, Some(env)) => env,
+        (None, None) => {
+            return usage(
+                "name the environment of dsops.yaml (--env, DSOPS_ENV, the action's `env`), or give keyvault and secrets",
+            );
+        }
+    };
+    let loaded = match &inline {
+        Some((vault, secrets)) => match inline_configuration(args, vault, secrets) {
+            Ok(text) => load::load_text(Path::new(inline::SOURCE), &text, env),
+            Err(message) => {
+                return fail(
+                    ci,
+                    &message,
+                    "check the vault's name and that the identity may list and read its secrets (Key Vault Secrets User)",
+                );
+            }
+        },
+        None => load::load(config_path, Some(env)),
+    };
+    let usable = match loaded {
         Ok(usable) => usable,
         Err(error) => {
             error.print_human(Stream::Stderr);
@@ -120,9 +179,14 @@ pub(crate) fn run(config_path: &Path, args: &GithubArgs) -> u8 {
             {
                 annotate_config(ci, loaded.source(), diagnostics.iter());
             }
+            let what = if inline.is_some() {
+                inline::SOURCE.to_owned()
+            } else {
+                config_path.display().to_string()
+            };
             return fail(
                 ci,
-                &format!("{} is not usable", config_path.display()),
+                &format!("{what} is not usable"),
                 "run `dsops check` on it",
             );
         }
@@ -146,6 +210,9 @@ pub(crate) fn run(config_path: &Path, args: &GithubArgs) -> u8 {
     let Ok(runtime) = resolve::runtime() else {
         return exit::FAILED;
     };
+    // Until the masks are out, nothing reaches the log: not the debug
+    // trace, not a server's error text.
+    let held = output::hold_stderr();
     let resolution = runtime.block_on(resolve::resolve(config, usable.config_dir(), env, debug));
     let Some(resolution) = resolution else {
         return resolve::unknown_env(env);
@@ -162,6 +229,12 @@ pub(crate) fn run(config_path: &Path, args: &GithubArgs) -> u8 {
         output::problem(&format!("{verdict}: nothing was exported"), None);
         return exit::FAILED;
     }
+    let allowed: Vec<&str> = args
+        .allow_names
+        .iter()
+        .flat_map(|names| names.split([',', ' ', '\n', '\r', '\t']))
+        .filter(|name| !name.is_empty())
+        .collect();
     let variables: Vec<Variable<'_>> = resolution
         .values
         .iter()
@@ -169,6 +242,7 @@ pub(crate) fn run(config_path: &Path, args: &GithubArgs) -> u8 {
             name,
             value,
             secret: !resolution.literals.contains(name),
+            allowed: allowed.iter().any(|a| a.eq_ignore_ascii_case(name)),
         })
         .collect();
     let writes = match export::prepare(ci, &variables, to) {
@@ -202,6 +276,7 @@ pub(crate) fn run(config_path: &Path, args: &GithubArgs) -> u8 {
     // Masks first, flushed, before any other output and before any file
     // or child could make a value visible.
     output::stdout_raw(writes.masks.expose_secret().as_bytes());
+    drop(held);
     output::stdout_raw(writes.commands.expose_secret().as_bytes());
     if let Err(message) = write_files(&writes) {
         return fail(
@@ -333,6 +408,93 @@ fn keep_variables(config: &mut Config, env: &str, wanted: Option<&str>) -> Resul
         .variables
         .retain(|v| names.contains(&v.name.value.as_str()));
     Ok(())
+}
+
+/// The configuration the `keyvault` and `secrets` inputs stand for; for
+/// `*`, the vault's secrets are listed first (with the identity the
+/// inputs give), without reading a value.
+fn inline_configuration(
+    args: &GithubArgs,
+    vault: &str,
+    secrets: &inline::Secrets,
+) -> Result<String, String> {
+    let names = match secrets {
+        inline::Secrets::Named(names) => return Ok(inline::configuration(vault, names)),
+        inline::Secrets::All => list_secrets(args, vault)?,
+    };
+    if names.is_empty() {
+        return Err(format!(
+            "vault {vault} lists no secret that can be read (enabled and valid)"
+        ));
+    }
+    Ok(inline::configuration(vault, &names))
+}
+
+/// The names of the vault's readable secrets whose variable name is valid.
+fn list_secrets(args: &GithubArgs, vault: &str) -> Result<Vec<String>, String> {
+    use std::sync::Arc;
+
+    let text = inline::store_only(vault);
+    let loaded = dsops::config::load(
+        Source::new(inline::SOURCE, text),
+        &dsops::config::ProcessEnvironment,
+        dsops::config::LoadOptions::resolve(),
+    );
+    let Some(config) = loaded.config() else {
+        let why: Vec<String> = loaded
+            .diagnostics()
+            .iter()
+            .map(|d| d.message.clone())
+            .collect();
+        return Err(format!("keyvault {vault}: {}", why.join("; ")));
+    };
+    let mut config = config.clone();
+    override_identity(&mut config, args, ci(args)?);
+    let Some(store) = config.store(inline::NAME).cloned() else {
+        return Err("the keyvault input gave no store".to_owned());
+    };
+    let url = dsops::keyvault::vault_url(
+        &dsops::config::model::Vault::parse(Text {
+            value: vault.to_owned(),
+            span: Default::default(),
+        }),
+        &store,
+    );
+    let debug = args.debug || var("RUNNER_DEBUG").as_deref() == Some("1");
+    let engine = dsops::Engine::new(
+        config,
+        ".",
+        Arc::new(dsops::config::ProcessEnvironment),
+        dsops::EngineOptions {
+            debug,
+            progress: None,
+        },
+    );
+    let runtime = resolve::runtime().map_err(|_| "no async runtime".to_owned())?;
+    let listed = runtime.block_on(async {
+        let client = engine.store(inline::NAME).map_err(|e| e.to_string())?;
+        let scope = dsops::identity::Scope::keyvault(&store);
+        let token = client
+            .token(&scope)
+            .await
+            .map_err(|e| format!("no token for Key Vault: {}", load::causes(&e)))?;
+        client
+            .list_secrets(&url, &token)
+            .await
+            .map_err(|e| format!("cannot list the secrets of {url}: {e}"))
+    })?;
+    let mut names = Vec::new();
+    for name in listed {
+        if inline::parse(vault, Some(&name)).is_ok() {
+            names.push(name);
+        } else {
+            output::stderr(&format!(
+                "warning: secret {} is skipped: its name is no environment variable name\n",
+                name.escape_default()
+            ));
+        }
+    }
+    Ok(names)
 }
 
 /// `--client-id`: every store authenticates by the CI's OIDC federation as
@@ -480,6 +642,8 @@ fn report_problems(ci: Ci, problems: &[Problem]) {
 
 /// One annotation: `::error::text` or `##vso[task.logissue type=error]text`.
 fn annotate(ci: Ci, level: &str, text: &str) {
+    // Server text in it is data: no escape sequence or workflow command.
+    let text = &*dsops::config::report::neutralize(text);
     let line = match ci {
         Ci::GitHub => format!("::{level} title=dsops::{}\n", escape_data(text)),
         Ci::AzurePipelines(_) => format!(

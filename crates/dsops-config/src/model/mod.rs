@@ -6,9 +6,12 @@ mod cloud;
 mod reference;
 mod store;
 
-pub use cloud::{Cloud, CloudEndpoints, CloudName};
+pub use cloud::{
+    Cloud, CloudEndpoints, CloudName, TRUSTED_AUTHORITY_VARIABLE, is_named_authority,
+    normalise_origin, trusted_authorities,
+};
 pub use reference::{
-    CosmosConnectionRef, CosmosKey, CosmosKeyRef, KeyVaultObject, KeyVaultRef, Reference,
+    CosmosConnectionRef, CosmosKey, CosmosKeyRef, Field, KeyVaultObject, KeyVaultRef, Reference,
     SasProtocol, SqlDialect, SqlRef, StorageKey, StorageKeyRef, StorageSasRef, Target, TokenRef,
     Vault,
 };
@@ -54,6 +57,10 @@ pub struct SecretText {
     pub value: SecretString,
     /// Where it is written.
     pub span: Span,
+    /// Whether `${NAME}` supplied some of it: then it is a value from the
+    /// process environment, masked and exported as a secret, not text of
+    /// the file.
+    pub interpolated: bool,
 }
 
 /// A value and where it is written.
@@ -116,8 +123,12 @@ pub struct Variable {
     pub name: Text,
     /// Where its value comes from.
     pub value: ValueSource,
-    /// If true, a failure to resolve it is a warning and the variable is left unset.
+    /// If true, a failure to resolve it is a warning and the variable is
+    /// left unset, or set to `default`.
     pub optional: bool,
+    /// `default:`: the value of an optional variable that cannot be
+    /// resolved (written in the file, so not a secret: not masked).
+    pub default: Option<SecretText>,
 }
 
 /// Where a variable's value comes from.

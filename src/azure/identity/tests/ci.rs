@@ -59,6 +59,8 @@ async fn a_token_variable_is_read_again_at_every_exchange() {
     };
     let live = Live::default();
     live.set("CI_TOKEN", &mint(SUBJECT));
+    // The job confirms the emulator's Entra ID (dsops.yaml alone cannot).
+    live.set("DSOPS_TRUSTED_AUTHORITY", &emulator.https_url());
     let yaml = format!(
         "    tenant_id: {TENANT}\n    cloud: {{ authority_host: \"{}\" }}\n    fallback:\n      - {{ type: ci_federation, preset: generic, token_env: CI_TOKEN, client_id: {CLIENT_ID} }}",
         emulator.https_url()
