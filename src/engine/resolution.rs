@@ -15,6 +15,8 @@ pub struct Resolution {
     pub problems: Vec<Problem>,
     /// The variables whose value is written in the file (not secrets).
     pub literals: Vec<String>,
+    /// When values stop working (access tokens, SAS), by variable.
+    pub expires: Vec<(String, std::time::SystemTime)>,
 }
 
 impl fmt::Debug for Resolution {
@@ -41,6 +43,14 @@ impl Resolution {
             .iter()
             .filter(|(name, _)| !self.literals.contains(name))
             .map(|(name, value)| (name.as_str(), value))
+    }
+
+    /// When the value of `name` stops working, if it does (a token, a SAS).
+    pub fn expires(&self, name: &str) -> Option<std::time::SystemTime> {
+        self.expires
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, at)| *at)
     }
 
     /// A value by variable name.
