@@ -116,15 +116,16 @@ pub use dsops_macros::env;
 // Values, and the typed `Env`.
 pub use secrecy::{ExposeSecret, SecretString};
 pub use typed::{
-    AccessToken, Certificate, Error, ErrorKind, FieldError, InvalidValue, Jwk, ResolveOptions,
+    AccessToken, Certificate, Credential, Error, ErrorKind, FieldError, InvalidValue, Jwk,
+    ResolveOptions, TokenError, Update, Watch,
 };
 
 // The engine.
 pub use azure::arm::AccountKind;
 pub use engine::{
     AccountValue, Engine, EngineError, EngineOptions, Fetch, FetchTarget, KeyVaultObjectKind, Plan,
-    PlannedSource, PlannedVariable, Problem, Progress, Resolution, SasSpec, SqlDialectKind,
-    StoreClient,
+    PlannedSource, PlannedVariable, Problem, Progress, Resolution, Round, SasSpec, SqlDialectKind,
+    StoreClient, Watcher,
 };
 
 /// Identities, as [`StoreClient`] reports them: which source of a store's

@@ -41,7 +41,9 @@
 #[path = "private.rs"]
 pub mod __private;
 mod error;
+mod runtime;
 mod values;
+mod watch;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -49,7 +51,8 @@ use std::sync::Arc;
 use dsops_config::Environment;
 
 pub use error::{Error, ErrorKind, FieldError};
-pub use values::{AccessToken, Certificate, InvalidValue, Jwk};
+pub use values::{AccessToken, Certificate, Credential, InvalidValue, Jwk, TokenError};
+pub use watch::{Update, Watch};
 
 /// How a generated struct's `resolve_with` resolves.
 #[derive(Clone, Default)]
