@@ -36,8 +36,8 @@ pub enum Round {
         /// The variables that changed.
         changed: Vec<String>,
     },
-    /// A required variable failed: keep what is held. The resolution has
-    /// the problems.
+    /// A required variable failed, or one the holder has a value for (even
+    /// an optional one): keep what is held. The resolution has the problems.
     Failed(Resolution),
 }
 
@@ -141,7 +141,14 @@ impl Watcher {
     pub async fn round(&mut self) -> Result<Round, EngineError> {
         let resolution = self.engine.resolve(&self.env).await?;
         self.last_round = Instant::now();
-        if resolution.failed() {
+        // A value the holder has that could not be had now (even an
+        // optional one) fails the round: never hand on partial values.
+        let lost = resolution.problems.iter().any(|p| {
+            self.held
+                .iter()
+                .any(|h| h.name == p.variable && h.value.is_some())
+        });
+        if resolution.failed() || lost {
             self.failures = self.failures.saturating_add(1);
             return Ok(Round::Failed(resolution));
         }

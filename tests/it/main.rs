@@ -43,6 +43,7 @@ mod check_cli;
 mod doctor_cli;
 mod emulator_cli;
 mod exec_cli;
+mod exec_watch_cli;
 mod get_cli;
 mod plan_cli;
 mod render_cli;

@@ -9,6 +9,7 @@ mod hygiene;
 mod load;
 mod output;
 mod resolve;
+mod watch;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
