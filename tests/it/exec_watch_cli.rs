@@ -249,3 +249,69 @@ fn watch_flags_are_checked() {
         assert_contains(&out.stderr, &[message]);
     }
 }
+
+#[test]
+fn the_command_is_restarted_before_its_token_expires() {
+    // Tokens last 6 s: the child's is replaced at half its life, never
+    // after it expired, and a new token in each round (the token cache is
+    // off) is not a change.
+    let setup = Emulated::start_with_token_lifetime(Some(6));
+    let dsops_yaml = std::fs::read_to_string(setup.path().join("dsops.yaml")).unwrap();
+    let with_token = dsops_yaml
+        .replace(
+            "    type: azure.managed_identity\n",
+            "    type: azure.managed_identity\n    cache: { token_cache: { enabled: false } }\n",
+        )
+        .replace(
+            "  production:\n",
+            "  production:\n    GRAPH_TOKEN: { from: { store: azure, operation: get_token, resource: https://graph.microsoft.com } }\n",
+        );
+    std::fs::write(setup.path().join("token.yaml"), with_token).unwrap();
+    // Each start records when its token expires (the `exp` claim).
+    let script = r#"exp=$(printf '%s' "$GRAPH_TOKEN" | cut -d. -f2 | tr '_-' '/+' | base64 -d 2>/dev/null | sed 's/.*"exp":\([0-9]*\).*/\1/'); printf '%s %s\n' "$(date +%s)" "$exp" >> starts.txt; trap 'kill $! 2>/dev/null; exit 0' HUP; trap 'kill $! 2>/dev/null; exit 7' TERM; sleep 60 & wait"#;
+    let mut cmd = setup.command(&[
+        "--config",
+        "token.yaml",
+        "exec",
+        "--env",
+        "production",
+        "--watch",
+        "2s",
+        "--restart-signal",
+        "HUP",
+        "--",
+        "sh",
+        "-c",
+        script,
+    ]);
+    cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+    let child = cmd.spawn().unwrap();
+    let lines = wait_for_starts(setup.path(), 4, Duration::from_secs(30));
+    let out = stop(child, "TERM");
+    assert_eq!(out.code, 7, "{}", out.stderr);
+    assert_contains(
+        &out.stderr,
+        &["dsops: GRAPH_TOKEN changed: restarting the command"],
+    );
+    assert_reveals_nothing(&out);
+    // Every child started with a token that had time left, and was replaced
+    // before that token expired: each start comes before the previous token's
+    // expiry.
+    let times: Vec<(u64, u64)> = lines
+        .iter()
+        .map(|line| {
+            let (at, exp) = line.split_once(' ').unwrap();
+            (at.parse().unwrap(), exp.parse().unwrap_or(0))
+        })
+        .collect();
+    for pair in times.windows(2) {
+        let [(_, previous_exp), (next_start, next_exp)] = pair else {
+            unreachable!()
+        };
+        assert!(*previous_exp > 0 && *next_exp > *next_start, "{lines:?}");
+        assert!(
+            next_start <= previous_exp,
+            "a child held an expired token: {lines:?}"
+        );
+    }
+}
