@@ -40,6 +40,8 @@
 #[doc(hidden)]
 #[path = "private.rs"]
 pub mod __private;
+#[cfg(feature = "azure_core")]
+mod azure_core;
 mod error;
 mod runtime;
 mod values;

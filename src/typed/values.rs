@@ -479,7 +479,7 @@ impl AccessToken {
 /// (and anything else taking a credential) sign in as dsops does.
 #[derive(Clone, Debug)]
 pub struct Credential {
-    store: StoreClient,
+    pub(crate) store: StoreClient,
 }
 
 impl Credential {
