@@ -189,7 +189,7 @@ fn dsops_binary() -> std::path::PathBuf {
 fn rotation_to_restart(emulator: &Emulator, dir: &std::path::Path, rotations: usize) {
     println!("### Rotation to restarted child\n");
     println!(
-        "`dsops exec --env bench --watch I -- sh -c …` with {SECRETS} secrets; the child appends the value of `SECRET_0` to a file when it starts and exits on SIGTERM. Each rotation sets a new version of `secret-0` in the emulator, then waits until the file has the new value. {rotations} rotations per interval, each at a random point of the interval.\n"
+        "`dsops exec --env bench --watch I -- sh -c …` with {SECRETS} secrets; the child appends the value of `SECRET_0` to a file when it starts and exits on SIGTERM. Each rotation sets a new version of `secret-0` in the emulator, then waits until the file has the new value. {rotations} rotations per interval, each 0–1 s (at random) after the previous restart: at `5s`, most of the wait is the rest of the interval.\n"
     );
     println!("| interval | median | p90 | max | min |");
     println!("|---|---:|---:|---:|---:|");
@@ -223,7 +223,7 @@ fn rotation_to_restart(emulator: &Emulator, dir: &std::path::Path, rotations: us
         lines(1);
         let mut times = Vec::new();
         for r in 0..rotations {
-            // A random point of the interval.
+            // 0 to 1 s after the previous restart, at random.
             let mut byte = [0_u8; 1];
             aws_lc_rs::rand::fill(&mut byte).unwrap();
             std::thread::sleep(Duration::from_millis(u64::from(byte[0]) * 4));
