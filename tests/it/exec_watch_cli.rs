@@ -220,7 +220,7 @@ fn nothing_starts_when_the_first_resolution_fails() {
         "-c",
         "touch started",
     ]);
-    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert_eq!(out.code, 125, "{}", out.stderr);
     assert!(!setup.path().join("started").exists());
     assert_contains(&out.stderr, &["the command was not started"]);
     assert_reveals_nothing(&out);

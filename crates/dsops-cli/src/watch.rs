@@ -75,7 +75,7 @@ pub(crate) async fn run(
         let redactor = if mask {
             match child::redactor(&resolution) {
                 Some(redactor) => Some(redactor),
-                None => return crate::exit::FAILED,
+                None => return crate::exit::EXEC_FAILED,
             }
         } else {
             None

@@ -1,12 +1,19 @@
 //! `dsops exec`: resolves an environment and runs a program with its
 //! variables.
 //!
-//! The values go only into the child's environment, never on a command
-//! line. Nothing is started when a required variable fails. The child
-//! inherits stdin, stdout and stderr (with `--mask-output`, its stdout and
-//! stderr go through a [`RedactingWriter`] each instead); SIGINT, SIGTERM and SIGHUP sent to
-//! dsops are passed on to it; dsops exits with the child's code, or
-//! 128 + the signal that killed it.
+//! The values go only into the child's environment (or, with `--files`,
+//! only into files of a private directory, see [`crate::files`]), never on
+//! a command line. Nothing is started when a required variable fails. The
+//! child inherits stdin, stdout and stderr (when masking, which is the
+//! default when `CI` is set, its stdout and stderr go through a
+//! [`RedactingWriter`](dsops::redact::RedactingWriter) each instead);
+//! SIGINT, SIGTERM and SIGHUP sent to dsops are passed on to it; dsops
+//! exits with the child's code, or 128 + the signal that killed it, or 125
+//! ([`exit::EXEC_FAILED`]) when dsops itself fails before the child runs.
+//!
+//! With `--watch DURATION`, the environment is resolved again on that
+//! interval and the child restarted when a value changes (see
+//! [`crate::watch`]).
 
 use std::ffi::OsString;
 use std::path::Path;
@@ -17,6 +24,8 @@ use secrecy::ExposeSecret;
 
 use crate::child;
 use crate::exit;
+use crate::files::{self, ValueFiles};
+use crate::output;
 use crate::resolve::{self, EnvArgs};
 
 #[derive(Debug, Args)]
@@ -30,16 +39,22 @@ pub(crate) struct ExecArgs {
     allow_override: bool,
 
     /// Replace the resolved values (and their JSON-escaped and URL-encoded
-    /// forms) with `***` in the command's stdout and stderr.
-    #[arg(long)]
+    /// forms) with `***` in the command's stdout and stderr. The default
+    /// when the `CI` environment variable is set (to anything but `false`
+    /// or `0`).
+    #[arg(long, overrides_with = "no_mask_output")]
     mask_output: bool,
+
+    /// Leave the command's output as it is, also when `CI` is set.
+    #[arg(long)]
+    no_mask_output: bool,
 
     /// Resolve the environment again every DURATION (`30s`, `5m`; ±10 %),
     /// and restart the command when a value changes or shortly before a
     /// token or SAS it has expires. A failed refresh keeps the command
     /// running. Each round costs one request per object that may have
     /// changed.
-    #[arg(long, value_name = "DURATION", value_parser = interval)]
+    #[arg(long, value_name = "DURATION", value_parser = interval, conflicts_with = "files")]
     watch: Option<Duration>,
 
     /// With `--watch`: the signal that asks the command to stop before a
@@ -52,6 +67,14 @@ pub(crate) struct ExecArgs {
     /// signal before it is killed.
     #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = grace, requires = "watch")]
     grace_period: Duration,
+
+    /// Write each value to its own file (mode 0600, named after the
+    /// variable) in a new private directory instead of the command's
+    /// environment; the command gets the directory in `DSOPS_FILES`, and
+    /// `{}` in its arguments is replaced by it. The directory is removed
+    /// when the command exits.
+    #[arg(long, conflicts_with = "allow_override")]
+    files: bool,
 
     /// The program to run, and its arguments (after `--` if they start with `-`).
     #[arg(
@@ -81,58 +104,75 @@ pub(crate) fn run(config: &Path, args: &ExecArgs) -> u8 {
     }
     let (runtime, resolution) = match resolve::load_and_resolve(config, &args.common) {
         Ok(resolved) => resolved,
-        Err(code) => return code,
+        Err(_) => return exit::EXEC_FAILED,
     };
     if resolution.failed() {
-        return resolve::failed(&resolution, "the command was not started");
+        resolve::failed(&resolution, "the command was not started");
+        return exit::EXEC_FAILED;
     }
     resolve::print_problems(&resolution.problems);
-    let Some(program) = args.command.first() else {
+    let Some((program, arguments)) = args.command.split_first() else {
         return exit::USAGE;
     };
-    let redactor = if args.mask_output {
+    let redactor = if masks(args) {
         match child::redactor(&resolution) {
             Some(redactor) => Some(redactor),
-            None => return exit::FAILED,
+            None => return exit::EXEC_FAILED,
         }
     } else {
         None
     };
-    let command = command(args, &resolution);
+    let mut command = tokio::process::Command::new(program);
+    // Removed when this function returns, after the command has exited.
+    let mut files = None;
+    if args.files {
+        let written = match ValueFiles::write(&resolution.values) {
+            Ok(written) => written,
+            Err(error) => {
+                output::error(
+                    &error,
+                    Some("the command was not started; is the directory writable and not full?"),
+                );
+                return exit::EXEC_FAILED;
+            }
+        };
+        command.args(files::substitute(arguments, written.path()));
+        command.env(files::VARIABLE, written.path());
+        files = Some(written);
+    } else {
+        command.args(arguments);
+        set_values(&mut command, args, &resolution);
+    }
     drop(resolution);
-    child::run(&runtime, command, program, redactor)
+    let code = child::run(&runtime, command, program, redactor);
+    drop(files);
+    code
 }
 
-/// The command with the resolved values in its environment.
-fn command(args: &ExecArgs, resolution: &dsops::Resolution) -> tokio::process::Command {
-    let mut parts = args.command.iter();
-    let mut command =
-        tokio::process::Command::new(parts.next().map_or_else(OsString::new, Clone::clone));
-    command.args(parts);
+/// Puts the resolved values into the command's environment.
+fn set_values(
+    command: &mut tokio::process::Command,
+    args: &ExecArgs,
+    resolution: &dsops::Resolution,
+) {
     for (name, value) in &resolution.values {
         if args.allow_override && std::env::var_os(name).is_some() {
             continue;
         }
         command.env(name, value.expose_secret());
     }
-    command
 }
 
 /// `--watch`: the first resolution as without it (nothing starts when a
 /// required variable fails), then the child under a watcher.
 fn run_watched(config: &Path, args: &ExecArgs, interval: Duration) -> u8 {
-    let usable = match crate::load::load(config, Some(&args.common.env)) {
-        Ok(usable) => usable,
-        Err(error) => {
-            error.print_human(crate::load::Stream::Stderr);
-            return exit::FAILED;
-        }
+    let Ok(usable) = resolve::load_for(config, &args.common) else {
+        return exit::EXEC_FAILED;
     };
-    let runtime = match resolve::runtime() {
-        Ok(runtime) => runtime,
-        Err(code) => return code,
+    let Ok(runtime) = resolve::runtime() else {
+        return exit::EXEC_FAILED;
     };
-    let Some(program) = args.command.first() else {
+    let Some((program, arguments)) = args.command.split_first() else {
         return exit::USAGE;
     };
     let restart = crate::watch::Restart {
@@ -148,13 +188,35 @@ fn run_watched(config: &Path, args: &ExecArgs, interval: Duration) -> u8 {
         );
         let mut watcher = dsops::Watcher::new(engine, &args.common.env, interval);
         let Ok(first) = ticker.around(watcher.start()).await else {
-            return resolve::unknown_env(&args.common.env);
+            resolve::unknown_env(&args.common.env);
+            return exit::EXEC_FAILED;
         };
         if first.failed() {
-            return resolve::failed(&first, "the command was not started");
+            resolve::failed(&first, "the command was not started");
+            return exit::EXEC_FAILED;
         }
         resolve::print_problems(&first.problems);
-        let make = |resolution: &dsops::Resolution| command(args, resolution);
-        crate::watch::run(watcher, first, &make, program, args.mask_output, restart).await
+        let make = |resolution: &dsops::Resolution| {
+            let mut command = tokio::process::Command::new(program);
+            command.args(arguments);
+            set_values(&mut command, args, resolution);
+            command
+        };
+        crate::watch::run(watcher, first, &make, program, masks(args), restart).await
+    })
+}
+
+/// Whether the command's output is masked: `--mask-output`, or `CI` set
+/// without `--no-mask-output` (of the two flags, the last one given wins).
+fn masks(args: &ExecArgs) -> bool {
+    args.mask_output || (!args.no_mask_output && in_ci())
+}
+
+/// `CI` is set, as every CI system sets it (GitHub Actions, GitLab, Azure
+/// Pipelines' agents, CircleCI...), and is not `false` or `0`.
+fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|value| {
+        let value = value.trim();
+        !value.is_empty() && !value.eq_ignore_ascii_case("false") && value != "0"
     })
 }
