@@ -113,6 +113,20 @@ pub enum FetchTarget {
     },
 }
 
+impl FetchTarget {
+    /// Whether the value stops working at a time: an access token, a SAS.
+    pub fn expires(&self) -> bool {
+        matches!(
+            self,
+            FetchTarget::Token { .. }
+                | FetchTarget::Account {
+                    value: AccountValue::Sas(_),
+                    ..
+                }
+        )
+    }
+}
+
 /// What is read from an account.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum AccountValue {

@@ -16,6 +16,8 @@ pub struct Resolution {
     /// The variables whose value is written in the file, whole (not
     /// secrets). A literal that `${NAME}` supplied is not one of them.
     pub literals: Vec<String>,
+    /// When values stop working (access tokens, SAS), by variable.
+    pub expires: Vec<(String, std::time::SystemTime)>,
 }
 
 impl fmt::Debug for Resolution {
@@ -42,6 +44,14 @@ impl Resolution {
             .iter()
             .filter(|(name, _)| !self.literals.contains(name))
             .map(|(name, value)| (name.as_str(), value))
+    }
+
+    /// When the value of `name` stops working, if it does (a token, a SAS).
+    pub fn expires(&self, name: &str) -> Option<std::time::SystemTime> {
+        self.expires
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, at)| *at)
     }
 
     /// A value by variable name.

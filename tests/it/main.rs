@@ -50,6 +50,7 @@ mod check_cli;
 mod doctor_cli;
 mod emulator_cli;
 mod exec_cli;
+mod exec_watch_cli;
 mod get_cli;
 mod global_cli;
 mod plan_cli;

@@ -13,6 +13,7 @@ mod locate;
 mod output;
 mod program;
 mod resolve;
+mod watch;
 
 use std::path::PathBuf;
 use std::process::ExitCode;

@@ -475,6 +475,18 @@ impl Emulator {
         env
     }
 
+    /// Rotates secret `name` of vault `vault`: a new current version holding
+    /// `value`, as Key Vault's Set Secret (`PUT /secrets/{name}`) makes one
+    /// (also `POST /_emulator/vaults/{vault}/secrets/{name}`). Its version.
+    pub fn set_secret(
+        &self,
+        vault: &str,
+        name: &str,
+        value: impl Into<String>,
+    ) -> Result<String, EmulatorError> {
+        self.app.rotate_secret(vault, name, value.into())
+    }
+
     /// Stops the listeners (also done on drop).
     pub fn stop(&mut self) {
         for task in self.tasks.drain(..) {

@@ -1017,7 +1017,15 @@ impl Decoder<'_> {
             );
             if let Some(v) = sc.get("enabled") {
                 match self.boolean(v) {
-                    Some(b) => cache.secret_cache = b,
+                    Some(b) => {
+                        if b {
+                            self.push(
+                                Diagnostic::warning(Code::NoEffect, v.value.span, "`secret_cache` only helps a process that resolves more than once (a program on the typed `Env`, `dsops exec --watch`): `dsops exec`, `render`, `get` and `github` resolve once, and it does nothing there")
+                                    .with_hint("where it helps, a value is read again at most once per `ttl`, so a rotation is seen up to `ttl` late; tokens have their own cache (`token_cache`), and a SAS is never cached"),
+                            );
+                        }
+                        cache.secret_cache = b;
+                    }
                     None => ok = false,
                 }
             }
