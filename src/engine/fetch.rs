@@ -1,5 +1,6 @@
-//! One fetch: its store's limit, a token for its scope, the request, and a
-//! failure turned into a message with the identity used and a hint.
+//! One fetch: room in its store's window (and, for Key Vault, in the
+//! vault's budget), a token for its scope, the request, and a failure
+//! turned into a message with the identity used and a hint.
 
 use secrecy::SecretString;
 
@@ -29,11 +30,14 @@ pub(super) async fn fetch(inner: &Inner, fetch: &super::Fetch) -> Result<SecretS
     {
         return Ok(value);
     }
-    let _permit = runtime
+    let slot = runtime
         .limit
         .acquire()
         .await
         .map_err(|_| Failure::plain("the engine is shutting down", None))?;
+    if let FetchTarget::KeyVault { vault_url, .. } = &fetch.target {
+        inner.budget.take(vault_url).await;
+    }
     let value = match &fetch.target {
         FetchTarget::Sql {
             server,
@@ -53,7 +57,9 @@ pub(super) async fn fetch(inner: &Inner, fetch: &super::Fetch) -> Result<SecretS
                     ..failure
                 })
         }
-    }?;
+    };
+    slot.done(runtime.http.throttled());
+    let value = value?;
     if store.cache.secret_cache {
         inner.remember(&fetch.store, &fetch.target, &value);
     }

@@ -260,6 +260,8 @@ impl RetryOn {
 pub(crate) struct Http {
     clients: Arc<Clients>,
     options: Arc<HttpOptions>,
+    /// `429 Too Many Requests` answers received, retried or not.
+    throttled: Arc<std::sync::atomic::AtomicU64>,
 }
 
 /// Each route has two clients: HTTP/2 (ALPN `h2`: every request to a host
@@ -358,7 +360,14 @@ impl Http {
                 http1_hosts,
             }),
             options: Arc::new(options),
+            throttled: Arc::default(),
         })
+    }
+
+    /// How many `429 Too Many Requests` answers this client (and its
+    /// clones) received: what the engine's concurrency window learns from.
+    pub(crate) fn throttled(&self) -> u64 {
+        self.throttled.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// The trace.
@@ -412,6 +421,10 @@ impl Http {
             let last = attempt >= max_retries;
             match outcome {
                 Ok(Ok(incoming)) => {
+                    if incoming.status == StatusCode::TOO_MANY_REQUESTS {
+                        self.throttled
+                            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    }
                     self.options.trace.request(
                         method,
                         &request.url,

@@ -13,7 +13,7 @@ pub use reference::{
     Vault,
 };
 pub use store::{
-    Cache, CredentialSource, DEFAULT_MAX_CONCURRENT, DebugSettings, Identity, MAX_MAX_CONCURRENT,
+    Cache, CredentialSource, DebugSettings, Identity, MAX_MAX_CONCURRENT,
     Performance, Resource, ResourceType, ServicePrincipal, Store, StoreKind, UserAssignedId,
 };
 
