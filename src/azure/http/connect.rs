@@ -90,13 +90,10 @@ pub(super) enum Protocol {
     Http1,
 }
 
-/// The TLS settings shared by every connection of an [`super::Http`]: the
-/// platform's roots and the extra CA certificates, the aws-lc-rs provider,
-/// and the ALPN protocols `protocol` offers.
-pub(super) fn tls_config(
-    ca_pem: Option<&[u8]>,
-    protocol: Protocol,
-) -> Result<Arc<rustls::ClientConfig>, HttpError> {
+/// The certificates every connection of an [`super::Http`] trusts: the
+/// platform's roots and the extra CA certificates, built once and shared
+/// by its TLS settings.
+pub(super) fn roots(ca_pem: Option<&[u8]>) -> Result<Arc<rustls::RootCertStore>, HttpError> {
     let mut roots = rustls::RootCertStore::empty();
     roots.roots.extend(platform_roots().roots.iter().cloned());
     if let Some(pem) = ca_pem {
@@ -106,11 +103,20 @@ pub(super) fn tls_config(
             })?;
         }
     }
+    Ok(Arc::new(roots))
+}
+
+/// The TLS settings of a connector: `roots`, the aws-lc-rs provider, and
+/// the ALPN protocols `protocol` offers.
+pub(super) fn tls_config(
+    roots: &Arc<rustls::RootCertStore>,
+    protocol: Protocol,
+) -> Result<Arc<rustls::ClientConfig>, HttpError> {
     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
     let mut config = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .map_err(|e| HttpError::Setup(format!("cannot set up HTTPS: {e}")))?
-        .with_root_certificates(roots)
+        .with_root_certificates(roots.clone())
         .with_no_client_auth();
     config.alpn_protocols = match protocol {
         Protocol::Http2 => vec![b"h2".to_vec(), b"http/1.1".to_vec()],

@@ -311,8 +311,9 @@ impl Http {
 
     /// Builds the clients, the remote one with the proxies of `proxy`.
     fn with_proxy(options: HttpOptions, proxy: Matcher) -> Result<Self, HttpError> {
-        let tls_h2 = connect::tls_config(options.ca_pem.as_deref(), Protocol::Http2)?;
-        let tls_h1 = connect::tls_config(options.ca_pem.as_deref(), Protocol::Http1)?;
+        let roots = connect::roots(options.ca_pem.as_deref())?;
+        let tls_h2 = connect::tls_config(&roots, Protocol::Http2)?;
+        let tls_h1 = connect::tls_config(&roots, Protocol::Http1)?;
         let connect_timeout = options.request_timeout.min(Duration::from_secs(10));
         let http1_hosts = Http1Hosts::default();
         let proxy = Some(Arc::new(proxy));
