@@ -247,8 +247,11 @@ fn window_study(
     let http1 = emu::start_with(max_n, false);
     let windows: [Option<usize>; 5] = [Some(16), Some(64), Some(128), Some(256), None];
     let mut md = String::new();
-    let _ = writeln!(md, "### Choosing the window: HTTP/2 against HTTP/1.1, fixed windows against the adaptive one
-");
+    let _ = writeln!(
+        md,
+        "### Choosing the window: HTTP/2 against HTTP/1.1, fixed windows against the adaptive one
+"
+    );
     let _ = writeln!(
         md,
         "The engine in process, one vault, +20 ms per request, median of {runs} runs (a new engine each):          `max_concurrent` written (a fixed window), or not (adaptive: starts at 256). HTTP/2: the emulator          as it runs above, every read multiplexed over one connection; HTTP/1.1: a second emulator in the          same run whose TLS listener offers only `http/1.1`, so that each read in flight has a connection          of its own.\n"

@@ -240,12 +240,29 @@ pub(crate) fn main(common: &Common) {
             ms(d),
             ms(engine),
             ms(gap),
-            if gap <= Duration::from_millis(3) { "met" } else { "missed" }
+            if gap <= Duration::from_millis(3) {
+                "met"
+            } else {
+                "missed"
+            }
         );
     }
+    // Where the time goes: `perf` over the same command, for each build.
+    let mut builds = vec![("this build", common.dsops.clone())];
+    if let Some(before) = common.get("dsops-before") {
+        builds.insert(
+            0,
+            (
+                "the build given as --dsops-before",
+                common.root.join(before),
+            ),
+        );
+    }
+    md.push_str(&profile_section(&emulator, &dir, &work, &builds));
     let _ = writeln!(
         md,
-        "Reproduce: `{} startup --runs {runs}` (CASE is kept under `--out DIR/work/startup/case`).\n",
+        "Reproduce: `{} startup --runs {runs}` (CASE is kept under `--out DIR/work/startup/case`; \
+         add `--dsops-before PATH` for another build beside this one).\n",
         shown(&exe, &common.root)
     );
     common.emit("startup", &md);
@@ -269,4 +286,190 @@ fn children_cpu() -> Option<Duration> {
         .and_then(|s| s.trim().parse().ok())
         .unwrap_or(100);
     Some(Duration::from_micros(ticks * 1_000_000 / hz.max(1)))
+}
+
+/// What `dsops get` spends its CPU on, from `perf record` over 50 runs of
+/// each build: the share of samples by part, with their symbols. Empty
+/// when `perf` is missing or cannot record here.
+fn profile_section(
+    emulator: &dsops_emulator::Emulator,
+    dir: &std::path::Path,
+    work: &std::path::Path,
+    builds: &[(&str, std::path::PathBuf)],
+) -> String {
+    const RUNS: usize = 50;
+    let ca = dir.join("ca.pem");
+    let mut tables = Vec::new();
+    for (name, dsops) in builds {
+        let data = work.join(format!("perf-{}.data", tables.len()));
+        let script = format!(
+            "for i in $(seq {RUNS}); do '{}' get --config '{}' --env bench --raw SECRET_0 >/dev/null || exit 1; done",
+            dsops.display(),
+            dir.join("dsops.yaml").display()
+        );
+        let mut record = emu::command(emulator, "perf", &ca);
+        record
+            .args(["record", "-q", "-F", "20000", "-o"])
+            .arg(&data)
+            .args(["--", "sh", "-c", &script])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null());
+        if !record.status().is_ok_and(|s| s.success()) {
+            return String::new();
+        }
+        let report = Command::new("perf")
+            .args([
+                "report",
+                "--stdio",
+                "--no-children",
+                "-q",
+                "--comm",
+                "dsops",
+                "--sort",
+                "dso,symbol",
+                "-i",
+            ])
+            .arg(&data)
+            .output();
+        let Ok(report) = report else {
+            return String::new();
+        };
+        let text = String::from_utf8_lossy(&report.stdout);
+        tables.push((name.to_string(), parts(&text)));
+    }
+    let mut md = String::from("### Where the start-up time goes (`perf`)\n\n");
+    md.push_str(&format!(
+        "`perf record -F 20000` over {RUNS} runs of the `dsops get` above, samples of the `dsops` process by part \
+         (the symbols that decide the part are in the last column). A build whose symbols are stripped \
+         (the `release` profile) shows its own code as one unnamed part: measure `--profile profiling`.\n\n"
+    ));
+    let names: Vec<&str> = tables.iter().map(|(n, _)| n.as_str()).collect();
+    md.push_str(&format!(
+        "| part | {} | what it is |\n|---|{}---|\n",
+        names.join(" | "),
+        "---:|".repeat(names.len())
+    ));
+    for (part, what) in PARTS
+        .iter()
+        .map(|(p, w, _)| (*p, *w))
+        .chain([("other", "everything else")])
+    {
+        let mut row = format!("| {part} |");
+        let mut any = false;
+        for (_, shares) in &tables {
+            let share = shares
+                .iter()
+                .find(|(p, _)| *p == part)
+                .map_or(0.0, |(_, s)| *s);
+            any |= share >= 0.05;
+            row.push_str(&format!(" {share:.1}% |"));
+        }
+        if any {
+            md.push_str(&format!("{row} {what} |\n"));
+        }
+    }
+    md.push('\n');
+    md
+}
+
+/// The parts of a profile: name, what it is, and the substrings of a
+/// `dso symbol` line that put a sample there (the first match wins).
+const PARTS: &[(&str, &str, &[&str])] = &[
+    (
+        "jitter entropy",
+        "aws-lc's CPU jitter entropy collector (`jent_*`)",
+        &["jent_"],
+    ),
+    (
+        "kernel",
+        "the kernel: exec, page faults, mmap, sockets, exit",
+        &["[kernel.kallsyms]"],
+    ),
+    (
+        "dynamic loader",
+        "ld.so: loading and relocating the binary",
+        &["ld-linux", "ld-2.", "ld.so"],
+    ),
+    (
+        "C library",
+        "libc: allocation, memcpy, syscalls' wrappers",
+        &["libc.so", "libc-2."],
+    ),
+    (
+        "CA certificates",
+        "reading and parsing the trusted roots",
+        &[
+            "rustls_native_certs",
+            "rustls_pki_types::pem",
+            "webpki::anchors",
+            "RootCertStore",
+            "x509_parser",
+        ],
+    ),
+    (
+        "TLS and crypto",
+        "the handshake: key exchange, signatures, hashing (rustls, aws-lc)",
+        &[
+            "rustls",
+            "aws_lc",
+            "tokio_rustls",
+            "bn_",
+            "ec_",
+            "sha256",
+            "sha512",
+            "EVP_",
+            "RSA_",
+            "x25519",
+            "p256",
+            "fiat_",
+            "CRYPTO_",
+            "OPENSSL_",
+            "BN_",
+            "ECDSA",
+            "aes_",
+            "gcm_",
+        ],
+    ),
+    (
+        "configuration",
+        "reading and checking dsops.yaml (dsops-config, YAML)",
+        &["dsops_config", "serde_saphyr", "granit_parser", "saphyr"],
+    ),
+    (
+        "HTTP",
+        "hyper, h2, hyper-util",
+        &["hyper", "h2::", "http::"],
+    ),
+    ("async runtime", "tokio", &["tokio"]),
+    ("command line", "clap", &["clap"]),
+    (
+        "dsops",
+        "dsops's own code (engine, identity, Key Vault, output)",
+        &["dsops"],
+    ),
+];
+
+/// Shares of samples by part, from `perf report --stdio -q --sort dso,symbol`.
+fn parts(report: &str) -> Vec<(&'static str, f64)> {
+    let mut shares: Vec<(&'static str, f64)> = Vec::new();
+    let mut add = |part: &'static str, share: f64| match shares.iter_mut().find(|(p, _)| *p == part)
+    {
+        Some((_, s)) => *s += share,
+        None => shares.push((part, share)),
+    };
+    for line in report.lines() {
+        let line = line.trim();
+        let Some((percent, rest)) = line.split_once('%') else {
+            continue;
+        };
+        let Ok(share) = percent.trim().parse::<f64>() else {
+            continue;
+        };
+        let part = PARTS
+            .iter()
+            .find(|(_, _, keys)| keys.iter().any(|k| rest.contains(k)))
+            .map_or("other", |(p, _, _)| *p);
+        add(part, share);
+    }
+    shares
 }

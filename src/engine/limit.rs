@@ -195,12 +195,10 @@ impl Budget {
                     .lock()
                     .unwrap_or_else(std::sync::PoisonError::into_inner);
                 let now = Instant::now();
-                let bucket = buckets
-                    .entry(vault.to_ascii_lowercase())
-                    .or_insert(Bucket {
-                        tokens: BUDGET,
-                        at: now,
-                    });
+                let bucket = buckets.entry(vault.to_ascii_lowercase()).or_insert(Bucket {
+                    tokens: BUDGET,
+                    at: now,
+                });
                 let refilled = now.duration_since(bucket.at).as_secs_f64() * rate;
                 bucket.tokens = (bucket.tokens + refilled).min(BUDGET);
                 bucket.at = now;

@@ -521,8 +521,14 @@ async fn a_host_that_answers_http1_is_asked_again_over_http1_once() {
     let (connections, requests, http) = concurrent_requests(false).await;
     // Each request sent once: the HTTP/2 attempt stops at the handshake.
     assert_eq!(requests, 64);
-    assert!(connections > 1, "HTTP/1.1: a connection per request in flight");
+    assert!(
+        connections > 1,
+        "HTTP/1.1: a connection per request in flight"
+    );
     let hosts = http.clients.http1_hosts.origins();
     assert_eq!(hosts.len(), 1, "{hosts:?}");
-    assert!(hosts.iter().all(|h| h.starts_with("https://localhost:")), "{hosts:?}");
+    assert!(
+        hosts.iter().all(|h| h.starts_with("https://localhost:")),
+        "{hosts:?}"
+    );
 }

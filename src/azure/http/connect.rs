@@ -12,11 +12,11 @@
 //! asks the HTTP/1.1 client instead, which keeps one connection per request
 //! in flight, kept alive between requests.
 
+use std::collections::HashSet;
 use std::future::Future;
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::pin::Pin;
-use std::collections::HashSet;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::task::{Context, Poll};
 use std::time::Duration;

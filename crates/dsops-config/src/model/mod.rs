@@ -13,8 +13,8 @@ pub use reference::{
     Vault,
 };
 pub use store::{
-    Cache, CredentialSource, DebugSettings, Identity, MAX_MAX_CONCURRENT,
-    Performance, Resource, ResourceType, ServicePrincipal, Store, StoreKind, UserAssignedId,
+    Cache, CredentialSource, DebugSettings, Identity, MAX_MAX_CONCURRENT, Performance, Resource,
+    ResourceType, ServicePrincipal, Store, StoreKind, UserAssignedId,
 };
 
 use secrecy::SecretString;
