@@ -221,7 +221,7 @@ impl Default for Cache {
 }
 
 /// `performance:`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Performance {
     /// `max_concurrent`: requests in flight at once, as written. `None`:
     /// dsops adapts (it starts wide and halves on `429`); when written, the
@@ -233,15 +233,6 @@ pub struct Performance {
 
 /// Largest `performance.max_concurrent` accepted.
 pub const MAX_MAX_CONCURRENT: u32 = 256;
-
-impl Default for Performance {
-    fn default() -> Self {
-        Self {
-            max_concurrent: None,
-            batch_size: None,
-        }
-    }
-}
 
 /// `debug:`. Tokens and values are never logged, whatever is set here.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
