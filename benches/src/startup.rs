@@ -317,18 +317,23 @@ fn profile_section(
         if !record.status().is_ok_and(|s| s.success()) {
             return String::new();
         }
+        // The kernel names a process by the first 15 bytes of its file name.
+        let comm: String = dsops
+            .file_name()
+            .map(|n| n.to_string_lossy().chars().take(15).collect())
+            .unwrap_or_else(|| "dsops".to_owned());
         let report = Command::new("perf")
             .args([
                 "report",
                 "--stdio",
                 "--no-children",
                 "-q",
+                "--percentage",
+                "relative",
                 "--comm",
-                "dsops",
-                "--sort",
-                "dso,symbol",
-                "-i",
             ])
+            .arg(&comm)
+            .args(["--sort", "dso,symbol", "-i"])
             .arg(&data)
             .output();
         let Ok(report) = report else {

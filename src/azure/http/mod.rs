@@ -573,11 +573,16 @@ impl Http {
             *request.headers_mut() = headers;
             request
         };
-        // HTTP/2 first over TLS, unless the host is known to choose HTTP/1.1;
-        // when it chooses HTTP/1.1 now, the request has not been sent.
+        // HTTP/2 first over TLS, unless the host is known to choose HTTP/1.1.
+        // When it chooses HTTP/1.1 now, the request has not been sent: the
+        // connector says so, or (for requests that were waiting for that
+        // connection) the pool gives up before any connection was had.
         if address.scheme() == "https" && !self.clients.http1_hosts.contains(address.uri()) {
             match clients.http2.request(request(headers.clone())).await {
-                Err(error) if is_not_http2(&error) => {}
+                Err(error)
+                    if is_not_http2(&error)
+                        || (error.is_connect()
+                            && self.clients.http1_hosts.contains(address.uri())) => {}
                 answer => return Ok(answer?),
             }
         }
