@@ -15,7 +15,8 @@ use crate::log_text::Rng;
 /// The vaults; secret `secret-I` has the same value in each.
 pub(crate) const VAULTS: [&str; 3] = ["bench-0", "bench-1", "bench-2"];
 
-/// `performance.max_concurrent` of dsops, the Python thread pool's size.
+/// The Python thread pool's size (dsops's window adapts: its
+/// `performance.max_concurrent` is not written unless a case says so).
 pub(crate) const CONCURRENCY: usize = 16;
 
 /// The values of `secret-0` .. `secret-{count-1}`: 20 to 40 letters and
@@ -54,9 +55,16 @@ pub(crate) fn state(count: usize) -> StateFile {
 
 /// Starts the emulator with `count` secrets in each vault.
 pub(crate) fn start(count: usize) -> Emulator {
+    start_with(count, true)
+}
+
+/// Starts the emulator with `count` secrets in each vault; `http2`: whether
+/// its TLS listener offers HTTP/2 (as Key Vault does) or HTTP/1.1 only.
+pub(crate) fn start_with(count: usize, http2: bool) -> Emulator {
     Emulator::start_in_background(Options {
         state: state(count),
         log_capacity: 20_000,
+        http2,
         ..Options::default()
     })
     .expect("the emulator starts")
@@ -92,11 +100,25 @@ pub(crate) fn case_dir(
     dir: &Path,
     secrets: &[(&'static str, String)],
 ) -> PathBuf {
+    case_dir_with(emulator, dir, secrets, None)
+}
+
+/// [`case_dir`], with `performance.max_concurrent` written when
+/// `max_concurrent` is given (otherwise dsops's window adapts).
+pub(crate) fn case_dir_with(
+    emulator: &Emulator,
+    dir: &Path,
+    secrets: &[(&'static str, String)],
+    max_concurrent: Option<usize>,
+) -> PathBuf {
     std::fs::create_dir_all(dir).expect("case directory");
     std::fs::write(dir.join("ca.pem"), emulator.ca_pem()).expect("CA written");
     let port = emulator.https_addr().port();
+    let performance = max_concurrent
+        .map(|n| format!("    performance: {{ max_concurrent: {n} }}\n"))
+        .unwrap_or_default();
     let mut config = format!(
-        "version: 1\nsecretStores:\n  azure:\n    type: azure.managed_identity\n    fallback: [{{ type: managed_identity }}]\n    performance: {{ max_concurrent: {CONCURRENCY} }}\n    cloud:\n      authority_host: {}\n      keyvault_dns_suffix: \"vault.localhost:{port}\"\n      ca_bundle: ca.pem\nenvs:\n  bench:\n",
+        "version: 1\nsecretStores:\n  azure:\n    type: azure.managed_identity\n    fallback: [{{ type: managed_identity }}]\n{performance}    cloud:\n      authority_host: {}\n      keyvault_dns_suffix: \"vault.localhost:{port}\"\n      ca_bundle: ca.pem\nenvs:\n  bench:\n",
         emulator.https_url()
     );
     for (i, (vault, secret)) in secrets.iter().enumerate() {

@@ -1,5 +1,6 @@
-//! One fetch: its store's limit, a token for its scope, the request, and a
-//! failure turned into a message with the identity used and a hint.
+//! One fetch: room in its store's window (and, for Key Vault, in the
+//! vault's budget), a token for its scope, the request, and a failure
+//! turned into a message with the identity used and a hint.
 
 use std::time::SystemTime;
 
@@ -48,11 +49,14 @@ pub(super) async fn fetch(inner: &Inner, fetch: &super::Fetch) -> Result<Fetched
             expires: None,
         });
     }
-    let _permit = runtime
+    let slot = runtime
         .limit
         .acquire()
         .await
         .map_err(|_| Failure::plain("the engine is shutting down", None))?;
+    if let FetchTarget::KeyVault { vault_url, .. } = &fetch.target {
+        inner.budget.take(vault_url).await;
+    }
     let fetched = match &fetch.target {
         FetchTarget::Sql {
             server,
@@ -86,7 +90,9 @@ pub(super) async fn fetch(inner: &Inner, fetch: &super::Fetch) -> Result<Fetched
                     ..failure
                 })
         }
-    }?;
+    };
+    slot.done(runtime.http.throttled());
+    let fetched = fetched?;
     if cacheable {
         inner.remember(&fetch.store, &fetch.target, &fetched.value);
     }

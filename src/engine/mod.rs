@@ -1,7 +1,8 @@
 //! The resolution engine: configuration and environment name → a plan of
-//! distinct fetches → fetched in parallel under each store's
-//! `performance.max_concurrent`, one token per scope → values in zeroizing
-//! types, and every problem collected with its context and a hint.
+//! distinct fetches → fetched in parallel under each store's concurrency
+//! window (adaptive; `performance.max_concurrent` caps it) and Key Vault's
+//! budget per vault, one token per scope → values in zeroizing types, and
+//! every problem collected with its context and a hint.
 //!
 //! Every entry point (exec, render, get, the GitHub mode, the typed `Env`)
 //! resolves through here; they differ only in what they do with the values.
@@ -10,6 +11,7 @@ mod account;
 mod failure;
 mod fetch;
 mod field;
+mod limit;
 mod plan;
 mod resolution;
 mod watch;
@@ -22,7 +24,6 @@ use std::time::{Duration, Instant};
 use dsops_config::Environment;
 use dsops_config::model::Config;
 use secrecy::SecretString;
-use tokio::sync::Semaphore;
 
 use crate::azure::http::{Http, HttpOptions, Trace};
 use crate::azure::identity::{
@@ -92,15 +93,18 @@ struct Inner {
     listings: Mutex<HashMap<(String, String, crate::azure::arm::AccountKind), account::Listing>>,
     /// `secret_cache`: values by (store, target), with when they were fetched.
     secrets: Mutex<HashMap<(String, FetchTarget), (SecretString, Instant)>>,
+    /// Key Vault's request budget per vault, whichever store asks.
+    budget: limit::Budget,
     /// Pinned versions of Key Vault objects, which never change: read once.
     pinned: Mutex<HashMap<(String, FetchTarget), SecretString>>,
 }
 
-/// What a store needs at run time: its HTTP client, its chain, its limit.
+/// What a store needs at run time: its HTTP client, its chain, its
+/// concurrency window.
 struct StoreRuntime {
     http: Http,
     chain: Chain,
-    limit: Semaphore,
+    limit: limit::Window,
 }
 
 impl Engine {
@@ -124,6 +128,7 @@ impl Engine {
                 subscriptions: Mutex::new(HashMap::new()),
                 account_reads: Mutex::new(HashMap::new()),
                 secrets: Mutex::new(HashMap::new()),
+                budget: limit::Budget::default(),
                 pinned: Mutex::new(HashMap::new()),
             }),
         }
@@ -340,13 +345,10 @@ impl Inner {
         }
         let http = Http::new(options).map_err(|e| setup(&e))?;
         let chain = Chain::for_store(store, &self.env, &http);
-        let limit = usize::try_from(store.performance.max_concurrent)
-            .unwrap_or(16)
-            .max(1);
         let runtime = Arc::new(StoreRuntime {
             http,
             chain,
-            limit: Semaphore::new(limit),
+            limit: limit::Window::for_setting(store.performance.max_concurrent),
         });
         stores.insert(store_name.to_owned(), runtime.clone());
         Ok(runtime)

@@ -96,6 +96,36 @@ async fn max_concurrent_bounds_the_requests_in_flight() {
     assert!(elapsed < Duration::from_millis(2_000), "{elapsed:?}");
 }
 
+/// 300 secrets, more than the adaptive window's start (256): a storm of
+/// 200 `429` answers without `Retry-After` shrinks the window and backs
+/// off, and every value still arrives, each read sent once more per 429.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_storm_of_429_is_ridden_out_over_http2() {
+    let mut state = state().grant("vm", "Key Vault Secrets User", "vault:kv-many");
+    let mut vars = String::new();
+    for i in 0..300 {
+        state = state.vault("kv-many", |v| v.secret(format!("s{i}"), format!("v{i}")));
+        vars.push_str(&secret(&format!("S{i}"), "kv-many", &format!("s{i}")));
+    }
+    let setup = setup(state).await;
+    setup.emulator.faults().add(FaultSpec {
+        service: Some("keyvault".into()),
+        status: Some(429),
+        times: Some(200),
+        ..FaultSpec::default()
+    });
+    let engine = setup.engine("", &vars);
+    let resolution = engine.resolve("dev").await.unwrap();
+    assert!(!resolution.failed(), "{:?}", resolution.problems);
+    assert_eq!(resolution.values.len(), 300);
+    for (i, (name, value)) in resolution.values.iter().enumerate() {
+        assert_eq!(name, &format!("S{i}"));
+        assert_eq!(value.expose_secret(), format!("v{i}"));
+    }
+    assert_eq!(setup.tokens(), 1);
+    assert_eq!(setup.requests("keyvault"), 300 + 200);
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn every_problem_is_collected_with_its_context() {
     let setup = setup(state()).await;

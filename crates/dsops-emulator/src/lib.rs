@@ -75,6 +75,10 @@ pub struct Options {
     pub log_capacity: usize,
     /// Where Azure Arc challenge key files go (default: a temporary directory).
     pub arc_key_dir: Option<PathBuf>,
+    /// Whether the HTTPS listener offers HTTP/2 (ALPN `h2`, as Key Vault
+    /// and Resource Manager do); `false`: HTTP/1.1 only, as a server or a
+    /// TLS-terminating proxy without HTTP/2 answers (default `true`).
+    pub http2: bool,
 }
 
 impl Default for Options {
@@ -88,6 +92,7 @@ impl Default for Options {
             hostnames: Vec::new(),
             log_capacity: 10_000,
             arc_key_dir: None,
+            http2: true,
         }
     }
 }
@@ -228,7 +233,7 @@ impl Emulator {
             options.log_capacity,
         )?);
 
-        let acceptor = tokio_rustls::TlsAcceptor::from(authority.server_config()?);
+        let acceptor = tokio_rustls::TlsAcceptor::from(authority.server_config(options.http2)?);
         let mut tasks = vec![tokio::spawn(server::accept_loop(
             app.clone(),
             https_listener,

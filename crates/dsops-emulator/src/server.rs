@@ -1,5 +1,8 @@
 //! The listeners: HTTPS (and optionally plain HTTP) on loopback, one task per
-//! connection, faults applied around the services.
+//! connection, faults applied around the services. Over TLS the client
+//! chooses HTTP/2 or HTTP/1.1 by ALPN (RFC 7301), as Azure's front ends
+//! offer both; plain HTTP (the managed identity endpoints) is HTTP/1.1 only,
+//! as IMDS and App Service serve it.
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -49,7 +52,12 @@ pub(crate) async fn accept_loop(app: Arc<App>, listener: TcpListener, tls: Optio
                     if let Ok(Ok(stream)) =
                         tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await
                     {
-                        serve_connection(app, TokioIo::new(stream), "https").await;
+                        let h2 = stream.get_ref().1.alpn_protocol() == Some(b"h2");
+                        if h2 {
+                            serve_http2(app, TokioIo::new(stream)).await;
+                        } else {
+                            serve_connection(app, TokioIo::new(stream), "https").await;
+                        }
                     }
                 }
                 None => serve_connection(app, TokioIo::new(stream), "http").await,
@@ -68,6 +76,23 @@ where
     });
     let _ = hyper::server::conn::http1::Builder::new()
         .keep_alive(true)
+        .serve_connection(io, service)
+        .await;
+}
+
+/// HTTP/2 over TLS: every request on the connection a stream of its own,
+/// served concurrently. A `drop` fault resets its stream (`RST_STREAM`),
+/// the HTTP/2 form of a connection closed under one request.
+async fn serve_http2<I>(app: Arc<App>, io: I)
+where
+    I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
+{
+    let service = service_fn(move |req| {
+        let app = app.clone();
+        async move { handle(app, req, "https").await }
+    });
+    let _ = hyper::server::conn::http2::Builder::new(hyper_util::rt::TokioExecutor::new())
+        .timer(hyper_util::rt::TokioTimer::new())
         .serve_connection(io, service)
         .await;
 }

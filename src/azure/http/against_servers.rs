@@ -455,3 +455,80 @@ async fn redirects_are_followed_without_credentials_to_another_origin() {
     assert!(text.ends_with("failed: more than 10 redirects"), "{text}");
     assert_eq!(looping_heads.lock().unwrap().len(), 11, "not retried");
 }
+
+/// A TCP relay on loopback in front of `target` that counts the
+/// connections it accepts: how many connections a client opened.
+async fn counting_relay(target: std::net::SocketAddr) -> (u16, Arc<Mutex<usize>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let accepted = Arc::new(Mutex::new(0));
+    let count = accepted.clone();
+    tokio::spawn(async move {
+        while let Ok((mut client, _)) = listener.accept().await {
+            *count.lock().unwrap() += 1;
+            tokio::spawn(async move {
+                let mut upstream = TcpStream::connect(target).await.unwrap();
+                let _ = tokio::io::copy_bidirectional(&mut client, &mut upstream).await;
+            });
+        }
+    });
+    (port, accepted)
+}
+
+/// 64 requests at once to `https://localhost:PORT` through a counting
+/// relay in front of an emulator (`http2`: whether it offers `h2`): the
+/// connections the client opened, and the requests the emulator saw.
+async fn concurrent_requests(http2: bool) -> (usize, usize, Http) {
+    let emulator = dsops_emulator::Emulator::start(dsops_emulator::Options {
+        http2,
+        ..dsops_emulator::Options::default()
+    })
+    .await
+    .unwrap();
+    let (port, accepted) = counting_relay(emulator.https_addr()).await;
+    let http = Http::new(HttpOptions {
+        ca_pem: Some(emulator.ca_pem().as_bytes().to_vec()),
+        ..HttpOptions::default()
+    })
+    .unwrap();
+    let url = format!("https://localhost:{port}/subscriptions?api-version=2022-12-01");
+    let sends = (0..64).map(|_| {
+        let http = http.clone();
+        let request = Outgoing::get(url.clone());
+        tokio::spawn(async move { http.send(Route::Remote, &request, ONCE).await })
+    });
+    for sent in sends.collect::<Vec<_>>() {
+        let answer = sent.await.unwrap().unwrap();
+        assert_eq!(answer.status.as_u16(), 401, "the emulator answered");
+    }
+    let connections = *accepted.lock().unwrap();
+    (connections, emulator.log().entries().len(), http)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_request_to_an_http2_host_shares_one_connection() {
+    let (connections, requests, http) = concurrent_requests(true).await;
+    assert_eq!(connections, 1, "one HTTP/2 connection for 64 requests");
+    assert_eq!(requests, 64);
+    assert!(
+        http.clients.http1_hosts.origins().is_empty(),
+        "no host fell back to HTTP/1.1"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_host_that_answers_http1_is_asked_again_over_http1_once() {
+    let (connections, requests, http) = concurrent_requests(false).await;
+    // Each request sent once: the HTTP/2 attempt stops at the handshake.
+    assert_eq!(requests, 64);
+    assert!(
+        connections > 1,
+        "HTTP/1.1: a connection per request in flight"
+    );
+    let hosts = http.clients.http1_hosts.origins();
+    assert_eq!(hosts.len(), 1, "{hosts:?}");
+    assert!(
+        hosts.iter().all(|h| h.starts_with("https://localhost:")),
+        "{hosts:?}"
+    );
+}

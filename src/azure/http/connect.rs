@@ -3,17 +3,21 @@
 //! Nagle), through a proxy when the environment names one, then TLS with the
 //! platform's roots and the store's CA bundle.
 //!
-//! hyper-util's legacy client pools what this connector returns, one
-//! connection per host kept alive between requests. HTTP/1.1 only today:
-//! TLS offers ALPN `http/1.1`; a connection that negotiates `h2` would say
-//! so in [`Conn::connected`] (`Connected::negotiated_h2`), which is where
-//! HTTP/2 plugs in.
+//! hyper-util's legacy client pools what this connector returns. Two
+//! connectors, one per client: the HTTP/2 one offers ALPN `h2` and
+//! `http/1.1` and hands back only connections that negotiated `h2` (its
+//! client multiplexes every request to a host over one of them); when a
+//! host answers the handshake with `http/1.1` (or nothing), it remembers the
+//! host in [`Http1Hosts`] and fails with [`NotHttp2`], and the transport
+//! asks the HTTP/1.1 client instead, which keeps one connection per request
+//! in flight, kept alive between requests.
 
+use std::collections::HashSet;
 use std::future::Future;
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::pin::Pin;
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -76,10 +80,20 @@ impl Service<Name> for LocalhostResolver {
     }
 }
 
-/// The TLS settings shared by every connection of an [`super::Http`]: the
-/// platform's roots and the extra CA certificates, the aws-lc-rs provider,
-/// ALPN `http/1.1`.
-pub(super) fn tls_config(ca_pem: Option<&[u8]>) -> Result<Arc<rustls::ClientConfig>, HttpError> {
+/// Which HTTP a connector's connections speak.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Protocol {
+    /// ALPN `h2` (offering `http/1.1` as well, so that a server without
+    /// HTTP/2 still completes the handshake and says so).
+    Http2,
+    /// ALPN `http/1.1`, and plain `http`.
+    Http1,
+}
+
+/// The certificates every connection of an [`super::Http`] trusts: the
+/// platform's roots and the extra CA certificates, built once and shared
+/// by its TLS settings.
+pub(super) fn roots(ca_pem: Option<&[u8]>) -> Result<Arc<rustls::RootCertStore>, HttpError> {
     let mut roots = rustls::RootCertStore::empty();
     roots.roots.extend(platform_roots().roots.iter().cloned());
     if let Some(pem) = ca_pem {
@@ -89,13 +103,25 @@ pub(super) fn tls_config(ca_pem: Option<&[u8]>) -> Result<Arc<rustls::ClientConf
             })?;
         }
     }
+    Ok(Arc::new(roots))
+}
+
+/// The TLS settings of a connector: `roots`, the aws-lc-rs provider, and
+/// the ALPN protocols `protocol` offers.
+pub(super) fn tls_config(
+    roots: &Arc<rustls::RootCertStore>,
+    protocol: Protocol,
+) -> Result<Arc<rustls::ClientConfig>, HttpError> {
     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
     let mut config = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .map_err(|e| HttpError::Setup(format!("cannot set up HTTPS: {e}")))?
-        .with_root_certificates(roots)
+        .with_root_certificates(roots.clone())
         .with_no_client_auth();
-    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    config.alpn_protocols = match protocol {
+        Protocol::Http2 => vec![b"h2".to_vec(), b"http/1.1".to_vec()],
+        Protocol::Http1 => vec![b"http/1.1".to_vec()],
+    };
     Ok(Arc::new(config))
 }
 
@@ -129,12 +155,63 @@ fn platform_roots() -> &'static rustls::RootCertStore {
     })
 }
 
+/// The origins (`scheme://host:port`) whose TLS handshake did not
+/// negotiate `h2`: requests to them take the HTTP/1.1 client. Shared by an
+/// [`super::Http`]'s connectors and its clones.
+#[derive(Debug, Clone, Default)]
+pub(super) struct Http1Hosts(Arc<Mutex<HashSet<String>>>);
+
+impl Http1Hosts {
+    /// Whether `uri`'s origin is known to speak only HTTP/1.1.
+    pub(super) fn contains(&self, uri: &Uri) -> bool {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .contains(&origin(uri))
+    }
+
+    /// The origins, for tests.
+    #[cfg(test)]
+    pub(super) fn origins(&self) -> Vec<String> {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .iter()
+            .cloned()
+            .collect()
+    }
+
+    fn insert(&self, uri: &Uri) {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(origin(uri));
+    }
+}
+
+/// `scheme://host:port`, as hyper-util's pool keys connections.
+fn origin(uri: &Uri) -> String {
+    let authority = uri.authority().map_or("", |a| a.as_str());
+    format!("{}://{authority}", uri.scheme_str().unwrap_or_default())
+}
+
+/// The server did not negotiate HTTP/2 (ALPN): not a failure of the
+/// request, which the transport sends again over HTTP/1.1.
+#[derive(Debug, thiserror::Error)]
+#[error("the server does not speak HTTP/2")]
+pub(super) struct NotHttp2;
+
 /// Opens connections for hyper-util's client: direct, or through the proxy
 /// `proxy` names for the destination.
 #[derive(Clone)]
 pub(super) struct Connector {
     tcp: HttpConnector<LocalhostResolver>,
     tls: tokio_rustls::TlsConnector,
+    /// ALPN `http/1.1`: for an `https` proxy itself (a CONNECT is HTTP/1.1).
+    tls_http1: tokio_rustls::TlsConnector,
+    protocol: Protocol,
+    /// Origins seen to speak only HTTP/1.1 (written by the HTTP/2 connector).
+    http1_hosts: Http1Hosts,
     proxy: Option<Arc<Matcher>>,
     /// For one TCP connection, and for the whole of connecting: name,
     /// TCP, proxy tunnel, TLS handshake.
@@ -153,6 +230,9 @@ impl std::fmt::Debug for Connector {
 impl Connector {
     pub(super) fn new(
         tls: Arc<rustls::ClientConfig>,
+        tls_http1: Arc<rustls::ClientConfig>,
+        protocol: Protocol,
+        http1_hosts: Http1Hosts,
         connect_timeout: Duration,
         proxy: Option<Arc<Matcher>>,
     ) -> Self {
@@ -166,6 +246,9 @@ impl Connector {
         Self {
             tcp,
             tls: tokio_rustls::TlsConnector::from(tls),
+            tls_http1: tokio_rustls::TlsConnector::from(tls_http1),
+            protocol,
+            http1_hosts,
             proxy,
             timeout: connect_timeout,
         }
@@ -179,10 +262,13 @@ impl Connector {
         self.proxy.as_ref()?.intercept(uri)
     }
 
-    /// This connector without its proxy: how the proxy itself is reached.
+    /// This connector without its proxy, over HTTP/1.1: how the proxy
+    /// itself is reached.
     fn direct(&self) -> Self {
         Self {
             proxy: None,
+            protocol: Protocol::Http1,
+            tls: self.tls_http1.clone(),
             ..self.clone()
         }
     }
@@ -193,13 +279,16 @@ impl Connector {
             Some("http") => false,
             _ => return Err(format!("unsupported URL scheme in {}", shown(&dst)).into()),
         };
+        if self.protocol == Protocol::Http2 && (!https || self.http1_hosts.contains(&dst)) {
+            return Err(NotHttp2.into());
+        }
         let Some(proxy) = self.proxy_for(&dst) else {
             let tcp = self.tcp.call(dst.clone()).await?;
             let io: Box<dyn Io> = Box::new(tcp.into_inner());
             return if https {
                 self.handshake(io, &dst).await
             } else {
-                Ok(Conn::new(io, false))
+                Ok(Conn::new(io, false, false))
             };
         };
         let proxy_uri = proxy.uri().clone();
@@ -236,7 +325,12 @@ impl Connector {
         let name = ServerName::try_from(host.to_owned())
             .map_err(|e| format!("{host} is not a TLS server name: {e}"))?;
         let tls = self.tls.connect(name, io).await?;
-        Ok(Conn::new(Box::new(tls), false))
+        let h2 = tls.get_ref().1.alpn_protocol() == Some(b"h2");
+        if self.protocol == Protocol::Http2 && !h2 {
+            self.http1_hosts.insert(dst);
+            return Err(NotHttp2.into());
+        }
+        Ok(Conn::new(Box::new(tls), false, h2))
     }
 }
 
@@ -279,13 +373,16 @@ pub(super) struct Conn {
     io: TokioIo<Box<dyn Io>>,
     /// Requests on it go to an HTTP proxy (absolute-form request targets).
     proxied: bool,
+    /// TLS negotiated `h2`: hyper speaks HTTP/2 on it.
+    h2: bool,
 }
 
 impl Conn {
-    fn new(io: Box<dyn Io>, proxied: bool) -> Self {
+    fn new(io: Box<dyn Io>, proxied: bool, h2: bool) -> Self {
         Self {
             io: TokioIo::new(io),
             proxied,
+            h2,
         }
     }
 }
@@ -294,13 +391,19 @@ impl std::fmt::Debug for Conn {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Conn")
             .field("proxied", &self.proxied)
+            .field("h2", &self.h2)
             .finish_non_exhaustive()
     }
 }
 
 impl Connection for Conn {
     fn connected(&self) -> Connected {
-        Connected::new().proxy(self.proxied)
+        let connected = Connected::new().proxy(self.proxied);
+        if self.h2 {
+            connected.negotiated_h2()
+        } else {
+            connected
+        }
     }
 }
 

@@ -27,7 +27,7 @@ pub(crate) use address::Address;
 pub(crate) use error::{HttpError, TransportError};
 pub(crate) use trace::Trace;
 
-use connect::Connector;
+use connect::{Connector, Http1Hosts, NotHttp2, Protocol};
 use trace::without_query;
 
 /// How often and how long to retry.
@@ -260,14 +260,27 @@ impl RetryOn {
 pub(crate) struct Http {
     clients: Arc<Clients>,
     options: Arc<HttpOptions>,
+    /// `429 Too Many Requests` answers received, retried or not.
+    throttled: Arc<std::sync::atomic::AtomicU64>,
 }
 
+/// Each route has two clients: HTTP/2 (ALPN `h2`: every request to a host
+/// multiplexed over one connection) for `https`, and HTTP/1.1 for plain
+/// `http` and for the hosts whose TLS handshake did not choose `h2`.
 struct Clients {
     /// Entra ID, Key Vault, ARM: through the proxy the environment names.
-    remote: Client,
+    remote: Pair,
     remote_connector: Connector,
     /// Managed identity endpoints and loopback: never a proxy.
-    local: Client,
+    local: Pair,
+    /// Origins that answered the `h2` offer with HTTP/1.1.
+    http1_hosts: Http1Hosts,
+}
+
+/// The two clients of a route.
+struct Pair {
+    http2: Client,
+    http1: Client,
 }
 
 impl std::fmt::Debug for Http {
@@ -298,25 +311,64 @@ impl Http {
 
     /// Builds the clients, the remote one with the proxies of `proxy`.
     fn with_proxy(options: HttpOptions, proxy: Matcher) -> Result<Self, HttpError> {
-        let tls = connect::tls_config(options.ca_pem.as_deref())?;
+        let roots = connect::roots(options.ca_pem.as_deref())?;
+        let tls_h2 = connect::tls_config(&roots, Protocol::Http2)?;
+        let tls_h1 = connect::tls_config(&roots, Protocol::Http1)?;
         let connect_timeout = options.request_timeout.min(Duration::from_secs(10));
-        let remote_connector = Connector::new(tls.clone(), connect_timeout, Some(Arc::new(proxy)));
-        let local_connector = Connector::new(tls, connect_timeout, None);
-        let client = |connector: Connector| {
-            hyper_util::client::legacy::Client::builder(TokioExecutor::new())
+        let http1_hosts = Http1Hosts::default();
+        let proxy = Some(Arc::new(proxy));
+        let connector = |protocol: Protocol, proxy: Option<Arc<Matcher>>| {
+            let tls = match protocol {
+                Protocol::Http2 => tls_h2.clone(),
+                Protocol::Http1 => tls_h1.clone(),
+            };
+            Connector::new(
+                tls,
+                tls_h1.clone(),
+                protocol,
+                http1_hosts.clone(),
+                connect_timeout,
+                proxy,
+            )
+        };
+        let client = |connector: Connector, protocol: Protocol| {
+            let mut builder = hyper_util::client::legacy::Client::builder(TokioExecutor::new());
+            builder
                 .pool_timer(TokioTimer::new())
                 .pool_idle_timeout(Duration::from_secs(90))
-                .pool_max_idle_per_host(usize::MAX)
-                .build(connector)
+                .pool_max_idle_per_host(usize::MAX);
+            if protocol == Protocol::Http2 {
+                // One connection per host, opened once: concurrent requests
+                // wait for it rather than each opening their own.
+                builder.http2_only(true).timer(TokioTimer::new());
+            }
+            builder.build(connector)
+        };
+        let remote_connector = connector(Protocol::Http1, proxy.clone());
+        let remote = Pair {
+            http2: client(connector(Protocol::Http2, proxy), Protocol::Http2),
+            http1: client(remote_connector.clone(), Protocol::Http1),
+        };
+        let local = Pair {
+            http2: client(connector(Protocol::Http2, None), Protocol::Http2),
+            http1: client(connector(Protocol::Http1, None), Protocol::Http1),
         };
         Ok(Self {
             clients: Arc::new(Clients {
-                remote: client(remote_connector.clone()),
+                remote,
                 remote_connector,
-                local: client(local_connector),
+                local,
+                http1_hosts,
             }),
             options: Arc::new(options),
+            throttled: Arc::default(),
         })
+    }
+
+    /// How many `429 Too Many Requests` answers this client (and its
+    /// clones) received: what the engine's concurrency window learns from.
+    pub(crate) fn throttled(&self) -> u64 {
+        self.throttled.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// The trace.
@@ -326,7 +378,7 @@ impl Http {
 
     /// The client a request to `address` takes, and its connector's proxy
     /// for it. Loopback never goes through a proxy, whatever HTTPS_PROXY says.
-    fn client_for(&self, route: Route, address: &Address) -> (&Client, Option<&Connector>) {
+    fn client_for(&self, route: Route, address: &Address) -> (&Pair, Option<&Connector>) {
         match route {
             Route::Remote if !address.is_loopback() => {
                 (&self.clients.remote, Some(&self.clients.remote_connector))
@@ -370,6 +422,10 @@ impl Http {
             let last = attempt >= max_retries;
             match outcome {
                 Ok(Ok(incoming)) => {
+                    if incoming.status == StatusCode::TOO_MANY_REQUESTS {
+                        self.throttled
+                            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    }
                     self.options.trace.request(
                         method,
                         &request.url,
@@ -490,12 +546,8 @@ impl Http {
         headers: &HeaderMap,
         body: Option<Bytes>,
     ) -> Result<hyper::Response<hyper::body::Incoming>, TransportError> {
-        let (client, connector) = self.client_for(route, address);
-        let mut request = hyper::Request::new(Full::new(body.unwrap_or_default()));
-        *request.method_mut() = method.clone();
-        *request.uri_mut() = address.uri().clone();
-        *request.headers_mut() = headers.clone();
-        let headers = request.headers_mut();
+        let (clients, connector) = self.client_for(route, address);
+        let mut headers = headers.clone();
         headers
             .entry(http::header::ACCEPT)
             .or_insert(HeaderValue::from_static("*/*"));
@@ -513,8 +565,41 @@ impl Http {
                 .entry(http::header::PROXY_AUTHORIZATION)
                 .or_insert(auth);
         }
-        Ok(client.request(request).await?)
+        let body = body.unwrap_or_default();
+        let request = |headers: HeaderMap| {
+            let mut request = hyper::Request::new(Full::new(body.clone()));
+            *request.method_mut() = method.clone();
+            *request.uri_mut() = address.uri().clone();
+            *request.headers_mut() = headers;
+            request
+        };
+        // HTTP/2 first over TLS, unless the host is known to choose HTTP/1.1.
+        // When it chooses HTTP/1.1 now, the request has not been sent: the
+        // connector says so, or (for requests that were waiting for that
+        // connection) the pool gives up before any connection was had.
+        if address.scheme() == "https" && !self.clients.http1_hosts.contains(address.uri()) {
+            match clients.http2.request(request(headers.clone())).await {
+                Err(error)
+                    if is_not_http2(&error)
+                        || (error.is_connect()
+                            && self.clients.http1_hosts.contains(address.uri())) => {}
+                answer => return Ok(answer?),
+            }
+        }
+        Ok(clients.http1.request(request(headers)).await?)
     }
+}
+
+/// Whether the HTTP/2 client gave up because the host chose HTTP/1.1.
+fn is_not_http2(error: &hyper_util::client::legacy::Error) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(e) = source {
+        if e.is::<NotHttp2>() {
+            return true;
+        }
+        source = e.source();
+    }
+    false
 }
 
 /// Where a redirect answer points, if it is one worth following: 301, 302,

@@ -1047,7 +1047,7 @@ impl Decoder<'_> {
         if let Some(v) = fields.get("max_concurrent") {
             let max = u64::from(crate::model::MAX_MAX_CONCURRENT);
             match self.integer(v, 1, max).and_then(|n| u32::try_from(n).ok()) {
-                Some(n) => performance.max_concurrent = n,
+                Some(n) => performance.max_concurrent = Some(n),
                 None => ok = false,
             }
         }

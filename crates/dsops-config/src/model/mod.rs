@@ -16,9 +16,8 @@ pub use reference::{
     Vault,
 };
 pub use store::{
-    Cache, CiPreset, CredentialSource, DEFAULT_MAX_CONCURRENT, DebugSettings, Identity,
-    MAX_MAX_CONCURRENT, Performance, Resource, ResourceType, ServicePrincipal, Store, StoreKind,
-    UserAssignedId,
+    Cache, CiPreset, CredentialSource, DebugSettings, Identity, MAX_MAX_CONCURRENT, Performance,
+    Resource, ResourceType, ServicePrincipal, Store, StoreKind, UserAssignedId,
 };
 
 use secrecy::SecretString;

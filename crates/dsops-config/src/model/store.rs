@@ -273,27 +273,18 @@ impl Default for Cache {
 }
 
 /// `performance:`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Performance {
-    /// `max_concurrent` (default 16): requests in flight at once.
-    pub max_concurrent: u32,
+    /// `max_concurrent`: requests in flight at once, as written. `None`:
+    /// dsops adapts (it starts wide and halves on `429`); when written, the
+    /// window starts there and never passes it.
+    pub max_concurrent: Option<u32>,
     /// `batch_size` (accepted; `check` warns that Key Vault has no batch read).
     pub batch_size: Option<u32>,
 }
 
-/// Default for `performance.max_concurrent`.
-pub const DEFAULT_MAX_CONCURRENT: u32 = 16;
 /// Largest `performance.max_concurrent` accepted.
 pub const MAX_MAX_CONCURRENT: u32 = 256;
-
-impl Default for Performance {
-    fn default() -> Self {
-        Self {
-            max_concurrent: DEFAULT_MAX_CONCURRENT,
-            batch_size: None,
-        }
-    }
-}
 
 /// `debug:`. Tokens and values are never logged, whatever is set here.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

@@ -83,8 +83,12 @@ impl Authority {
         &self.ca_pem
     }
 
-    /// A rustls server configuration speaking HTTP/1.1.
-    pub(crate) fn server_config(&self) -> Result<Arc<rustls::ServerConfig>, EmulatorError> {
+    /// A rustls server configuration offering HTTP/2 (when `http2`) and
+    /// HTTP/1.1 by ALPN; a client that offers no ALPN gets HTTP/1.1.
+    pub(crate) fn server_config(
+        &self,
+        http2: bool,
+    ) -> Result<Arc<rustls::ServerConfig>, EmulatorError> {
         let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
         let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(self.server_key.clone()));
         let mut config = rustls::ServerConfig::builder_with_provider(provider)
@@ -93,7 +97,11 @@ impl Authority {
             .with_no_client_auth()
             .with_single_cert(self.server_chain.clone(), key)
             .map_err(|e| EmulatorError::Tls(e.to_string()))?;
-        config.alpn_protocols = vec![b"http/1.1".to_vec()];
+        config.alpn_protocols = if http2 {
+            vec![b"h2".to_vec(), b"http/1.1".to_vec()]
+        } else {
+            vec![b"http/1.1".to_vec()]
+        };
         Ok(Arc::new(config))
     }
 }

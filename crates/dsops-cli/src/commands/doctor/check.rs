@@ -124,7 +124,9 @@ pub(super) async fn check_store(
     // One request per Key Vault object, with the Key Vault token.
     let outcomes = match &kv_token {
         Some(token) => {
-            let limit = usize::try_from(store.performance.max_concurrent).unwrap_or(1);
+            // Probes are few: 16 at a time unless the store says otherwise.
+            let written = store.performance.max_concurrent.unwrap_or(16);
+            let limit = usize::try_from(written).unwrap_or(1);
             probe_all(&client, token, &needs.vaults, limit).await
         }
         None => Vec::new(),
