@@ -15,6 +15,26 @@ use super::plan::{AccountValue, SasSpec};
 use crate::azure::arm::{Account, AccountKind, Arm, ArmError};
 use crate::azure::identity::AccessToken;
 use crate::azure::{cosmos, storage};
+use dsops_config::model::CosmosApi;
+
+/// What one read of an account (`listKeys`, `listConnectionStrings`...)
+/// gave, shared by every fetch of a run that needs it.
+#[derive(Clone)]
+pub(super) enum Read {
+    /// Keys by name (`key1`, `primaryMasterKey`...).
+    Keys(Vec<(String, SecretString)>),
+    /// Cosmos DB's connection strings.
+    ConnectionStrings(Vec<cosmos::ConnectionString>),
+}
+
+impl Read {
+    fn keys(self) -> Vec<(String, SecretString)> {
+        match self {
+            Read::Keys(keys) => keys,
+            Read::ConnectionStrings(_) => Vec::new(),
+        }
+    }
+}
 
 /// A listing of one subscription's accounts of one kind, shared by every
 /// fetch of a run.
@@ -60,10 +80,12 @@ pub(super) async fn fetch(
             .get_or_init(|| async {
                 storage::list_keys(&arm, &id)
                     .await
+                    .map(Read::Keys)
                     .map_err(|e| failure(e, storage::KEYS_ROLE))
             })
             .await
             .clone()
+            .map(Read::keys)
     };
     match request.value {
         AccountValue::StorageKey(n) => pick(storage_keys().await?, &format!("key{n}")),
@@ -82,25 +104,51 @@ pub(super) async fn fetch(
                 .get_or_init(|| async {
                     cosmos::list_keys(&arm, &id, read_only)
                         .await
+                        .map(Read::Keys)
                         .map_err(|e| failure(e, role))
                 })
                 .await
                 .clone()?;
-            pick(keys, cosmos::key_field(key))
+            pick(keys.keys(), cosmos::key_field(key))
         }
-        AccountValue::CosmosConnection(key) => {
-            let strings = read("listConnectionStrings")
+        AccountValue::CosmosConnection { key, api } => {
+            let read = read("listConnectionStrings")
                 .get_or_init(|| async {
                     cosmos::list_connection_strings(&arm, &id)
                         .await
+                        .map(Read::ConnectionStrings)
                         .map_err(|e| failure(e, cosmos::KEYS_ROLE))
                 })
                 .await
                 .clone()?;
-            pick(
-                strings,
-                &key.replace('_', "").replace("readonly", "Readonly"),
-            )
+            let Read::ConnectionStrings(strings) = read else {
+                return Err(Failure::plain(
+                    "Resource Manager returned no connection strings".to_owned(),
+                    None,
+                ));
+            };
+            // `primary_readonly` → `PrimaryReadonly`, as `keyKind` names it.
+            let kind: String = key
+                .split('_')
+                .map(|w| {
+                    let mut c = w.chars();
+                    c.next()
+                        .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
+                        .unwrap_or_default()
+                })
+                .collect();
+            cosmos::choose(&strings, &kind, *api).map_err(|message| {
+                let hint = if *api == CosmosApi::Sql {
+                    "if the account speaks another API, say which on the reference: `api: mongodb` (or `table`, `cassandra`, `gremlin`)".to_owned()
+                } else {
+                    format!(
+                        "the reference asks for `api: {}`: check the account's API (`az cosmosdb show --name {} --query kind`)",
+                        api.keyword(),
+                        request.account
+                    )
+                };
+                Failure::plain(format!("{message} ({})", request.account), Some(hint))
+            })
         }
     }
 }

@@ -36,6 +36,8 @@ pub use claims::TokenClaims;
 pub(crate) use error::SourceError;
 #[cfg(test)]
 pub(crate) use managed::ARC_TOKEN_DIR_VARIABLE;
+#[cfg(test)]
+pub(crate) use managed::parse_token;
 pub use scope::Scope;
 
 /// One source of a store's credential chain: its `fallback:` type

@@ -22,7 +22,13 @@ mod url;
 mod tests;
 
 pub(crate) use client::{get_certificate_pem, get_key_jwk, get_secret};
+#[cfg(test)]
+pub(crate) use client::{parse_certificate, parse_key, parse_secret};
 pub(crate) use error::KeyVaultError;
+#[cfg(test)]
+pub(crate) use error::ServiceError;
 pub(crate) use probe::probe;
 pub use probe::{ProbeOutcome, Unreachable};
+#[cfg(test)]
+pub(crate) use probe::{same_vault, versions_page};
 pub use url::{challenge_resource_matches, vault_host_name, vault_url};

@@ -8,9 +8,9 @@ mod store;
 
 pub use cloud::{Cloud, CloudEndpoints, CloudName};
 pub use reference::{
-    CosmosConnectionRef, CosmosKey, CosmosKeyRef, KeyVaultObject, KeyVaultRef, Reference,
-    SasProtocol, SqlDialect, SqlRef, StorageKey, StorageKeyRef, StorageSasRef, Target, TokenRef,
-    Vault,
+    CosmosApi, CosmosConnectionRef, CosmosKey, CosmosKeyRef, KeyVaultObject, KeyVaultRef,
+    Reference, SasProtocol, SqlDialect, SqlRef, StorageKey, StorageKeyRef, StorageSasRef, Target,
+    TokenRef, Vault,
 };
 pub use store::{
     Cache, CredentialSource, DEFAULT_MAX_CONCURRENT, DebugSettings, Identity, MAX_MAX_CONCURRENT,
