@@ -201,6 +201,61 @@ impl<'a> Arm<'a> {
     }
 }
 
+/// The API version of `Microsoft.Authorization/locks`.
+const LOCKS_API: &str = "2016-09-01";
+
+impl Arm<'_> {
+    /// The names and levels of the management locks at `scope` (an ARM id,
+    /// as a `ScopeLocked` message names it) and below it.
+    pub(crate) async fn locks(&self, scope: &str) -> Result<Vec<(String, String)>, ArmError> {
+        check_resource_id(scope)?;
+        let url = format!(
+            "{}{scope}/providers/Microsoft.Authorization/locks?api-version={LOCKS_API}",
+            self.base
+        );
+        Ok(self
+            .list(&url)
+            .await?
+            .iter()
+            .filter_map(|lock| {
+                let name = lock.get("name")?.as_str()?.to_owned();
+                let level = lock
+                    .pointer("/properties/level")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_owned();
+                Some((name, level))
+            })
+            .collect())
+    }
+
+    /// GETs `{id}/{path}` (`readonlykeys`...): a read, which a ReadOnly
+    /// lock does not refuse.
+    pub(crate) async fn get_under(
+        &self,
+        id: &str,
+        path: &str,
+        api_version: &str,
+    ) -> Result<Value, ArmError> {
+        check_resource_id(id)?;
+        let url = format!("{}{id}/{path}?api-version={api_version}", self.base);
+        self.get_json(&url).await
+    }
+}
+
+/// The scope a `409 ScopeLocked` message says is locked:
+/// "... because following scope(s) are locked: '/subscriptions/...'".
+pub(crate) fn locked_scope(error: &ArmError) -> Option<String> {
+    let ArmError::Status { message, .. } = error else {
+        return None;
+    };
+    let (_, after) = message.split_once("locked: '")?;
+    let scope = after.split('\'').next()?;
+    scope
+        .starts_with("/subscriptions/")
+        .then(|| scope.to_owned())
+}
+
 /// `(subscriptionId, displayName)` of the items of a subscriptions list.
 pub(crate) fn subscriptions_of(items: &[Value]) -> Vec<(String, String)> {
     items
@@ -362,6 +417,11 @@ mod tests {
             (Some(403), Some("AuthorizationFailed"))
         );
         assert!(json_or_error(200, b"not json").is_err());
+        let locked = json_or_error(409, br#"{"error":{"code":"ScopeLocked","message":"The scope '/subscriptions/s/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/a' cannot perform write operation because following scope(s) are locked: '/subscriptions/s/resourceGroups/rg'. Please remove the lock and try again."}}"#).unwrap_err();
+        assert_eq!(
+            locked_scope(&locked).as_deref(),
+            Some("/subscriptions/s/resourceGroups/rg")
+        );
         // Cosmos DB's resource provider: no `error` wrapper.
         let top = json_or_error(400, br#"{"code":"BadRequest","message":"bad"}"#).unwrap_err();
         assert_eq!(

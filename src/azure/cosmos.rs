@@ -37,9 +37,28 @@ pub(crate) async fn list_keys(
     } else {
         "listKeys"
     };
-    let body = arm
+    let body = match arm
         .post_action(account_id, action, AccountKind::Cosmos.api_version())
-        .await?;
+        .await
+    {
+        // A ReadOnly lock refuses every POST; the read-only keys are also
+        // served by a GET (`DatabaseAccounts_GetReadOnlyKeys`), which it
+        // does not refuse.
+        Err(error) if read_only && error.code() == Some("ScopeLocked") => {
+            match arm
+                .get_under(
+                    account_id,
+                    "readonlykeys",
+                    AccountKind::Cosmos.api_version(),
+                )
+                .await
+            {
+                Ok(body) => body,
+                Err(_) => return Err(error),
+            }
+        }
+        other => other?,
+    };
     keys_of(&body)
 }
 

@@ -65,7 +65,17 @@ pub(super) async fn fetch(
         .object_id
         .clone()
         .unwrap_or_else(|| "<object id>".to_owned());
-    let failure = |error: ArmError, role: &str| arm_failure(&error, role, &id, &object_id);
+    let failure = |error: ArmError, role: &'static str| {
+        let (id, object_id) = (id.clone(), object_id.clone());
+        async move {
+            // A lock: name it, if the identity may read the locks.
+            let locks = match crate::azure::arm::locked_scope(&error) {
+                Some(scope) => arm.locks(&scope).await.ok().map(|l| (scope, l)),
+                None => None,
+            };
+            arm_failure(&error, role, &id, &object_id, locks)
+        }
+    };
     let pick = |values: Vec<(String, SecretString)>, wanted: &str| {
         values
             .into_iter()
@@ -78,10 +88,10 @@ pub(super) async fn fetch(
     let storage_keys = || async {
         read("listKeys")
             .get_or_init(|| async {
-                storage::list_keys(&arm, &id)
-                    .await
-                    .map(Read::Keys)
-                    .map_err(|e| failure(e, storage::KEYS_ROLE))
+                match storage::list_keys(&arm, &id).await {
+                    Ok(keys) => Ok(Read::Keys(keys)),
+                    Err(e) => Err(failure(e, storage::KEYS_ROLE).await),
+                }
             })
             .await
             .clone()
@@ -102,10 +112,10 @@ pub(super) async fn fetch(
             };
             let keys = read(action)
                 .get_or_init(|| async {
-                    cosmos::list_keys(&arm, &id, read_only)
-                        .await
-                        .map(Read::Keys)
-                        .map_err(|e| failure(e, role))
+                    match cosmos::list_keys(&arm, &id, read_only).await {
+                        Ok(keys) => Ok(Read::Keys(keys)),
+                        Err(e) => Err(failure(e, role).await),
+                    }
                 })
                 .await
                 .clone()?;
@@ -114,10 +124,10 @@ pub(super) async fn fetch(
         AccountValue::CosmosConnection { key, api } => {
             let read = read("listConnectionStrings")
                 .get_or_init(|| async {
-                    cosmos::list_connection_strings(&arm, &id)
-                        .await
-                        .map(Read::ConnectionStrings)
-                        .map_err(|e| failure(e, cosmos::KEYS_ROLE))
+                    match cosmos::list_connection_strings(&arm, &id).await {
+                        Ok(strings) => Ok(Read::ConnectionStrings(strings)),
+                        Err(e) => Err(failure(e, cosmos::KEYS_ROLE).await),
+                    }
                 })
                 .await
                 .clone()?;
@@ -266,8 +276,43 @@ async fn account_id(
     ))
 }
 
-fn arm_failure(error: &ArmError, role: &str, account_id: &str, object_id: &str) -> Failure {
+fn arm_failure(
+    error: &ArmError,
+    role: &str,
+    account_id: &str,
+    object_id: &str,
+    locks: Option<(String, Vec<(String, String)>)>,
+) -> Failure {
     let hint = match error.status() {
+        Some(409) if error.code() == Some("ScopeLocked") => {
+            let (scope, named) = match &locks {
+                Some((scope, list)) => {
+                    let names: Vec<String> = list
+                        .iter()
+                        .filter(|(_, level)| level.eq_ignore_ascii_case("ReadOnly"))
+                        .map(|(name, _)| format!("'{name}'"))
+                        .collect();
+                    let named = if names.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" ({})", names.join(", "))
+                    };
+                    (scope.clone(), named)
+                }
+                None => (
+                    crate::azure::arm::locked_scope(error).unwrap_or_else(|| account_id.to_owned()),
+                    String::new(),
+                ),
+            };
+            let despite = if account_id.contains("/Microsoft.DocumentDB/") {
+                "the read-only keys stay readable under the lock (`key: primary_readonly` or `secondary_readonly`: dsops reads them with a GET, which the lock allows)"
+            } else {
+                "no key can be listed under it (listKeys is a POST): read the data with Microsoft Entra ID (a data role such as 'Storage Blob Data Reader') instead of a key"
+            };
+            Some(format!(
+                "a ReadOnly lock{named} on {scope} refuses listing keys; {despite}; or ask an owner to remove it: az lock list --scope {scope}"
+            ))
+        }
         Some(403) => Some(format!(
             "grant '{role}' on the account to object id {object_id}: az role assignment create --role \"{role}\" --assignee-object-id {object_id} --assignee-principal-type ServicePrincipal --scope \"{account_id}\""
         )),

@@ -219,6 +219,20 @@ fn key_vault_failure(
             "cannot reach {vault_url}: check the network, DNS and `cloud.ca_bundle` (`dsops doctor` probes it)"
         )),
         _ => match status {
+            Some(403) if error.code() == Some("AccessDenied") => {
+                // An access-policy vault: role assignments do not apply.
+                // A certificate's private key is read through its secret.
+                let permissions = match object {
+                    KeyVaultObjectKind::Key => "--key-permissions get",
+                    _ => "--secret-permissions get",
+                };
+                Some(format!(
+                    "vault {vault} uses access policies, not Azure RBAC: give object id {object_id} a policy that reads {what}s: az keyvault set-policy --name {vault} --object-id {object_id} {permissions}"
+                ))
+            }
+            Some(403) if error.code() == Some("ForbiddenByFirewall") => Some(format!(
+                "the firewall of vault {vault} does not admit this host: add its public address to the vault's network rules (az keyvault network-rule add --name {vault} --ip-address <address>), or reach the vault through a private endpoint"
+            )),
             Some(403) => Some(format!(
                 "grant '{role}' on vault {vault} to object id {object_id}: az role assignment create --role \"{role}\" --assignee-object-id {object_id} --assignee-principal-type ServicePrincipal --scope \"$(az keyvault show --name {vault} --query id -o tsv)\""
             )),

@@ -38,6 +38,31 @@ pub struct StateFile {
     pub token_lifetime: Option<u64>,
     /// Faults active from the start.
     pub faults: Vec<FaultSpec>,
+    /// Management locks (ARM's `Microsoft.Authorization/locks`).
+    pub locks: Vec<LockSpec>,
+}
+
+/// A management lock on a scope and everything below it.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct LockSpec {
+    /// The lock's name.
+    pub name: String,
+    /// A scope as role assignments write it (`storage:NAME`,
+    /// `cosmosdb:NAME`, `resource_group:RG`, `subscription:NAME`, an ARM id).
+    pub scope: String,
+    /// `ReadOnly` or `CanNotDelete`.
+    pub level: LockLevel,
+}
+
+/// What a lock forbids.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+pub enum LockLevel {
+    /// Reads only: every write and every POST action (`listKeys`...) is
+    /// refused with `409 ScopeLocked`.
+    ReadOnly,
+    /// No deletion.
+    CanNotDelete,
 }
 
 impl StateFile {
@@ -131,6 +156,27 @@ pub struct CosmosAccountSpec {
     pub primary_readonly: Option<String>,
     /// Secondary read-only key.
     pub secondary_readonly: Option<String>,
+    /// The API the account speaks (`sql`, the default, `mongodb`, `table`,
+    /// `cassandra`, `gremlin`): its `kind`, capabilities and the connection
+    /// strings it lists.
+    pub api: CosmosApi,
+}
+
+/// The API of a Cosmos DB account.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CosmosApi {
+    /// NoSQL (`kind: GlobalDocumentDB`).
+    #[default]
+    Sql,
+    /// MongoDB (`kind: MongoDB`).
+    MongoDb,
+    /// Table (`GlobalDocumentDB` with the `EnableTable` capability).
+    Table,
+    /// Cassandra (`EnableCassandra`).
+    Cassandra,
+    /// Gremlin (`EnableGremlin`).
+    Gremlin,
 }
 
 /// What kind of principal an identity is.
@@ -226,6 +272,49 @@ pub struct VaultSpec {
     /// domain). Another value emulates a host that asks for a token it
     /// should not get, which clients must refuse.
     pub challenge_resource: Option<String>,
+    /// `rbac` (the default: Azure RBAC) or `access_policy` (the vault's
+    /// access policies decide; role assignments on data are ignored).
+    pub permission_model: PermissionModel,
+    /// Access policies, for `permission_model: access_policy`.
+    pub access_policies: Vec<AccessPolicySpec>,
+    /// How lists (`/secrets`, `/secrets/NAME/versions`...) are paged.
+    pub paging: PagingSpec,
+}
+
+/// Who decides access to a vault's data.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PermissionModel {
+    /// Azure RBAC (`enableRbacAuthorization: true`).
+    #[default]
+    Rbac,
+    /// Vault access policies.
+    AccessPolicy,
+}
+
+/// An access policy: a principal and its permissions per kind of object.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct AccessPolicySpec {
+    /// An identity's name, or an object id.
+    pub principal: String,
+    /// Secret permissions (`get`, `list`, `set`...).
+    pub secrets: Vec<String>,
+    /// Certificate permissions.
+    pub certificates: Vec<String>,
+    /// Key permissions.
+    pub keys: Vec<String>,
+}
+
+/// Paging of Key Vault lists.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct PagingSpec {
+    /// Items per page at most (Key Vault: `maxresults`, 25 by default).
+    pub page_size: Option<usize>,
+    /// Empty pages, each with a `nextLink`, before the first item, as Key
+    /// Vault answers at times.
+    pub empty_pages: usize,
 }
 
 /// A secret: its value, one version, or its versions oldest first.

@@ -70,10 +70,12 @@
 
 use crate::faults::FaultSpec;
 use crate::state::{
-    CertificateFormat, CertificateSpec, CosmosAccountSpec, FederatedCredentialSpec, IdentityKind,
-    IdentitySpec, IssuerSpec, KeySpec, KeyType, ResourceGroupSpec, RoleAssignmentSpec, SecretSpec,
-    SecretVersionSpec, StateFile, StorageAccountSpec, SubscriptionSpec, TenantSpec, VaultSpec,
+    AccessPolicySpec, CertificateFormat, CertificateSpec, CosmosAccountSpec,
+    FederatedCredentialSpec, IdentityKind, IdentitySpec, IssuerSpec, KeySpec, KeyType, LockSpec,
+    PagingSpec, ResourceGroupSpec, RoleAssignmentSpec, SecretSpec, SecretVersionSpec, StateFile,
+    StorageAccountSpec, SubscriptionSpec, TenantSpec, VaultSpec,
 };
+pub use crate::state::{CosmosApi, LockLevel, PermissionModel};
 
 /// Builds a [`StateFile`]: `StateBuilder::new()`, the parts, then
 /// [`build`](Self::build).
@@ -245,6 +247,22 @@ impl StateBuilder {
         self
     }
 
+    /// Adds a management lock (`locks:`) named `name` on `scope` (as role
+    /// assignments write scopes).
+    pub fn lock(
+        mut self,
+        name: impl Into<String>,
+        scope: impl Into<String>,
+        level: LockLevel,
+    ) -> Self {
+        self.state.locks.push(LockSpec {
+            name: name.into(),
+            scope: scope.into(),
+            level,
+        });
+        self
+    }
+
     /// The state, for [`crate::Options::state`].
     pub fn build(self) -> StateFile {
         self.state
@@ -377,6 +395,12 @@ impl CosmosAccount {
     /// The region (default: the resource group's).
     pub fn location(mut self, location: impl Into<String>) -> Self {
         self.0.location = Some(location.into());
+        self
+    }
+
+    /// The API the account speaks (default SQL).
+    pub fn api(mut self, api: CosmosApi) -> Self {
+        self.0.api = api;
         self
     }
 }
@@ -552,6 +576,41 @@ impl VaultBuilder {
     /// Adds a key, generated at start.
     pub fn key(mut self, name: impl Into<String>, key: Key) -> Self {
         self.0.keys.insert(name.into(), key.0);
+        self
+    }
+
+    /// Who decides access to the vault's data (default: Azure RBAC).
+    pub fn permission_model(mut self, model: PermissionModel) -> Self {
+        self.0.permission_model = model;
+        self
+    }
+
+    /// Adds an access policy: `principal` (an identity's name or an object
+    /// id) gets these secret, certificate and key permissions.
+    pub fn access_policy(
+        mut self,
+        principal: impl Into<String>,
+        secrets: &[&str],
+        certificates: &[&str],
+        keys: &[&str],
+    ) -> Self {
+        let owned = |list: &[&str]| list.iter().map(|p| (*p).to_owned()).collect();
+        self.0.access_policies.push(AccessPolicySpec {
+            principal: principal.into(),
+            secrets: owned(secrets),
+            certificates: owned(certificates),
+            keys: owned(keys),
+        });
+        self
+    }
+
+    /// Pages its lists: at most `page_size` items a page, after
+    /// `empty_pages` empty pages.
+    pub fn paging(mut self, page_size: Option<usize>, empty_pages: usize) -> Self {
+        self.0.paging = PagingSpec {
+            page_size,
+            empty_pages,
+        };
         self
     }
 }
@@ -869,7 +928,8 @@ mod tests {
                                 .secondary("s")
                                 .primary_readonly("pr")
                                 .secondary_readonly("sr")
-                                .location("northeurope"),
+                                .location("northeurope")
+                                .api(CosmosApi::MongoDb),
                         )
                     })
             })
@@ -899,6 +959,9 @@ mod tests {
                     )
                     .certificate("off", Certificate::new().ec().disabled())
                     .key("off", Key::rsa().disabled())
+                    .permission_model(PermissionModel::AccessPolicy)
+                    .access_policy("app", &["get", "list"], &["get"], &[])
+                    .paging(Some(1), 2)
             })
             .github_issuer("https://token.actions.githubusercontent.com")
             .github_lifetime(60)
@@ -917,6 +980,7 @@ mod tests {
                 retry_after: Some(3),
                 ..FaultSpec::default()
             })
+            .lock("no-writes", "cosmosdb:docs", LockLevel::ReadOnly)
             .build();
         let parsed = StateFile::parse(
             r#"
@@ -930,7 +994,7 @@ subscriptions:
       rg:
         storage_accounts: { store: { key1: k1, key2: k2, location: northeurope } }
         cosmosdb_accounts:
-          docs: { primary: p, secondary: s, primary_readonly: pr, secondary_readonly: sr, location: northeurope }
+          docs: { primary: p, secondary: s, primary_readonly: pr, secondary_readonly: sr, location: northeurope, api: mongodb }
 identities:
   app:
     type: user_assigned
@@ -950,6 +1014,10 @@ vaults:
       off: { key_type: EC, disabled: true }
     keys:
       off: { kty: RSA, disabled: true }
+    permission_model: access_policy
+    access_policies:
+      - { principal: app, secrets: [get, list], certificates: [get] }
+    paging: { page_size: 1, empty_pages: 2 }
 github:
   issuer: https://token.actions.githubusercontent.com
   lifetime: 60
@@ -963,6 +1031,8 @@ managed_identity:
 token_lifetime: 4000
 faults:
   - { service: keyvault, status: 429, retry_after: 3 }
+locks:
+  - { name: no-writes, scope: "cosmosdb:docs", level: ReadOnly }
 "#,
         )
         .unwrap();
