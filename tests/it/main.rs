@@ -39,6 +39,7 @@
 mod support;
 
 // Commands of the CLI.
+mod azure_answers_cli;
 mod check_cli;
 mod doctor_cli;
 mod emulator_cli;

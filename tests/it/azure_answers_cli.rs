@@ -1,0 +1,315 @@
+//! Azure as it really answers (the emulator's models of Azure behaviours our
+//! clients once got wrong), through the real `dsops` binary: Key Vault's
+//! empty first pages and `:443` nextLinks under `doctor`, access-policy
+//! vaults, ReadOnly locks, Cosmos DB accounts of each API and Cosmos DB's
+//! errors without the `error` wrapper. Each test fails without its fix.
+
+use dsops_emulator::testing::{CosmosAccount, CosmosApi, LockLevel, PermissionModel, StateBuilder};
+use dsops_emulator::{Emulator, Options, StateFile};
+
+use crate::support::emulated::emulator_cloud;
+use crate::support::harness::{Run, assert_contains, dsops, run};
+
+const TENANT: &str = "72f988bf-86f1-41af-91ab-2d7cd011db47";
+const SUBSCRIPTION: &str = "00000000-0000-0000-0000-00000000c0de";
+const CANARY: &str = "CANARY-azure-answers-5e1f0a";
+
+/// An emulator with `state`, and a directory with its CA and a dsops.yaml
+/// whose `production` environment is `vars` (indented 4), read by the VM's
+/// system-assigned identity.
+struct Setup {
+    emulator: Emulator,
+    dir: tempfile::TempDir,
+}
+
+impl Setup {
+    fn new(state: StateFile, vars: &str) -> Self {
+        let emulator = Emulator::start_in_background(Options {
+            state,
+            ..Default::default()
+        })
+        .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("ca.pem"), emulator.ca_pem()).unwrap();
+        let config = format!(
+            "version: 1\nsecretStores:\n  azure:\n    type: azure.managed_identity\n    default_subscription: {SUBSCRIPTION}\n{}envs:\n  production:\n{vars}",
+            emulator_cloud(&emulator)
+        );
+        std::fs::write(dir.path().join("dsops.yaml"), config).unwrap();
+        Self { emulator, dir }
+    }
+
+    fn run(&self, args: &[&str]) -> Run {
+        let mut cmd = dsops(self.dir.path());
+        cmd.args(args).env(
+            "AZURE_POD_IDENTITY_AUTHORITY_HOST",
+            self.emulator.http_url().unwrap(),
+        );
+        run(&mut cmd)
+    }
+
+    fn get(&self, var: &str) -> Run {
+        self.run(&["get", "--env", "production", var])
+    }
+
+    fn vm(&self) -> String {
+        self.emulator.identity("vm").unwrap().object_id
+    }
+
+    fn paths(&self, service: &str) -> Vec<String> {
+        self.emulator
+            .log()
+            .entries()
+            .into_iter()
+            .filter(|e| e.service == service)
+            .map(|e| format!("{} {} {}", e.method, e.path, e.status))
+            .collect()
+    }
+}
+
+fn base() -> StateBuilder {
+    StateBuilder::new()
+        .tenant(TENANT)
+        .subscription("Development", |s| s.id(SUBSCRIPTION))
+        .system_identity("vm")
+}
+
+const SECRET_VAR: &str =
+    "    DB_PASSWORD: { from: { store: azure, vault: dev-vault, secret: database-password } }\n";
+
+#[test]
+fn doctor_finds_a_secret_behind_empty_first_pages() {
+    // Key Vault may answer a versions list with empty pages, each with a
+    // nextLink naming the port, before the page that lists the version.
+    let state = base()
+        .grant("vm", "Key Vault Secrets User", "vault:dev-vault")
+        .vault("dev-vault", |v| {
+            v.subscription("Development")
+                .secret("database-password", CANARY)
+                .paging(Some(1), 2)
+        })
+        .build();
+    let setup = Setup::new(state, SECRET_VAR);
+    let out = setup.run(&["doctor", "--env", "production"]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert_contains(
+        &out.stdout,
+        &["database-password exists (1 version listed)"],
+    );
+    assert!(!out.all_output().contains(CANARY));
+    // Three pages: two empty, then the version.
+    let listed = setup.paths("keyvault");
+    assert!(
+        listed
+            .iter()
+            .filter(|p| p.starts_with("GET /secrets/database-password/versions"))
+            .count()
+            >= 3,
+        "{listed:?}"
+    );
+}
+
+#[test]
+fn an_access_policy_vault_gets_the_set_policy_command() {
+    // The VM has a Key Vault role, which an access-policy vault ignores.
+    let state = base()
+        .grant("vm", "Key Vault Secrets User", "vault:dev-vault")
+        .vault("dev-vault", |v| {
+            v.subscription("Development")
+                .secret("database-password", CANARY)
+                .permission_model(PermissionModel::AccessPolicy)
+                .access_policy("someone-else", &["get", "list"], &[], &[])
+        })
+        .build();
+    let setup = Setup::new(state, SECRET_VAR);
+    let oid = setup.vm();
+
+    let out = setup.get("DB_PASSWORD");
+    assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
+    assert_contains(
+        &out.stderr,
+        &[
+            "AccessDenied",
+            "does not have secrets get permission",
+            &format!(
+                "az keyvault set-policy --name dev-vault --object-id {oid} --secret-permissions get"
+            ),
+        ],
+    );
+    assert!(
+        !out.stderr.contains("az role assignment create"),
+        "{}",
+        out.stderr
+    );
+
+    let out = setup.run(&["doctor", "--env", "production"]);
+    assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
+    assert_contains(
+        &out.stdout,
+        &[
+            "403 AccessDenied",
+            &format!(
+                "az keyvault set-policy --name dev-vault --object-id {oid} --secret-permissions get list"
+            ),
+        ],
+    );
+    assert!(
+        !out.stdout.contains("az role assignment create"),
+        "{}",
+        out.stdout
+    );
+    assert!(!out.all_output().contains(CANARY));
+}
+
+#[test]
+fn an_access_policy_that_grants_reads_reads() {
+    let state = base()
+        .vault("dev-vault", |v| {
+            v.subscription("Development")
+                .secret("database-password", CANARY)
+                .permission_model(PermissionModel::AccessPolicy)
+                .access_policy("vm", &["get", "list"], &[], &[])
+        })
+        .build();
+    let setup = Setup::new(state, SECRET_VAR);
+    let out = setup.get("DB_PASSWORD");
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(out.stdout, format!("{CANARY}\n"));
+}
+
+fn cosmos(api: CosmosApi) -> StateFile {
+    cosmos_state(api).build()
+}
+
+fn cosmos_state(api: CosmosApi) -> StateBuilder {
+    base()
+        .subscription("Development", |s| {
+            s.resource_group("rg-app", |rg| {
+                rg.cosmosdb_account(
+                    "docs",
+                    CosmosAccount::new()
+                        .primary("PRIMARY-KEY-canary")
+                        .primary_readonly("READONLY-KEY-canary")
+                        .api(api),
+                )
+            })
+        })
+        .grant("vm", "DocumentDB Account Contributor", "cosmosdb:docs")
+        .grant("vm", "Reader", "subscription:Development")
+}
+
+#[test]
+fn a_cosmos_connection_string_is_the_sql_one_unless_the_reference_names_an_api() {
+    // A Table account lists its Table strings first, then the SQL ones.
+    let vars = "    SQL: { from: { store: azure, resource_type: cosmosdb, account: docs, format: connection_string } }\n    TABLE: { from: { store: azure, resource_type: cosmosdb, account: docs, format: connection_string, api: table } }\n";
+    let setup = Setup::new(cosmos(CosmosApi::Table), vars);
+    let out = setup.get("SQL");
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        out.stdout.starts_with(
+            "AccountEndpoint=https://docs.documents.azure.com:443/;AccountKey=PRIMARY-KEY-canary;"
+        ),
+        "{}",
+        out.stdout
+    );
+    let out = setup.get("TABLE");
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        out.stdout.starts_with("DefaultEndpointsProtocol=https;AccountName=docs;AccountKey=PRIMARY-KEY-canary;TableEndpoint="),
+        "{}",
+        out.stdout
+    );
+}
+
+#[test]
+fn a_mongodb_account_has_no_sql_connection_string() {
+    let vars = "    SQL: { from: { store: azure, resource_type: cosmosdb, account: docs, format: connection_string } }\n    MONGO: { from: { store: azure, resource_type: cosmosdb, account: docs, format: connection_string, api: mongodb } }\n";
+    let setup = Setup::new(cosmos(CosmosApi::MongoDb), vars);
+    let out = setup.get("SQL");
+    assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
+    assert_eq!(out.stdout, "");
+    assert_contains(
+        &out.stderr,
+        &[
+            "no Sql connection string, only MongoDB ones",
+            "api: mongodb",
+        ],
+    );
+    assert!(!out.stderr.contains("PRIMARY-KEY-canary"), "{}", out.stderr);
+    let out = setup.get("MONGO");
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        out.stdout.starts_with("mongodb://docs:PRIMARY-KEY-canary@"),
+        "{}",
+        out.stdout
+    );
+}
+
+#[test]
+fn check_validates_the_cosmos_api() {
+    let setup = Setup::new(
+        cosmos(CosmosApi::Sql),
+        "    A: { from: { store: azure, resource_type: cosmosdb, account: docs, format: connection_string, api: mongo } }\n    B: { from: { store: azure, resource_type: cosmosdb, account: docs, key: primary, api: table } }\n",
+    );
+    let out = setup.run(&["check"]);
+    assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
+    let all = out.all_output();
+    assert_contains(
+        &all,
+        &[
+            "`mongo` is not a valid Cosmos DB API",
+            "did you mean `mongodb`?",
+            "`api` chooses a connection string",
+        ],
+    );
+}
+
+#[test]
+fn a_read_only_lock_is_named_and_read_only_keys_are_still_read() {
+    let state = cosmos_state(CosmosApi::Sql)
+        .lock("freeze", "resource_group:rg-app", LockLevel::ReadOnly)
+        .build();
+    let vars = "    FULL: { from: { store: azure, resource_type: cosmosdb, account: docs, key: primary } }\n    READ: { from: { store: azure, resource_type: cosmosdb, account: docs, key: primary_readonly } }\n";
+    let setup = Setup::new(state, vars);
+    let out = setup.get("FULL");
+    assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
+    assert_contains(
+        &out.stderr,
+        &[
+            "ScopeLocked",
+            "a ReadOnly lock ('freeze') on /subscriptions/",
+            "az lock list --scope /subscriptions/",
+            "key: primary_readonly",
+        ],
+    );
+    assert!(!out.all_output().contains("PRIMARY-KEY-canary"));
+    // listReadOnlyKeys is a POST too; the GET that Azure also serves is not
+    // refused by the lock.
+    let out = setup.get("READ");
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(out.stdout, "READONLY-KEY-canary\n");
+    let arm = setup.paths("arm");
+    assert!(
+        arm.iter().any(|p| p.ends_with("/listReadOnlyKeys 409")),
+        "{arm:?}"
+    );
+    assert!(
+        arm.iter().any(|p| p.ends_with("/readonlykeys 200")),
+        "{arm:?}"
+    );
+}
+
+#[test]
+fn cosmos_errors_without_the_error_wrapper_are_read() {
+    // The account is not in the resource group: Cosmos DB's resource
+    // provider answers `{"code","message"}` at the top level.
+    let vars = "    K: { from: { store: azure, resource_type: cosmosdb, account: nodocs, resource_group: rg-app, key: primary } }\n";
+    let setup = Setup::new(cosmos(CosmosApi::Sql), vars);
+    let out = setup.get("K");
+    assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
+    assert_contains(
+        &out.stderr,
+        &["NotFound", "Database account 'nodocs' was not found"],
+    );
+    assert!(!out.stderr.contains("HTTP 404"), "{}", out.stderr);
+}
