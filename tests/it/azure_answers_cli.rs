@@ -4,7 +4,9 @@
 //! vaults, ReadOnly locks, Cosmos DB accounts of each API and Cosmos DB's
 //! errors without the `error` wrapper. Each test fails without its fix.
 
-use dsops_emulator::testing::{CosmosAccount, CosmosApi, LockLevel, PermissionModel, StateBuilder};
+use dsops_emulator::testing::{
+    Certificate, CosmosAccount, CosmosApi, LockLevel, PermissionModel, StateBuilder,
+};
 use dsops_emulator::{Emulator, Options, StateFile};
 
 use crate::support::emulated::emulator_cloud;
@@ -312,4 +314,55 @@ fn cosmos_errors_without_the_error_wrapper_are_read() {
         &["NotFound", "Database account 'nodocs' was not found"],
     );
     assert!(!out.stderr.contains("HTTP 404"), "{}", out.stderr);
+}
+
+#[test]
+fn certificates_carry_their_validity_and_expired_ones_are_refused() {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let day = 86_400;
+    let state = base()
+        .grant("vm", "Key Vault Certificate User", "vault:dev-vault")
+        .vault("dev-vault", |v| {
+            v.subscription("Development")
+                .certificate("current", Certificate::new().pem())
+                .certificate(
+                    "expired",
+                    Certificate::new()
+                        .pem()
+                        .validity(now - 400 * day, now - 30 * day),
+                )
+                .certificate(
+                    "future",
+                    Certificate::new()
+                        .pem()
+                        .validity(now + 30 * day, now + 400 * day),
+                )
+        })
+        .build();
+    let cert = |name: &str| {
+        format!(
+            "    {}: {{ from: {{ store: azure, vault: dev-vault, secret: {name}, type: certificate }} }}\n",
+            name.to_uppercase()
+        )
+    };
+    let vars = format!("{}{}{}", cert("current"), cert("expired"), cert("future"));
+    let setup = Setup::new(state, &vars);
+    let out = setup.get("CURRENT");
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        out.stdout.contains("-----BEGIN CERTIFICATE-----"),
+        "{}",
+        out.stdout
+    );
+    let out = setup.get("EXPIRED");
+    assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
+    assert_eq!(out.stdout, "");
+    assert_contains(&out.stderr, &["it expired at"]);
+    let out = setup.get("FUTURE");
+    assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
+    assert_contains(&out.stderr, &["it is not valid before"]);
+    assert!(!out.all_output().contains("PRIVATE KEY"));
 }

@@ -414,6 +414,13 @@ pub struct CertificateSpec {
     pub key_type: KeyType,
     /// `false` disables the certificate, its secret and its key.
     pub disabled: bool,
+    /// Start of its validity, epoch seconds, rounded down to the day
+    /// (default: today, 00:00 UTC). Key Vault writes it as `nbf` on the
+    /// certificate, its backing secret and its key.
+    pub not_before: Option<i64>,
+    /// End of its validity, epoch seconds, rounded down to the day
+    /// (default: a year after `not_before`, Key Vault's 12 months); `exp`.
+    pub expires: Option<i64>,
 }
 
 /// A key, generated at start.

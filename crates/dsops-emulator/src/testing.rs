@@ -704,6 +704,15 @@ impl Certificate {
         self.0.disabled = true;
         self
     }
+
+    /// Its validity, epoch seconds (whole days): `nbf` and `exp` of the
+    /// certificate, its backing secret and its key (default: today, for a
+    /// year).
+    pub fn validity(mut self, not_before: i64, expires: i64) -> Self {
+        self.0.not_before = Some(not_before);
+        self.0.expires = Some(expires);
+        self
+    }
 }
 
 /// A key, generated at start.
@@ -957,7 +966,13 @@ mod tests {
                             .not_before(1000000000)
                             .tag("owner", "team"),
                     )
-                    .certificate("off", Certificate::new().ec().disabled())
+                    .certificate(
+                        "off",
+                        Certificate::new()
+                            .ec()
+                            .disabled()
+                            .validity(1_700_000_000, 1_800_000_000),
+                    )
                     .key("off", Key::rsa().disabled())
                     .permission_model(PermissionModel::AccessPolicy)
                     .access_policy("app", &["get", "list"], &["get"], &[])
@@ -1011,7 +1026,7 @@ vaults:
     secrets:
       s: { value: v, version: 0123456789abcdef0123456789abcdef, expires: 4102444800, not_before: 1000000000, tags: { owner: team } }
     certificates:
-      off: { key_type: EC, disabled: true }
+      off: { key_type: EC, disabled: true, not_before: 1700000000, expires: 1800000000 }
     keys:
       off: { kty: RSA, disabled: true }
     permission_model: access_policy

@@ -12,6 +12,7 @@
 
 mod harness;
 
+mod conformance;
 mod load;
 mod protocols;
 mod python_sdk;
