@@ -306,7 +306,16 @@ fn cosmos_errors_without_the_error_wrapper_are_read() {
     // The account is not in the resource group: Cosmos DB's resource
     // provider answers `{"code","message"}` at the top level.
     let vars = "    K: { from: { store: azure, resource_type: cosmosdb, account: nodocs, resource_group: rg-app, key: primary } }\n";
-    let setup = Setup::new(cosmos(CosmosApi::Sql), vars);
+    // A role on the resource group: ARM lets the request through to the
+    // resource provider.
+    let state = cosmos_state(CosmosApi::Sql)
+        .grant(
+            "vm",
+            "DocumentDB Account Contributor",
+            "resource_group:rg-app",
+        )
+        .build();
+    let setup = Setup::new(state, vars);
     let out = setup.get("K");
     assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
     assert_contains(
@@ -365,4 +374,84 @@ fn certificates_carry_their_validity_and_expired_ones_are_refused() {
     assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
     assert_contains(&out.stderr, &["it is not valid before"]);
     assert!(!out.all_output().contains("PRIVATE KEY"));
+}
+
+#[test]
+fn imds_uses_the_only_user_assigned_identity_and_doctor_warns() {
+    // No system-assigned identity, one user-assigned: IMDS answers for it.
+    let state = StateBuilder::new()
+        .tenant(TENANT)
+        .subscription("Development", |s| s.id(SUBSCRIPTION))
+        .user_identity("worker", "11111111-2222-3333-4444-555555555555")
+        .grant("worker", "Key Vault Secrets User", "vault:dev-vault")
+        .vault("dev-vault", |v| {
+            v.subscription("Development")
+                .secret("database-password", CANARY)
+        })
+        .build();
+    let setup = Setup::new(state, SECRET_VAR);
+    let out = setup.get("DB_PASSWORD");
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(out.stdout, format!("{CANARY}\n"));
+    let out = setup.run(&["doctor", "--env", "production"]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert_contains(
+        &out.stdout,
+        &[
+            "warning: store azure asks for the system-assigned identity, but the token is of the user-assigned identity /subscriptions/",
+            "userAssignedIdentities/worker",
+        ],
+    );
+    let json = setup.run(&["doctor", "--env", "production", "--format", "json"]);
+    let doc: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    assert!(
+        doc["stores"][0]["identity_warning"]
+            .as_str()
+            .is_some_and(|w| w.contains("userAssignedIdentities/worker")),
+        "{}",
+        json.stdout
+    );
+    assert!(!out.all_output().contains(CANARY));
+}
+
+#[test]
+fn imds_refuses_to_choose_among_several_user_assigned_identities() {
+    let state = StateBuilder::new()
+        .tenant(TENANT)
+        .subscription("Development", |s| s.id(SUBSCRIPTION))
+        .user_identity("worker", "11111111-2222-3333-4444-555555555555")
+        .user_identity("other", "66666666-2222-3333-4444-555555555555")
+        .grant("worker", "Key Vault Secrets User", "vault:dev-vault")
+        .vault("dev-vault", |v| {
+            v.subscription("Development")
+                .secret("database-password", CANARY)
+        })
+        .build();
+    let setup = Setup::new(state, SECRET_VAR);
+    let out = setup.get("DB_PASSWORD");
+    assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
+    assert_contains(&out.stderr, &["Multiple user assigned identities exist"]);
+}
+
+#[test]
+fn arm_refuses_before_it_says_an_account_is_missing() {
+    // No role on the resource group: a misspelt account is 403, not 404,
+    // as ARM authorizes the request before it looks the resource up.
+    let state = base()
+        .subscription("Development", |s| {
+            s.resource_group("rg-app", |rg| {
+                rg.cosmosdb_account("docs", CosmosAccount::new())
+            })
+        })
+        .grant("vm", "DocumentDB Account Contributor", "cosmosdb:docs")
+        .build();
+    let vars = "    K: { from: { store: azure, resource_type: cosmosdb, account: doks, resource_group: rg-app, key: primary } }\n";
+    let setup = Setup::new(state, vars);
+    let out = setup.get("K");
+    assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
+    assert_contains(
+        &out.stderr,
+        &["403", "AuthorizationFailed", "databaseAccounts/doks"],
+    );
+    assert!(!out.stderr.contains("NotFound"), "{}", out.stderr);
 }

@@ -605,6 +605,14 @@ impl Directory {
         }
     }
 
+    /// The user-assigned identities the host has.
+    pub(crate) fn host_user_assigned(&self) -> Vec<&Principal> {
+        self.principals
+            .iter()
+            .filter(|p| p.assigned && p.kind == IdentityKind::UserAssigned)
+            .collect()
+    }
+
     /// A subscription by id or display name.
     pub(crate) fn find_subscription(&self, id_or_name: &str) -> Option<&Subscription> {
         self.subscriptions

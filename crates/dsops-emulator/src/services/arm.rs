@@ -148,6 +148,7 @@ fn route(app: &App, req: &Request, caller: &Caller) -> Response {
                     app,
                     post,
                     caller,
+                    &format!("/subscriptions/{}", subscription.id),
                     &group.name,
                     &group.storage,
                     name,
@@ -158,6 +159,7 @@ fn route(app: &App, req: &Request, caller: &Caller) -> Response {
                     app,
                     post,
                     caller,
+                    &format!("/subscriptions/{}", subscription.id),
                     &group.name,
                     &group.storage,
                     name,
@@ -180,6 +182,7 @@ fn route(app: &App, req: &Request, caller: &Caller) -> Response {
                     app,
                     post,
                     caller,
+                    &format!("/subscriptions/{}", subscription.id),
                     &group.name,
                     &group.cosmos,
                     name,
@@ -190,6 +193,7 @@ fn route(app: &App, req: &Request, caller: &Caller) -> Response {
                     app,
                     post,
                     caller,
+                    &format!("/subscriptions/{}", subscription.id),
                     &group.name,
                     &group.cosmos,
                     name,
@@ -204,6 +208,7 @@ fn route(app: &App, req: &Request, caller: &Caller) -> Response {
                         app,
                         post,
                         caller,
+                        &format!("/subscriptions/{}", subscription.id),
                         &group.name,
                         &group.cosmos,
                         name,
@@ -215,6 +220,7 @@ fn route(app: &App, req: &Request, caller: &Caller) -> Response {
                     app,
                     post,
                     caller,
+                    &format!("/subscriptions/{}", subscription.id),
                     &group.name,
                     &group.cosmos,
                     name,
@@ -431,12 +437,23 @@ fn with_account<A: ArmAccount>(
     app: &App,
     post: bool,
     caller: &Caller,
+    subscription_scope: &str,
     group: &str,
     accounts: &[A],
     name: &str,
     (action, verb): (Action, &str),
     render: fn(&A) -> Value,
 ) -> Response {
+    // ARM authorizes the request's scope before it looks for the resource:
+    // without the permission, a missing account is 403 too.
+    let requested = format!(
+        "{}/resourceGroups/{group}/providers/{}/{name}",
+        subscription_scope,
+        A::TYPE
+    );
+    if !app.directory.allowed(&caller.object_id, action, &requested) {
+        return forbidden(caller, &format!("{}/{verb}", A::TYPE), &requested);
+    }
     let Some(account) = accounts
         .iter()
         .find(|a| a.name().eq_ignore_ascii_case(name))
