@@ -5,7 +5,7 @@
 //! errors without the `error` wrapper. Each test fails without its fix.
 
 use dsops_emulator::testing::{
-    Certificate, CosmosAccount, CosmosApi, LockLevel, PermissionModel, StateBuilder,
+    Certificate, CosmosAccount, CosmosApi, LockLevel, PermissionModel, StateBuilder, StorageAccount,
 };
 use dsops_emulator::{Emulator, Options, StateFile};
 
@@ -454,4 +454,57 @@ fn arm_refuses_before_it_says_an_account_is_missing() {
         &["403", "AuthorizationFailed", "databaseAccounts/doks"],
     );
     assert!(!out.stderr.contains("NotFound"), "{}", out.stderr);
+}
+
+#[test]
+fn arm_lists_are_followed_through_their_skiptoken_pages() {
+    // One item a page: the account is on the third page of the second
+    // subscription, which is on the second page of the subscriptions.
+    let state = StateBuilder::new()
+        .tenant(TENANT)
+        .subscription("First", |s| s.id("00000000-0000-0000-0000-0000000000f1"))
+        .subscription("Second", |s| {
+            s.id("00000000-0000-0000-0000-0000000000f2")
+                .resource_group("rg-data", |rg| {
+                    rg.storage_account("alpha", StorageAccount::new())
+                        .storage_account("beta", StorageAccount::new())
+                        .storage_account("gamma", StorageAccount::new().key1("GAMMA-KEY-canary"))
+                })
+        })
+        .system_identity("vm")
+        .grant("vm", "Reader", "subscription:First")
+        .grant("vm", "Reader and Data Access", "subscription:Second")
+        .arm_page_size(1)
+        .build();
+    let emulator = Emulator::start_in_background(Options {
+        state,
+        ..Default::default()
+    })
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("ca.pem"), emulator.ca_pem()).unwrap();
+    std::fs::write(
+        dir.path().join("dsops.yaml"),
+        format!(
+            "version: 1\nsecretStores:\n  azure:\n    type: azure.managed_identity\n{}envs:\n  production:\n    KEY: {{ from: {{ store: azure, resource_type: storage, account: gamma, key: key1 }} }}\n",
+            emulator_cloud(&emulator)
+        ),
+    )
+    .unwrap();
+    let mut cmd = dsops(dir.path());
+    cmd.args(["get", "--env", "production", "KEY"]).env(
+        "AZURE_POD_IDENTITY_AUTHORITY_HOST",
+        emulator.http_url().unwrap(),
+    );
+    let out = run(&mut cmd);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert_eq!(out.stdout, "GAMMA-KEY-canary\n");
+    let listed = emulator
+        .log()
+        .entries()
+        .into_iter()
+        .filter(|e| e.service == "arm" && e.method == "GET")
+        .count();
+    // 2 pages of subscriptions, 1 (empty) of the first's accounts, 3 of the second's.
+    assert!(listed >= 6, "{listed} lists");
 }

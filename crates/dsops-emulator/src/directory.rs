@@ -121,6 +121,8 @@ pub(crate) struct Directory {
     pub(crate) subscriptions: Vec<Subscription>,
     pub(crate) vaults: BTreeMap<String, VaultPlace>,
     pub(crate) locks: Vec<Lock>,
+    /// Items per page of ARM lists.
+    pub(crate) arm_page_size: Option<usize>,
 }
 
 fn invalid(message: impl Into<String>) -> EmulatorError {
@@ -390,6 +392,7 @@ impl Directory {
             subscriptions,
             vaults,
             locks: Vec::new(),
+            arm_page_size: state.arm.page_size.filter(|n| *n > 0),
         };
         for spec in &state.role_assignments {
             let (role, actions) = roles::lookup(&spec.role).ok_or_else(|| {

@@ -40,6 +40,17 @@ pub struct StateFile {
     pub faults: Vec<FaultSpec>,
     /// Management locks (ARM's `Microsoft.Authorization/locks`).
     pub locks: Vec<LockSpec>,
+    /// Settings of Resource Manager.
+    pub arm: ArmSpec,
+}
+
+/// Settings of Resource Manager.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct ArmSpec {
+    /// Items per page of its lists (subscriptions, accounts); further pages
+    /// are reached by a `nextLink` with a `$skiptoken` (default: one page).
+    pub page_size: Option<usize>,
 }
 
 /// A management lock on a scope and everything below it.

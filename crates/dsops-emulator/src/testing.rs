@@ -247,6 +247,12 @@ impl StateBuilder {
         self
     }
 
+    /// Pages Resource Manager's lists, `page_size` items a page (`arm.page_size`).
+    pub fn arm_page_size(mut self, page_size: usize) -> Self {
+        self.state.arm.page_size = Some(page_size);
+        self
+    }
+
     /// Adds a management lock (`locks:`) named `name` on `scope` (as role
     /// assignments write scopes).
     pub fn lock(
@@ -996,6 +1002,7 @@ mod tests {
                 ..FaultSpec::default()
             })
             .lock("no-writes", "cosmosdb:docs", LockLevel::ReadOnly)
+            .arm_page_size(2)
             .build();
         let parsed = StateFile::parse(
             r#"
@@ -1048,6 +1055,7 @@ faults:
   - { service: keyvault, status: 429, retry_after: 3 }
 locks:
   - { name: no-writes, scope: "cosmosdb:docs", level: ReadOnly }
+arm: { page_size: 2 }
 "#,
         )
         .unwrap();

@@ -107,7 +107,7 @@ fn route(app: &App, req: &Request, caller: &Caller) -> Response {
     let get = req.method == "GET";
     let post = req.method == "POST";
     if parts.as_slice() == ["subscriptions"] && get {
-        return list_subscriptions(app, caller);
+        return list_subscriptions(app, req, caller);
     }
     let Some(sub_id) = parts.get(1) else {
         return super::not_found(req);
@@ -128,12 +128,12 @@ fn route(app: &App, req: &Request, caller: &Caller) -> Response {
         ["providers", provider, kind]
             if get && eq(provider, STORAGE) && eq(kind, "storageAccounts") =>
         {
-            list(app, caller, subscription, None, STORAGE)
+            list(app, req, caller, subscription, None, STORAGE)
         }
         ["providers", provider, kind]
             if get && eq(provider, COSMOS) && eq(kind, "databaseAccounts") =>
         {
-            list(app, caller, subscription, None, COSMOS)
+            list(app, req, caller, subscription, None, COSMOS)
         }
         ["resourceGroups", rg, "providers", provider, kind, rest @ ..]
             if eq(kind, "storageAccounts") && eq(provider, STORAGE) =>
@@ -143,7 +143,7 @@ fn route(app: &App, req: &Request, caller: &Caller) -> Response {
                 Err(response) => return response,
             };
             match rest {
-                [] if get => list(app, caller, subscription, Some(group), STORAGE),
+                [] if get => list(app, req, caller, subscription, Some(group), STORAGE),
                 [name] if get => with_account(
                     app,
                     post,
@@ -177,7 +177,7 @@ fn route(app: &App, req: &Request, caller: &Caller) -> Response {
                 Err(response) => return response,
             };
             match rest {
-                [] if get => list(app, caller, subscription, Some(group), COSMOS),
+                [] if get => list(app, req, caller, subscription, Some(group), COSMOS),
                 [name] if get => with_account(
                     app,
                     post,
@@ -343,7 +343,41 @@ fn subscription_json(s: &Subscription) -> Value {
     })
 }
 
-fn list_subscriptions(app: &App, caller: &Caller) -> Response {
+/// One page of an ARM list: the items from the request's `$skiptoken` on,
+/// `arm.page_size` of them, with a `nextLink` to the rest (ARM writes the
+/// `$` of `$skiptoken` as `%24`).
+fn page(app: &App, req: &Request, items: Vec<Value>, extra: Option<(&str, Value)>) -> Response {
+    let start = req
+        .query("$skiptoken")
+        .and_then(|t| t.parse::<usize>().ok())
+        .unwrap_or(0);
+    let size = app.directory.arm_page_size.unwrap_or(usize::MAX);
+    let end = start.saturating_add(size).min(items.len());
+    let value: Vec<Value> = items
+        .get(start..end)
+        .map(<[Value]>::to_vec)
+        .unwrap_or_default();
+    let mut body = json!({ "value": value });
+    if let (Some((key, v)), Some(map)) = (extra, body.as_object_mut()) {
+        map.insert(key.to_owned(), v);
+    }
+    if end < items.len()
+        && let Some(map) = body.as_object_mut()
+    {
+        let version = req.query("api-version").unwrap_or_default();
+        map.insert(
+            "nextLink".to_owned(),
+            format!(
+                "https://{}{}?api-version={version}&%24skiptoken={end}",
+                req.authority, req.path
+            )
+            .into(),
+        );
+    }
+    Response::json(200, &body)
+}
+
+fn list_subscriptions(app: &App, req: &Request, caller: &Caller) -> Response {
     let value: Vec<Value> = app
         .directory
         .subscriptions
@@ -354,14 +388,13 @@ fn list_subscriptions(app: &App, caller: &Caller) -> Response {
         })
         .map(subscription_json)
         .collect();
-    Response::json(
-        200,
-        &json!({ "value": value, "count": { "type": "Total", "value": value.len() } }),
-    )
+    let count = json!({ "type": "Total", "value": value.len() });
+    page(app, req, value, Some(("count", count)))
 }
 
 fn list(
     app: &App,
+    req: &Request,
     caller: &Caller,
     subscription: &Subscription,
     group: Option<&ResourceGroup>,
@@ -399,7 +432,7 @@ fn list(
             }
         })
         .collect();
-    Response::json(200, &json!({ "value": value }))
+    page(app, req, value, None)
 }
 
 /// Storage and Cosmos DB accounts, as the ARM handlers see them.
