@@ -9,7 +9,7 @@ use super::failure::Failure;
 use super::plan::{FetchTarget, KeyVaultObjectKind, SqlDialectKind};
 use super::{Inner, StoreRuntime};
 use crate::azure::arm::Arm;
-use crate::azure::identity::{AccessToken, TokenSource};
+use crate::azure::identity::{AccessToken, ManagedHost, TokenSource};
 use crate::azure::keyvault::{self, KeyVaultError};
 
 pub(super) async fn fetch(inner: &Inner, fetch: &super::Fetch) -> Result<SecretString, Failure> {
@@ -129,6 +129,38 @@ async fn sql(
     dialect: SqlDialectKind,
 ) -> Result<SecretString, Failure> {
     let suffix = &store.cloud.endpoints.sql_dns_suffix;
+    // ODBC's driver sends `UID` to IMDS and Azure Arc as the identity's
+    // object id, to App Service as its client id.
+    let by_object_id = dialect == SqlDialectKind::Odbc
+        && matches!(
+            runtime.chain.managed_host(),
+            Some(ManagedHost::Imds | ManagedHost::Arc)
+        );
+    if by_object_id && let Identity::UserAssigned(id) = &store.identity {
+        let object_id = match id {
+            UserAssignedId::ObjectId(id) => id.value.clone(),
+            _ => {
+                let scope =
+                    crate::azure::identity::Scope::for_resource(&format!("https://{suffix}"));
+                let token = token(runtime, &scope).await?;
+                token.claims.object_id.ok_or_else(|| {
+                    Failure::plain(
+                        "the identity's token names no object id, which ODBC's UID needs on this host",
+                        Some("give the user-assigned identity by `object_id`".to_owned()),
+                    )
+                })?
+            }
+        };
+        return crate::azure::sql::connection_string(
+            server,
+            database,
+            SqlDialect::Odbc,
+            suffix,
+            Some(&object_id),
+        )
+        .map(SecretString::from)
+        .map_err(|e| Failure::plain(e.to_string(), None));
+    }
     let client_id = match &store.identity {
         Identity::SystemAssigned => None,
         Identity::UserAssigned(UserAssignedId::ClientId(id)) => Some(id.value.clone()),

@@ -508,3 +508,72 @@ fn arm_lists_are_followed_through_their_skiptoken_pages() {
     // 2 pages of subscriptions, 1 (empty) of the first's accounts, 3 of the second's.
     assert!(listed >= 6, "{listed} lists");
 }
+
+#[test]
+fn odbc_names_the_identity_by_object_id_on_imds_and_by_client_id_on_app_service() {
+    const CLIENT: &str = "11111111-2222-3333-4444-555555555555";
+    let state = StateBuilder::new()
+        .tenant(TENANT)
+        .subscription("Development", |s| s.id(SUBSCRIPTION))
+        .user_identity("worker", CLIENT)
+        .build();
+    let emulator = Emulator::start_in_background(Options {
+        state,
+        ..Default::default()
+    })
+    .unwrap();
+    let object_id = emulator.identity("worker").unwrap().object_id;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("ca.pem"), emulator.ca_pem()).unwrap();
+    std::fs::write(
+        dir.path().join("dsops.yaml"),
+        format!(
+            "version: 1\nsecretStores:\n  azure:\n    type: azure.managed_identity\n    identity: {{ type: user_assigned, client_id: {CLIENT} }}\n{}envs:\n  production:\n    ODBC: {{ from: {{ store: azure, resource_type: sql, server: myserver, database: orders, format: connection_string, dialect: odbc }} }}\n    JDBC: {{ from: {{ store: azure, resource_type: sql, server: myserver, database: orders, format: connection_string, dialect: jdbc }} }}\n",
+            emulator_cloud(&emulator)
+        ),
+    )
+    .unwrap();
+    let get = |var: &str, env: &[(&str, String)]| {
+        let mut cmd = dsops(dir.path());
+        cmd.args(["get", "--env", "production", var]);
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        run(&mut cmd)
+    };
+    // IMDS: ODBC's UID is the object id (read from the token's oid).
+    let imds = [(
+        "AZURE_POD_IDENTITY_AUTHORITY_HOST",
+        emulator.http_url().unwrap(),
+    )];
+    let out = get("ODBC", &imds);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        out.stdout.ends_with(&format!("UID={object_id};\n")),
+        "{}",
+        out.stdout
+    );
+    // JDBC keeps the client id.
+    let out = get("JDBC", &imds);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        out.stdout.ends_with(&format!("msiClientId={CLIENT}\n")),
+        "{}",
+        out.stdout
+    );
+    // App Service: the client id.
+    let app_service = [
+        (
+            "IDENTITY_ENDPOINT",
+            format!("{}/msi/token", emulator.http_url().unwrap()),
+        ),
+        ("IDENTITY_HEADER", emulator.identity_header().to_owned()),
+    ];
+    let out = get("ODBC", &app_service);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        out.stdout.ends_with(&format!("UID={CLIENT};\n")),
+        "{}",
+        out.stdout
+    );
+}

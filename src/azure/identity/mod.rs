@@ -98,4 +98,25 @@ pub(crate) trait TokenSource: Send + Sync + fmt::Debug {
     /// (the chain moves on quietly); [`SourceError::Failed`] means it was
     /// tried and failed.
     async fn token(&self, scope: &Scope) -> Result<AccessToken, SourceError>;
+
+    /// For a managed identity endpoint: how it names a user-assigned
+    /// identity that a SQL driver passes on (`UID` of ODBC). `None` for
+    /// every other source.
+    fn managed_host(&self) -> Option<ManagedHost> {
+        None
+    }
+}
+
+/// The managed identity endpoints, as SQL drivers treat them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ManagedHost {
+    /// IMDS (virtual machines, scale sets, AKS nodes): ODBC's `UID` is sent
+    /// as `object_id`.
+    Imds,
+    /// Azure Arc: ODBC's `UID` is an object id, as on IMDS.
+    Arc,
+    /// App Service and Functions: ODBC's `UID` is sent as `client_id`.
+    AppService,
+    /// Cloud Shell: no user-assigned identities.
+    CloudShell,
 }
