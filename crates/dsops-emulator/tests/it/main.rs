@@ -13,6 +13,7 @@
 mod harness;
 
 mod conformance;
+mod js_sdk;
 mod load;
 mod protocols;
 mod python_sdk;
