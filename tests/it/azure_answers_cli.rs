@@ -577,3 +577,41 @@ fn odbc_names_the_identity_by_object_id_on_imds_and_by_client_id_on_app_service(
         out.stdout
     );
 }
+
+#[test]
+fn a_firewalled_vault_gets_the_network_rule_hint() {
+    let state = base()
+        .grant("vm", "Key Vault Secrets User", "vault:dev-vault")
+        .vault("dev-vault", |v| {
+            v.subscription("Development")
+                .secret("database-password", CANARY)
+                .firewall(&["203.0.113.7"])
+        })
+        .build();
+    let setup = Setup::new(state, SECRET_VAR);
+    let out = setup.get("DB_PASSWORD");
+    assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
+    assert_contains(
+        &out.stderr,
+        &[
+            "ForbiddenByFirewall",
+            "Client address is not authorized",
+            "az keyvault network-rule add --name dev-vault",
+        ],
+    );
+    assert!(
+        !out.stderr.contains("az role assignment create"),
+        "{}",
+        out.stderr
+    );
+    let out = setup.run(&["doctor", "--env", "production"]);
+    assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
+    assert_contains(
+        &out.stdout,
+        &[
+            "403 ForbiddenByFirewall",
+            "az keyvault network-rule add --name dev-vault",
+        ],
+    );
+    assert!(!out.all_output().contains(CANARY));
+}

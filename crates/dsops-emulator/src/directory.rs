@@ -99,6 +99,8 @@ pub(crate) struct VaultPlace {
     /// Access policies: object id, then (kind, permission) pairs, lower-case.
     pub(crate) access_policies: Vec<(String, Vec<(String, String)>)>,
     pub(crate) paging: PagingSpec,
+    /// Whether the firewall refuses the emulator's (loopback) clients.
+    pub(crate) firewall_denies: bool,
 }
 
 /// A management lock.
@@ -309,6 +311,11 @@ impl Directory {
                         permission_model: spec.permission_model,
                         access_policies: Vec::new(),
                         paging: spec.paging.clone(),
+                        firewall_denies: spec.network_acls.default_action
+                            == crate::state::NetworkAction::Deny
+                            && !spec.network_acls.ip_rules.iter().any(|r| {
+                                matches!(r.as_str(), "127.0.0.1" | "127.0.0.1/32" | "127.0.0.0/8")
+                            }),
                     },
                 )
                 .is_some()

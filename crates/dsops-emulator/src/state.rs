@@ -290,6 +290,30 @@ pub struct VaultSpec {
     pub access_policies: Vec<AccessPolicySpec>,
     /// How lists (`/secrets`, `/secrets/NAME/versions`...) are paged.
     pub paging: PagingSpec,
+    /// The vault's firewall (`networkAcls`).
+    pub network_acls: NetworkAclsSpec,
+}
+
+/// A vault's firewall: with `default_action: Deny`, only the addresses of
+/// `ip_rules` get through. The emulator's clients all come from loopback
+/// (it listens there only), and it judges them as `127.0.0.1`.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct NetworkAclsSpec {
+    /// `Allow` (the default) or `Deny`.
+    pub default_action: NetworkAction,
+    /// Addresses or CIDR ranges let through when the default is `Deny`.
+    pub ip_rules: Vec<String>,
+}
+
+/// A firewall's default action.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+pub enum NetworkAction {
+    /// Everyone gets through.
+    #[default]
+    Allow,
+    /// Only the `ip_rules` get through.
+    Deny,
 }
 
 /// Who decides access to a vault's data.

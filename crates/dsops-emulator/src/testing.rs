@@ -72,8 +72,8 @@ use crate::faults::FaultSpec;
 use crate::state::{
     AccessPolicySpec, CertificateFormat, CertificateSpec, CosmosAccountSpec,
     FederatedCredentialSpec, IdentityKind, IdentitySpec, IssuerSpec, KeySpec, KeyType, LockSpec,
-    PagingSpec, ResourceGroupSpec, RoleAssignmentSpec, SecretSpec, SecretVersionSpec, StateFile,
-    StorageAccountSpec, SubscriptionSpec, TenantSpec, VaultSpec,
+    NetworkAclsSpec, NetworkAction, PagingSpec, ResourceGroupSpec, RoleAssignmentSpec, SecretSpec,
+    SecretVersionSpec, StateFile, StorageAccountSpec, SubscriptionSpec, TenantSpec, VaultSpec,
 };
 pub use crate::state::{CosmosApi, LockLevel, PermissionModel};
 
@@ -610,6 +610,16 @@ impl VaultBuilder {
         self
     }
 
+    /// Its firewall denies by default and lets `ip_rules` through (the
+    /// emulator's clients count as `127.0.0.1`).
+    pub fn firewall(mut self, ip_rules: &[&str]) -> Self {
+        self.0.network_acls = NetworkAclsSpec {
+            default_action: NetworkAction::Deny,
+            ip_rules: ip_rules.iter().map(|r| (*r).to_owned()).collect(),
+        };
+        self
+    }
+
     /// Pages its lists: at most `page_size` items a page, after
     /// `empty_pages` empty pages.
     pub fn paging(mut self, page_size: Option<usize>, empty_pages: usize) -> Self {
@@ -983,6 +993,7 @@ mod tests {
                     .permission_model(PermissionModel::AccessPolicy)
                     .access_policy("app", &["get", "list"], &["get"], &[])
                     .paging(Some(1), 2)
+                    .firewall(&["203.0.113.7"])
             })
             .github_issuer("https://token.actions.githubusercontent.com")
             .github_lifetime(60)
@@ -1040,6 +1051,7 @@ vaults:
     access_policies:
       - { principal: app, secrets: [get, list], certificates: [get] }
     paging: { page_size: 1, empty_pages: 2 }
+    network_acls: { default_action: Deny, ip_rules: [203.0.113.7] }
 github:
   issuer: https://token.actions.githubusercontent.com
   lifetime: 60

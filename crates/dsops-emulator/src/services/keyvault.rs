@@ -95,6 +95,18 @@ pub(super) fn handle(app: &App, req: &Request) -> Response {
         Ok(c) => c,
         Err(response) => return response,
     };
+    // The firewall, after the token (its refusal names the caller).
+    if target.place.firewall_denies {
+        return kv_error_inner(
+            403,
+            "Forbidden",
+            &format!(
+                "Client address is not authorized and caller is not a trusted service.\r\nClient address: 127.0.0.1\r\nCaller: appid={};oid={};iid={}\r\nVault: {};location=westeurope",
+                caller.client_id, caller.object_id, caller.tenant_id, target.name
+            ),
+            "ForbiddenByFirewall",
+        );
+    }
     let who = app
         .directory
         .by_object_id(&caller.object_id)
