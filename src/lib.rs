@@ -73,7 +73,7 @@
 //!   (`dsops plan`); [`StoreClient`] and the [`identity`] and [`keyvault`]
 //!   modules: checking an identity and a vault without reading a value
 //!   (`dsops doctor`).
-//! - [`format`](mod@format), [`redact`] and [`ci`]: what values become on their way out
+//! - [`format`](mod@format), [`template`], [`redact`] and [`ci`]: what values become on their way out
 //!   (files, masked output, CI workflow commands), for programs that hand
 //!   values on as the `dsops` command does.
 //! - [`config`]: the configuration model (the `dsops-config` crate).
@@ -142,7 +142,8 @@ pub mod identity {
 /// reading a value.
 pub mod keyvault {
     pub use crate::azure::keyvault::{
-        ProbeOutcome, Unreachable, challenge_resource_matches, vault_host_name, vault_url,
+        ListError, ProbeOutcome, Unreachable, challenge_resource_matches, vault_host_name,
+        vault_url,
     };
 }
 
@@ -150,6 +151,12 @@ pub mod keyvault {
 /// JSON and YAML.
 pub mod format {
     pub use crate::output::format::{Format, encode};
+}
+
+/// Filling a template's `{{ NAME }}` placeholders with values (`dsops
+/// render --template`); the syntax is in [`Template`](template::Template)'s module.
+pub mod template {
+    pub use crate::output::template::{Placeholder, Template, TemplateError};
 }
 
 /// Masking values in a program's output: every secret and its escaped

@@ -39,19 +39,71 @@ use syn::{LitStr, Token};
 #[proc_macro_attribute]
 pub fn env(attr: TokenStream, item: TokenStream) -> TokenStream {
     let original: proc_macro2::TokenStream = item.clone().into();
-    match expand(attr.into(), item.into()) {
+    let attr: proc_macro2::TokenStream = attr.into();
+    match expand(attr.clone(), item.into()) {
         Ok(tokens) => tokens.into(),
         Err(error) => {
-            // Keep the struct, so that the error is the only one.
             let mut tokens = error;
             if let Ok(item) = syn::parse2::<syn::ItemStruct>(original) {
-                let syn::ItemStruct {
-                    attrs, vis, ident, ..
-                } = item;
-                let attrs = attrs.iter().filter(|a| !a.path().is_ident("derive"));
-                tokens.extend(quote!(#(#attrs)* #vis struct #ident;));
+                let args = syn::parse2::<Args>(attr).ok();
+                tokens.extend(fallback(item, args.as_ref()));
             }
             tokens.into()
+        }
+    }
+}
+
+/// The struct of a rejected configuration, with every item the generated
+/// one has (as thiserror emits its impls beside its errors), so that the
+/// compiler shows the configuration's `dsops.yaml:LINE:COL` error alone and
+/// not a second "no function named `resolve`" at every use. Its bodies
+/// never run: the crate does not compile while the error stands. Fields
+/// cannot be given (the configuration that names them was rejected): a use
+/// of one is still an error of its own.
+fn fallback(item: syn::ItemStruct, args: Option<&Args>) -> proc_macro2::TokenStream {
+    let syn::ItemStruct {
+        attrs, vis, ident, ..
+    } = item;
+    let attrs = attrs.iter().filter(|a| !a.path().is_ident("derive"));
+    let krate: syn::Path = args
+        .and_then(|a| a.krate.clone())
+        .unwrap_or_else(|| syn::parse_quote!(::dsops));
+    let env = args.map(|a| a.env.value()).unwrap_or_default();
+    let name = ident.to_string();
+    let result = quote!(::core::result::Result<Self, #krate::Error>);
+    let never = quote!(::core::unreachable!(
+        "#[dsops::env] rejected its configuration at compile time"
+    ));
+    quote! {
+        #(#attrs)* #vis struct #ident;
+
+        #[allow(dead_code, unused_variables, clippy::unused_async)]
+        impl #ident {
+            /// The environment of dsops.yaml this struct was generated from.
+            pub const ENVIRONMENT: &'static str = #env;
+            /// See the generated struct's documentation.
+            pub async fn resolve() -> #result { #never }
+            /// See the generated struct's documentation.
+            pub async fn resolve_with(options: #krate::ResolveOptions) -> #result { #never }
+            /// See the generated struct's documentation.
+            pub fn resolve_blocking() -> #result { #never }
+            /// See the generated struct's documentation.
+            pub fn from_env() -> #result { #never }
+            /// See the generated struct's documentation.
+            pub fn for_tests<I, K, V>(vars: I) -> #result
+            where
+                I: ::core::iter::IntoIterator<Item = (K, V)>,
+                K: ::core::convert::AsRef<str>,
+                V: ::core::convert::Into<::std::string::String>,
+            {
+                #never
+            }
+        }
+
+        impl ::core::fmt::Debug for #ident {
+            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+                f.write_str(#name)
+            }
         }
     }
 }

@@ -9,6 +9,7 @@
 mod account;
 mod failure;
 mod fetch;
+mod field;
 mod plan;
 mod resolution;
 
@@ -214,6 +215,21 @@ impl StoreClient {
         self.0.chain.token(scope).await
     }
 
+    /// The names of the secrets of `vault_url` that can be read now
+    /// (enabled, valid; not those behind certificates), without reading a
+    /// value: what the action's `secrets: '*'` resolves.
+    pub async fn list_secrets(
+        &self,
+        vault_url: &str,
+        token: &Token,
+    ) -> Result<Vec<String>, keyvault::ListError> {
+        keyvault::list_secret_names(&self.0.http, &token.secret, vault_url)
+            .await
+            .map_err(|error| keyvault::ListError {
+                message: crate::azure::identity::chain_text(&error),
+            })
+    }
+
     /// Whether object `name` of `vault_url` exists and `token` may read it,
     /// without reading its value (one request for its list of versions).
     pub async fn probe_keyvault(
@@ -359,54 +375,70 @@ impl Inner {
     }
 }
 
-/// Values in file order, problems for every variable whose fetch failed.
+/// Values in file order, problems for every variable whose fetch failed
+/// (or whose `field` is not in the value); an optional variable with a
+/// `default` that failed gets the default, and its problem stays a warning.
 fn assemble(
     plan: &Plan,
     results: Vec<Option<Result<SecretString, failure::Failure>>>,
 ) -> Resolution {
     let mut values = Vec::new();
     let mut problems = Vec::new();
-    for variable in &plan.variables {
-        match &variable.source {
-            PlannedSource::Literal(value) => values.push((variable.name.clone(), value.clone())),
-            PlannedSource::Fetch(index) => {
-                let fetch = plan.fetches.get(*index);
-                match results.get(*index).and_then(Option::as_ref) {
-                    Some(Ok(value)) => values.push((variable.name.clone(), value.clone())),
-                    Some(Err(failure)) => problems.push(Problem {
-                        variable: variable.name.clone(),
-                        optional: variable.optional,
-                        env: plan.env.clone(),
-                        store: fetch.map(|f| f.store.clone()).unwrap_or_default(),
-                        target: fetch.map(|f| f.target.describe()).unwrap_or_default(),
-                        credential: failure.credential.clone(),
-                        status: failure.status,
-                        code: failure.code.clone(),
-                        message: failure.message.clone(),
-                        hint: failure.hint.clone(),
-                    }),
-                    None => problems.push(Problem {
-                        variable: variable.name.clone(),
-                        optional: variable.optional,
-                        env: plan.env.clone(),
-                        store: fetch.map(|f| f.store.clone()).unwrap_or_default(),
-                        target: fetch.map(|f| f.target.describe()).unwrap_or_default(),
-                        credential: None,
-                        status: None,
-                        code: None,
-                        message: "the fetch did not finish".to_owned(),
-                        hint: None,
-                    }),
-                }
-            }
-        }
-    }
-    let literals = plan
+    let mut literals: Vec<String> = plan
         .variables
         .iter()
         .filter(|v| matches!(v.source, PlannedSource::Literal(_)))
         .map(|v| v.name.clone())
         .collect();
+    for variable in &plan.variables {
+        let index = match &variable.source {
+            PlannedSource::Literal(value) => {
+                values.push((variable.name.clone(), value.clone()));
+                continue;
+            }
+            PlannedSource::Fetch(index) => *index,
+        };
+        let fetch = plan.fetches.get(index);
+        let mut target = fetch.map(|f| f.target.describe()).unwrap_or_default();
+        if let Some(path) = &variable.field {
+            target.push_str(&format!(", field {}", field::display(path)));
+        }
+        let outcome = match results.get(index).and_then(Option::as_ref) {
+            Some(Ok(value)) => match &variable.field {
+                None => Ok(value.clone()),
+                Some(path) => field::select(value, path),
+            },
+            Some(Err(failure)) => Err(failure.clone()),
+            None => Err(failure::Failure::plain("the fetch did not finish", None)),
+        };
+        match outcome {
+            Ok(value) => values.push((variable.name.clone(), value)),
+            Err(failure) => {
+                if variable.optional
+                    && let Some(default) = &variable.default
+                {
+                    values.push((variable.name.clone(), default.clone()));
+                    // Written in the file: not a secret, not masked.
+                    literals.push(variable.name.clone());
+                }
+                problems.push(Problem {
+                    variable: variable.name.clone(),
+                    optional: variable.optional,
+                    env: plan.env.clone(),
+                    store: fetch.map(|f| f.store.clone()).unwrap_or_default(),
+                    target,
+                    credential: failure.credential,
+                    status: failure.status,
+                    code: failure.code,
+                    message: match (&variable.default, variable.optional) {
+                        (Some(_), true) => format!("{}; its default is used", failure.message),
+                        _ => failure.message,
+                    },
+                    hint: failure.hint,
+                });
+            }
+        }
+    }
     Resolution {
         env: plan.env.clone(),
         values,

@@ -34,6 +34,11 @@ pub struct PlannedVariable {
     pub optional: bool,
     /// Where its value comes from.
     pub source: PlannedSource,
+    /// `field:`: the path of the value in the fetched secret read as JSON
+    /// (the fetch is the whole secret, shared by every variable of it).
+    pub field: Option<Vec<String>>,
+    /// `default:`: the value of an optional variable whose source fails.
+    pub default: Option<SecretString>,
 }
 
 /// Where a variable's value comes from.
@@ -284,10 +289,19 @@ pub(crate) fn plan(config: &Config, env: &str) -> Result<Plan, EngineError> {
                 PlannedSource::Fetch(index)
             }
         };
+        let field = match &variable.value {
+            ValueSource::Reference(reference) => match &reference.target {
+                Target::KeyVault(kv) => kv.field.as_ref().map(|f| f.path.clone()),
+                _ => None,
+            },
+            ValueSource::Literal(_) => None,
+        };
         variables.push(PlannedVariable {
             name,
             optional: variable.optional,
             source,
+            field,
+            default: variable.default.as_ref().map(|d| d.value.clone()),
         });
     }
     Ok(Plan {

@@ -162,11 +162,11 @@ fn signals_are_passed_on_to_the_child() {
     assert_eq!(signal_dsops(&setup, script, "TERM"), 128 + 15);
 }
 
-/// `exec` of an environment that fails: nothing started, exit 1, every
-/// problem on stderr.
+/// `exec` of an environment that fails: nothing started, exit 125 (dsops
+/// failed, not the command), every problem on stderr.
 fn exec_fails(setup: &Emulated, env: &str) -> crate::support::harness::Run {
     let out = exec_sh(setup, env, "touch started");
-    assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
+    assert_eq!(out.code, 125, "{}{}", out.stdout, out.stderr);
     assert!(
         !setup.path().join("started").exists(),
         "the command was started"
@@ -401,4 +401,146 @@ fn mask_output_leaves_values_written_in_the_file_alone() {
     ]));
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert_eq!(out.stderr, "xy xyzzy-value\n");
+}
+
+#[test]
+fn dsops_failing_exits_125_and_the_childs_own_1_stays_1() {
+    let setup = Emulated::start();
+    // The child's own failure.
+    assert_eq!(exec_sh(&setup, "production", "exit 1").code, 1);
+    assert_eq!(exec_sh(&setup, "production", "exit 125").code, 125);
+    // Resolution (a denied identity), configuration, an unknown environment.
+    assert_eq!(exec_sh(&setup, "denied", "touch started").code, 125);
+    let out = exec_sh(&setup, "no-such-env", "touch started");
+    assert_eq!(out.code, 125, "{}", out.stderr);
+    let dir = config_dir("version: 1\nenvs:\n  dev:\n    X: { from: { store: nowhere } }\n");
+    let out = run(dsops(dir.path()).args(["exec", "--env", "dev", "--", "touch", "started"]));
+    assert_eq!(out.code, 125, "{}", out.stderr);
+    assert!(!dir.path().join("started").exists());
+    assert!(!setup.path().join("started").exists());
+}
+
+#[test]
+fn output_is_masked_by_default_when_ci_is_set() {
+    let setup = Emulated::start();
+    let script = r#"printf 'key: %s\n' "$API_KEY""#;
+    let exec = |extra: &[&str], ci: Option<&str>| {
+        let mut args = vec!["exec", "--env", "production"];
+        args.extend_from_slice(extra);
+        args.extend_from_slice(&["--", "sh", "-c", script]);
+        let mut cmd = setup.command(&args);
+        if let Some(ci) = ci {
+            cmd.env("CI", ci);
+        }
+        run(&mut cmd).stdout
+    };
+    let masked = "key: ***\n".to_owned();
+    let clear = format!("key: {API_KEY}\n");
+    assert_eq!(exec(&[], Some("true")), masked);
+    assert_eq!(exec(&[], Some("1")), masked);
+    assert_eq!(exec(&["--no-mask-output"], Some("true")), clear);
+    assert_eq!(exec(&[], Some("false")), clear);
+    assert_eq!(exec(&[], None), clear);
+    assert_eq!(exec(&["--mask-output"], None), masked);
+    // Of the two flags, the last wins.
+    assert_eq!(
+        exec(&["--no-mask-output", "--mask-output"], Some("true")),
+        masked
+    );
+    assert_eq!(exec(&["--mask-output", "--no-mask-output"], None), clear);
+}
+
+#[test]
+fn files_hands_each_value_over_in_a_private_directory_removed_after() {
+    let setup = Emulated::start();
+    // The parent of the private directory: a runtime directory of the test's
+    // own, never a system path.
+    let runtime = tempfile::tempdir().unwrap();
+    let mut cmd = setup.command(&[
+        "exec", "--env", "production", "--files", "--", "sh", "-c",
+        r#"d="$DSOPS_FILES"; [ "$1" = "$d/API_KEY" ] || exit 9; printf '%s' "$d" > dir.txt; cat "$1" > api.txt; stat -c '%a' "$d" "$d/DATABASE_PASSWORD" > modes.txt; ls "$d" > names.txt; printf '%s' "${API_KEY-unset}" > env.txt"#,
+        "sh", "{}/API_KEY",
+    ]);
+    cmd.env("XDG_RUNTIME_DIR", runtime.path());
+    let out = run(&mut cmd);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert_reveals_nothing(&out);
+    let dir = read(&setup, "dir.txt");
+    assert!(
+        dir.starts_with(&runtime.path().display().to_string()),
+        "{dir}"
+    );
+    assert_eq!(read(&setup, "api.txt"), API_KEY);
+    assert_eq!(read(&setup, "modes.txt"), "700\n600\n");
+    assert_eq!(
+        read(&setup, "names.txt"),
+        "API_KEY\nDATABASE_PASSWORD\nGREETING\nLOG_LEVEL\n"
+    );
+    // Files instead of the environment.
+    assert_eq!(read(&setup, "env.txt"), "unset");
+    assert!(!std::path::Path::new(&dir).exists(), "{dir} is left behind");
+
+    // Multi-line values byte for byte; the directory goes when the child
+    // fails, and when dsops is sent a signal that it passes on.
+    let mut cmd = setup.command(&[
+        "exec",
+        "--env",
+        "hostile",
+        "--files",
+        "--",
+        "sh",
+        "-c",
+        r#"printf '%s' "$DSOPS_FILES" > dir.txt; cat "$DSOPS_FILES/H7" > pem.txt; exit 4"#,
+    ]);
+    cmd.env("XDG_RUNTIME_DIR", runtime.path());
+    let out = run(&mut cmd);
+    assert_eq!(out.code, 4, "{}", out.stderr);
+    assert_eq!(
+        read(&setup, "pem.txt"),
+        crate::support::emulated::HOSTILE[7]
+    );
+    assert!(!std::path::Path::new(&read(&setup, "dir.txt")).exists());
+
+    let mut cmd = setup.command(&[
+        "exec",
+        "--env",
+        "production",
+        "--files",
+        "--",
+        "sh",
+        "-c",
+        r#"printf '%s' "$DSOPS_FILES" > dir.txt; touch ready; exec sleep 30"#,
+    ]);
+    cmd.env("XDG_RUNTIME_DIR", runtime.path());
+    let mut child = cmd
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !setup.path().join("ready").exists() {
+        assert!(Instant::now() < deadline, "the command never started");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let killed = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(128 + 15));
+    assert!(!std::path::Path::new(&read(&setup, "dir.txt")).exists());
+    assert_eq!(std::fs::read_dir(runtime.path()).unwrap().count(), 0);
+
+    // --allow-override means nothing without the environment: refused.
+    let out = setup.run(&[
+        "exec",
+        "--env",
+        "production",
+        "--files",
+        "--allow-override",
+        "--",
+        "true",
+    ]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
 }

@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use dsops::ci::github::{parse_file_commands, unescape_data};
-use dsops_emulator::testing::{Identity, StateBuilder};
+use dsops_emulator::testing::{Identity, Secret, StateBuilder};
 use dsops_emulator::{Emulator, Options, StateFile};
 
 use crate::support::emulated::emulator_cloud;
@@ -31,6 +31,7 @@ const MULTI: &str =
     "-----BEGIN KEY-----\nCANARY-gha-multi-line-aa\nCANARY-gha-multi-line-bb\n-----END KEY-----";
 const EVIL: &str =
     "CANARY-gha-evil\nghadelimiter_00000000-0000-4000-8000-000000000000\nEVIL_INJECTED=1";
+const RETIRED: &str = "CANARY-gha-retired-disabled-0d";
 const CLIENT_ID: &str = "99999999-8888-7777-6666-555555555555";
 
 fn secrets() -> Vec<&'static str> {
@@ -60,6 +61,15 @@ fn state() -> StateFile {
                 .secret("multi-line", MULTI)
                 .secret("evil", EVIL)
                 .secret("pin", "123")
+        })
+        // For the `keyvault` and `secrets` inputs: a vault to migrate from
+        // Azure/get-keyvault-secrets, with a disabled secret `*` skips.
+        .grant("ci", "Key Vault Secrets User", "vault:migrate-vault")
+        .vault("migrate-vault", |v| {
+            v.subscription("Development")
+                .secret("db-password", DB)
+                .secret("api-key", API)
+                .secret_with("retired", Secret::new(RETIRED).disabled())
         })
         .github_claim("repository", "octo-org/octo-repo")
         .github_claim("ref", "refs/heads/main")
@@ -817,4 +827,90 @@ fn configuration_problems_are_annotations_on_their_lines() {
         run.stdout
     );
     assert!(!env_file.exists(), "nothing written");
+}
+
+/// The migration from `Azure/get-keyvault-secrets`: `keyvault` and
+/// `secrets` with no dsops.yaml in the workspace. The vault is given by URL
+/// (the emulator's host), Entra ID by `AZURE_AUTHORITY_HOST` and its CA by
+/// `SSL_CERT_FILE`, the standard settings a private cloud uses.
+fn without_config(setup: &Setup) -> Runner {
+    let mut runner = Runner::new(&setup.emulator, &setup.url);
+    std::fs::remove_file(runner.workspace.join("dsops.yaml")).unwrap();
+    let ca = runner.workspace.join("ca.pem");
+    runner
+        .env
+        .insert("SSL_CERT_FILE".into(), ca.to_str().unwrap().to_owned());
+    runner
+        .env
+        .insert("AZURE_AUTHORITY_HOST".into(), setup.emulator.https_url());
+    runner
+}
+
+fn keyvault_inputs(setup: &Setup, secrets: &str) -> Vec<(&'static str, String)> {
+    let mut given = federation("");
+    given.push(("keyvault", setup.emulator.vault_url("migrate-vault")));
+    given.push(("secrets", secrets.to_owned()));
+    given
+}
+
+#[test]
+fn keyvault_and_secrets_need_no_dsops_yaml() {
+    let setup = setup();
+    let mut runner = without_config(&setup);
+    let given = keyvault_inputs(&setup, "db-password, api-key");
+    let outputs = runner
+        .run_action(&inputs(&given))
+        .expect("the action succeeds");
+    assert_eq!(runner.env.get("db_password").map(String::as_str), Some(DB));
+    assert_eq!(runner.env.get("api_key").map(String::as_str), Some(API));
+    assert_eq!(outputs["count"], "2");
+    for mask in [DB, API] {
+        assert!(runner.masks.iter().any(|m| m == mask), "{mask} is masked");
+    }
+    let dsops = runner.step_named("dsops");
+    for part in [DB, API, RETIRED] {
+        assert!(!dsops.summary.contains(part));
+        assert!(
+            !dsops
+                .stdout
+                .lines()
+                .any(|l| !l.starts_with("::add-mask::") && l.contains(part))
+        );
+        assert!(!dsops.stderr.contains(part));
+    }
+
+    // `*`: every secret that can be read; the disabled one is skipped.
+    let mut runner = without_config(&setup);
+    let given = keyvault_inputs(&setup, "*");
+    let outputs = runner
+        .run_action(&inputs(&given))
+        .expect("the action succeeds");
+    assert_eq!(outputs["count"], "2", "{:?}", runner.step_named("dsops"));
+    assert_eq!(runner.env.get("db_password").map(String::as_str), Some(DB));
+    assert!(!runner.env.contains_key("retired"));
+    assert!(!runner.log.join("\n").contains(RETIRED));
+
+    // A secret that is not there fails the step, nothing exported.
+    let mut runner = without_config(&setup);
+    let given = keyvault_inputs(&setup, "db-password,no-such-secret");
+    assert!(runner.run_action(&inputs(&given)).is_none());
+    let dsops = runner.step_named("dsops");
+    assert!(
+        dsops.stdout.contains("::error title=dsops::no_such_secret"),
+        "{}",
+        dsops.stdout
+    );
+    assert!(!runner.env.contains_key("db_password"));
+
+    // keyvault with env, or without secrets, is a usage error.
+    let mut runner = without_config(&setup);
+    let mut given = keyvault_inputs(&setup, "");
+    assert!(runner.run_action(&inputs(&given)).is_none());
+    assert_eq!(runner.step_named("dsops").code, 2);
+    given.retain(|(k, _)| *k != "secrets" && *k != "env");
+    given.push(("secrets", "db-password".into()));
+    given.push(("env", "production".into()));
+    let mut runner = without_config(&setup);
+    assert!(runner.run_action(&inputs(&given)).is_none());
+    assert_eq!(runner.step_named("dsops").code, 2);
 }

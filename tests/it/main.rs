@@ -48,7 +48,9 @@ mod doctor_cli;
 mod emulator_cli;
 mod exec_cli;
 mod get_cli;
+mod global_cli;
 mod plan_cli;
+mod reference_cli;
 mod render_cli;
 
 // The library's public API against the emulator.

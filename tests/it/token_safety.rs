@@ -54,7 +54,7 @@ fn a_challenge_for_another_domain_is_refused_and_gets_no_token() {
             "AZURE_POD_IDENTITY_AUTHORITY_HOST",
             emulator.http_url().unwrap(),
         ));
-    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert_eq!(out.code, 125, "{}", out.stderr);
     assert!(
         out.stderr
             .contains("challenge asks for a token for `https://evil.localhost`"),

@@ -169,6 +169,33 @@ pub(crate) fn load(path: &Path, env: Option<&str>) -> Result<Usable, LoadError> 
             });
         }
     };
+    usable(loaded, path, env, || {
+        load_file(path, &ProcessEnvironment, LoadOptions::check()).ok()
+    })
+}
+
+/// Loads a configuration written by dsops itself (the action's `keyvault`
+/// and `secrets` inputs), named `name` in messages, for `env`.
+pub(crate) fn load_text(name: &Path, text: &str, env: &str) -> Result<Usable, LoadError> {
+    let source = || Source::new(name, text);
+    let loaded = dsops::config::load(source(), &ProcessEnvironment, LoadOptions::resolve());
+    usable(loaded, name, Some(env), || {
+        Some(dsops::config::load(
+            source(),
+            &ProcessEnvironment,
+            LoadOptions::check(),
+        ))
+    })
+}
+
+/// The part of `loaded` for `env` (or all of it), when it is whole;
+/// `as_checked` loads it again as `check` does.
+fn usable(
+    loaded: Loaded,
+    path: &Path,
+    env: Option<&str>,
+    as_checked: impl FnOnce() -> Option<Loaded>,
+) -> Result<Usable, LoadError> {
     let (relevant, unknown_env) = relevant_diagnostics(&loaded, env);
     let mut shown: Vec<Diagnostic> = unknown_env.into_iter().collect();
     shown.extend(relevant);
@@ -183,9 +210,7 @@ pub(crate) fn load(path: &Path, env: Option<&str>) -> Result<Usable, LoadError> 
     // loading as `check` does gives it.
     let config = match (loaded.config(), env) {
         (Some(config), _) => Some(config.clone()),
-        (None, Some(_)) => load_file(path, &ProcessEnvironment, LoadOptions::check())
-            .ok()
-            .and_then(|fallback| fallback.config().cloned()),
+        (None, Some(_)) => as_checked().and_then(|fallback| fallback.config().cloned()),
         (None, None) => None,
     };
     match config {
@@ -233,7 +258,7 @@ fn relevant_diagnostics(
 pub(crate) fn unreadable_hint(error: &ReadError) -> &'static str {
     match error {
         ReadError::Io { source, .. } if source.kind() == std::io::ErrorKind::NotFound => {
-            "run dsops where dsops.yaml is, or give its path with --config PATH (or DSOPS_CONFIG)"
+            "no dsops.yaml or dsops.yml in the working directory or its parents up to the repository root: run dsops where it is, or give its path with --config PATH (or DSOPS_CONFIG)"
         }
         ReadError::Io { .. } => "check the path and its permissions",
         ReadError::TooLarge { .. } => {

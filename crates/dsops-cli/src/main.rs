@@ -5,8 +5,11 @@
 
 mod child;
 mod commands;
+mod files;
 mod hygiene;
+mod inline;
 mod load;
+mod locate;
 mod output;
 mod resolve;
 
@@ -19,21 +22,28 @@ use clap::{Parser, Subcommand, ValueEnum};
 use crate::commands::demo;
 #[cfg(feature = "emulator")]
 use crate::commands::emulator;
-use crate::commands::{check, doctor, exec, get, github, plan, render, schema};
+use crate::commands::{check, completions, doctor, exec, get, github, plan, render, schema};
+
+/// `dsops --version`: the version, the commit it was built from, the
+/// target and the features built in (build.rs works them out).
+const LONG_VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    "\ncommit: ",
+    env!("DSOPS_BUILD_COMMIT"),
+    "\ntarget: ",
+    env!("DSOPS_BUILD_TARGET"),
+    "\nfeatures: ",
+    env!("DSOPS_BUILD_FEATURES"),
+);
 
 /// Secrets for programs, without a stored credential.
 #[derive(Debug, Parser)]
-#[command(name = "dsops", version, about, long_about = None)]
+#[command(name = "dsops", version, long_version = LONG_VERSION, about, long_about = None)]
 struct Cli {
-    /// The configuration file.
-    #[arg(
-        long,
-        global = true,
-        env = "DSOPS_CONFIG",
-        default_value = "dsops.yaml",
-        value_name = "PATH"
-    )]
-    config: PathBuf,
+    /// The configuration file (default: dsops.yaml or dsops.yml, in the
+    /// working directory or the nearest parent up to the repository root).
+    #[arg(long, global = true, env = "DSOPS_CONFIG", value_name = "PATH")]
+    config: Option<PathBuf>,
 
     /// When to colour output.
     #[arg(long, global = true, value_enum, default_value_t = ColorWhen::Auto, value_name = "WHEN")]
@@ -77,6 +87,11 @@ enum Command {
     Plan(plan::PlanArgs),
     /// Print the JSON Schema of dsops.yaml, for editors.
     Schema,
+    /// Print the completion script for a shell (bash, zsh, fish,
+    /// powershell, elvish).
+    Completions(completions::CompletionsArgs),
+    /// Print the man page (roff): `dsops man > dsops.1`.
+    Man,
     /// Serve a local, offline Azure (managed identity, Entra ID, GitHub OIDC,
     /// Key Vault, ARM) on loopback, for development and tests.
     #[cfg(feature = "emulator")]
@@ -96,6 +111,10 @@ pub(crate) mod exit {
     pub(crate) const FAILED: u8 = 1;
     /// The command line is wrong (clap uses it too).
     pub(crate) const USAGE: u8 = 2;
+    /// `dsops exec`: dsops itself failed (configuration, identity,
+    /// resolution) and the command was not run, as `env` and `timeout` use
+    /// it, so that it cannot be taken for the command's own 1.
+    pub(crate) const EXEC_FAILED: u8 = 125;
 }
 
 fn main() -> ExitCode {
@@ -107,15 +126,21 @@ fn main() -> ExitCode {
         ColorWhen::Always => anstream::ColorChoice::Always.write_global(),
         ColorWhen::Never => anstream::ColorChoice::Never.write_global(),
     }
+    let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+    let located = locate::locate(cli.config.as_deref(), &cwd);
+    locate::choose(located.clone());
+    let config = located.path.as_path();
     let code = match cli.command {
-        Command::Check(args) => check::run(&cli.config, &args),
-        Command::Doctor(args) => doctor::run(&cli.config, &args),
-        Command::Exec(args) => exec::run(&cli.config, &args),
-        Command::Render(args) => render::run(&cli.config, &args),
-        Command::Get(args) => get::run(&cli.config, &args),
-        Command::Plan(args) => plan::run(&cli.config, &args),
-        Command::Github(args) => github::run(&cli.config, &args),
+        Command::Check(args) => check::run(config, &args),
+        Command::Doctor(args) => doctor::run(config, &args),
+        Command::Exec(args) => exec::run(config, &args),
+        Command::Render(args) => render::run(config, &args),
+        Command::Get(args) => get::run(config, &args),
+        Command::Plan(args) => plan::run(config, &args),
+        Command::Github(args) => github::run(config, &args),
         Command::Schema => schema::run(),
+        Command::Completions(args) => completions::run::<Cli>(&args),
+        Command::Man => completions::man::<Cli>(),
         #[cfg(feature = "emulator")]
         Command::Emulator(args) => emulator::run(&args),
         #[cfg(all(feature = "emulator", unix))]

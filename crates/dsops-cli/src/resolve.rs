@@ -22,13 +22,20 @@ use crate::output;
 #[derive(Debug, Args)]
 pub(crate) struct EnvArgs {
     /// The environment (a key of `envs:` in dsops.yaml).
-    #[arg(long, value_name = "ENV")]
+    #[arg(long, env = "DSOPS_ENV", value_name = "ENV")]
     pub(crate) env: String,
 
     /// Trace every store's requests and identity sources on stderr (never a
     /// value or a token).
     #[arg(long)]
     pub(crate) debug: bool,
+}
+
+/// With `--debug`, names the configuration file on stderr.
+pub(crate) fn debug_config(debug: bool) {
+    if debug && let Some(line) = crate::locate::debug_line() {
+        output::stderr(&line);
+    }
 }
 
 /// A single-threaded runtime, or exit 1 with why not.
@@ -49,10 +56,26 @@ pub(crate) fn load_and_resolve(
     config: &Path,
     args: &EnvArgs,
 ) -> Result<(tokio::runtime::Runtime, Resolution), u8> {
-    let usable = load::load(config, Some(&args.env)).map_err(|error| {
+    let usable = load_for(config, args)?;
+    resolve_loaded(&usable, args)
+}
+
+/// Loads dsops.yaml for `--env` (naming the file with `--debug`); a
+/// configuration error is printed on stderr as `dsops check` prints it,
+/// and `Err` is then the exit code.
+pub(crate) fn load_for(config: &Path, args: &EnvArgs) -> Result<load::Usable, u8> {
+    debug_config(args.debug);
+    load::load(config, Some(&args.env)).map_err(|error| {
         error.print_human(Stream::Stderr);
         exit::FAILED
-    })?;
+    })
+}
+
+/// Resolves `--env` of a loaded configuration, with the runtime it ran on.
+pub(crate) fn resolve_loaded(
+    usable: &load::Usable,
+    args: &EnvArgs,
+) -> Result<(tokio::runtime::Runtime, Resolution), u8> {
     let runtime = runtime()?;
     let resolved = runtime.block_on(resolve(
         usable.config().clone(),

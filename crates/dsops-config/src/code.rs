@@ -148,6 +148,10 @@ codes! {
     NulInValue => "nul-in-value",
     /// Warning: a literal value looks like a credential written in the file.
     CredentialLiteral => "credential-literal",
+    /// Error: `default:` on a variable that is not `optional: true` (a
+    /// required variable that fails stops the program; a default would hide
+    /// that).
+    DefaultOnRequired => "default-on-required",
 
     // ----- from: -------------------------------------------------------------
 
@@ -157,6 +161,9 @@ codes! {
     WrongFormKey => "wrong-form-key",
     /// Error: a Key Vault `version` that is not 32 hexadecimal digits.
     InvalidVersion => "invalid-version",
+    /// Error: a `field:` that is not a path of names separated by dots, or
+    /// on a Key Vault certificate or key (it selects from a secret's JSON).
+    InvalidField => "invalid-field",
     /// Error: SAS permissions, services, resource types or IP range of the
     /// wrong shape.
     InvalidSas => "invalid-sas",

@@ -271,6 +271,78 @@ fn secret_of(answer: SecretAnswer, now: SystemTime) -> Result<SecretBundle, KeyV
     })
 }
 
+/// One item of a list of secrets: no value, its id and attributes.
+#[derive(Deserialize)]
+struct SecretItem {
+    id: Option<String>,
+    #[serde(default)]
+    attributes: Attributes,
+    /// True for the secret behind a certificate.
+    managed: Option<bool>,
+}
+
+/// A page of `GET {vault}/secrets`.
+#[derive(Deserialize)]
+struct SecretPage {
+    #[serde(default)]
+    value: Vec<SecretItem>,
+    #[serde(rename = "nextLink")]
+    next_link: Option<String>,
+}
+
+/// How many pages of 25 are followed at most (2,500 secrets).
+const MAX_PAGES: usize = 100;
+
+/// `GET {vault}/secrets` (Get Secrets, `secrets/list`), page by page
+/// through `nextLink`: the names of the secrets that can be read now
+/// (enabled, not expired, valid already), in the vault's order, without
+/// the secrets behind certificates (`managed`). Reads no value. A
+/// `nextLink` outside the vault is refused: the token goes nowhere else.
+pub(crate) async fn list_secret_names(
+    http: &Http,
+    token: &SecretString,
+    vault_url: &str,
+) -> Result<Vec<String>, KeyVaultError> {
+    let base = vault_url.trim_end_matches('/');
+    let mut url = format!(
+        "{base}/secrets?maxresults=25&api-version={}",
+        super::url::API_VERSION
+    );
+    let mut names = Vec::new();
+    let now = SystemTime::now();
+    for _ in 0..MAX_PAGES {
+        let page: SecretPage = get_json(http, token, &url, "a Key Vault list of secrets").await?;
+        for item in page.value {
+            if item.managed == Some(true) || item.attributes.check(now).is_err() {
+                continue;
+            }
+            let id = item.id.unwrap_or_default();
+            let path = id.split(['?', '#']).next().unwrap_or_default();
+            if let Some(name) = path
+                .strip_prefix(base)
+                .and_then(|rest| rest.strip_prefix("/secrets/"))
+                .filter(|name| !name.is_empty() && !name.contains('/'))
+            {
+                names.push(name.to_owned());
+            }
+        }
+        match page.next_link.filter(|next| !next.is_empty()) {
+            None => return Ok(names),
+            // Compared as URLs: Key Vault's nextLinks name port 443.
+            Some(next) if super::probe::same_vault(&url, &next) => url = next,
+            Some(_) => {
+                return Err(KeyVaultError::Protocol(
+                    "the list's nextLink points outside the vault".to_owned(),
+                ));
+            }
+        }
+    }
+    Err(KeyVaultError::Protocol(format!(
+        "the vault lists more than {} secrets",
+        MAX_PAGES * 25
+    )))
+}
+
 /// A certificate with its private key, read from its backing secret
 /// (`GET {vault}/secrets/{name}/{version}`), as one PEM text: the private key
 /// as PKCS#8 `PRIVATE KEY`, then the certificate chain, leaf first.

@@ -7,6 +7,8 @@
 //!   errors are [`KeyVaultError`].
 //! - For `dsops doctor`: [`probe`], which tells whether an object exists and
 //!   may be read without reading its value.
+//! - For the action's `secrets: '*'`: [`list_secret_names`], the names of
+//!   the secrets that can be read, without their values.
 
 pub(crate) mod client;
 mod der;
@@ -21,7 +23,7 @@ mod url;
 #[cfg(test)]
 mod tests;
 
-pub(crate) use client::{get_certificate_pem, get_key_jwk, get_secret};
+pub(crate) use client::{get_certificate_pem, get_key_jwk, get_secret, list_secret_names};
 #[cfg(test)]
 pub(crate) use client::{parse_certificate, parse_key, parse_secret};
 pub(crate) use error::KeyVaultError;
@@ -31,4 +33,13 @@ pub(crate) use probe::probe;
 pub use probe::{ProbeOutcome, Unreachable};
 #[cfg(test)]
 pub(crate) use probe::{same_vault, versions_page};
+
+/// Why the secrets of a vault could not be listed (the status and code Key
+/// Vault answered, or why no answer came); never a value or a token.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct ListError {
+    /// What went wrong, with Key Vault's status and code when it answered.
+    pub message: String,
+}
 pub use url::{challenge_resource_matches, vault_host_name, vault_url};

@@ -39,6 +39,7 @@ enum Format {
 
 pub(crate) fn run(config: &Path, args: &GetArgs) -> u8 {
     let env = &args.common.env;
+    resolve::debug_config(args.common.debug);
     let usable = match load::load(config, Some(env)) {
         Ok(usable) => usable,
         Err(error) => {
@@ -121,6 +122,11 @@ pub(crate) fn run(config: &Path, args: &GetArgs) -> u8 {
             Format::Json => json_error(&message, None, &problems, None),
         };
     };
+    // An optional variable that failed and took its `default:`: the
+    // warning still says why.
+    if args.format == Format::Text {
+        resolve::print_problems(&problems);
+    }
     match args.format {
         Format::Text => {
             let mut bytes = value.expose_secret().as_bytes().to_vec();

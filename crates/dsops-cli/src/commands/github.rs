@@ -29,15 +29,28 @@ use secrecy::ExposeSecret;
 
 use crate::child;
 use crate::exit;
+use crate::inline;
 use crate::load::{self, Stream};
 use crate::output;
 use crate::resolve;
 
 #[derive(Debug, Args)]
 pub(crate) struct GithubArgs {
-    /// The environment (a key of `envs:` in dsops.yaml).
+    /// The environment (a key of `envs:` in dsops.yaml). Not with
+    /// `--keyvault`.
     #[arg(long, env = "DSOPS_ENV", value_name = "ENV")]
-    env: String,
+    env: Option<String>,
+
+    /// Without a dsops.yaml, as `Azure/get-keyvault-secrets` took it: the
+    /// vault (a name, or a URL for other clouds) whose `--secrets` to
+    /// export, each as its name with `-` turned into `_`.
+    #[arg(long, env = "DSOPS_KEYVAULT", value_name = "VAULT")]
+    keyvault: Option<String>,
+
+    /// With `--keyvault`: the secrets (separated by commas, spaces or
+    /// lines), or `*` for every secret of the vault that can be read.
+    #[arg(long, env = "DSOPS_SECRETS", value_name = "NAMES")]
+    secrets: Option<String>,
 
     /// Authenticate by GitHub OIDC federation as this app registration or
     /// user-assigned identity (instead of each store's own credentials).
@@ -106,8 +119,46 @@ pub(crate) fn run(config_path: &Path, args: &GithubArgs) -> u8 {
             "is this step running in a GitHub Actions job?",
         );
     }
-    let env = args.env.trim();
-    let usable = match load::load(config_path, Some(env)) {
+    let inline = match given(&args.keyvault) {
+        Some(keyvault) => {
+            if given(&args.env).is_some() {
+                return usage(
+                    "give either an environment of dsops.yaml (env) or keyvault and secrets, not both",
+                );
+            }
+            match inline::parse(keyvault, given(&args.secrets)) {
+                Ok(parsed) => Some(parsed),
+                Err(message) => return usage(&message),
+            }
+        }
+        None if given(&args.secrets).is_some() => {
+            return usage("secrets is given without keyvault: name the vault too");
+        }
+        None => None,
+    };
+    let env = match (&inline, given(&args.env)) {
+        (Some(_), _) => inline::NAME,
+        (None, Some(env)) => env,
+        (None, None) => {
+            return usage(
+                "name the environment of dsops.yaml (--env, DSOPS_ENV, the action's `env`), or give keyvault and secrets",
+            );
+        }
+    };
+    let loaded = match &inline {
+        Some((vault, secrets)) => match inline_configuration(args, vault, secrets) {
+            Ok(text) => load::load_text(Path::new(inline::SOURCE), &text, env),
+            Err(message) => {
+                return fail(
+                    ci,
+                    &message,
+                    "check the vault's name and that the identity may list and read its secrets (Key Vault Secrets User)",
+                );
+            }
+        },
+        None => load::load(config_path, Some(env)),
+    };
+    let usable = match loaded {
         Ok(usable) => usable,
         Err(error) => {
             error.print_human(Stream::Stderr);
@@ -118,9 +169,14 @@ pub(crate) fn run(config_path: &Path, args: &GithubArgs) -> u8 {
             {
                 annotate_config(ci, loaded.source(), diagnostics.iter());
             }
+            let what = if inline.is_some() {
+                inline::SOURCE.to_owned()
+            } else {
+                config_path.display().to_string()
+            };
             return fail(
                 ci,
-                &format!("{} is not usable", config_path.display()),
+                &format!("{what} is not usable"),
                 "run `dsops check` on it",
             );
         }
@@ -331,6 +387,93 @@ fn keep_variables(config: &mut Config, env: &str, wanted: Option<&str>) -> Resul
         .variables
         .retain(|v| names.contains(&v.name.value.as_str()));
     Ok(())
+}
+
+/// The configuration the `keyvault` and `secrets` inputs stand for; for
+/// `*`, the vault's secrets are listed first (with the identity the
+/// inputs give), without reading a value.
+fn inline_configuration(
+    args: &GithubArgs,
+    vault: &str,
+    secrets: &inline::Secrets,
+) -> Result<String, String> {
+    let names = match secrets {
+        inline::Secrets::Named(names) => return Ok(inline::configuration(vault, names)),
+        inline::Secrets::All => list_secrets(args, vault)?,
+    };
+    if names.is_empty() {
+        return Err(format!(
+            "vault {vault} lists no secret that can be read (enabled and valid)"
+        ));
+    }
+    Ok(inline::configuration(vault, &names))
+}
+
+/// The names of the vault's readable secrets whose variable name is valid.
+fn list_secrets(args: &GithubArgs, vault: &str) -> Result<Vec<String>, String> {
+    use std::sync::Arc;
+
+    let text = inline::store_only(vault);
+    let loaded = dsops::config::load(
+        Source::new(inline::SOURCE, text),
+        &dsops::config::ProcessEnvironment,
+        dsops::config::LoadOptions::resolve(),
+    );
+    let Some(config) = loaded.config() else {
+        let why: Vec<String> = loaded
+            .diagnostics()
+            .iter()
+            .map(|d| d.message.clone())
+            .collect();
+        return Err(format!("keyvault {vault}: {}", why.join("; ")));
+    };
+    let mut config = config.clone();
+    override_identity(&mut config, args);
+    let Some(store) = config.store(inline::NAME).cloned() else {
+        return Err("the keyvault input gave no store".to_owned());
+    };
+    let url = dsops::keyvault::vault_url(
+        &dsops::config::model::Vault::parse(Text {
+            value: vault.to_owned(),
+            span: Default::default(),
+        }),
+        &store,
+    );
+    let debug = args.debug || var("RUNNER_DEBUG").as_deref() == Some("1");
+    let engine = dsops::Engine::new(
+        config,
+        ".",
+        Arc::new(dsops::config::ProcessEnvironment),
+        dsops::EngineOptions {
+            debug,
+            progress: None,
+        },
+    );
+    let runtime = resolve::runtime().map_err(|_| "no async runtime".to_owned())?;
+    let listed = runtime.block_on(async {
+        let client = engine.store(inline::NAME).map_err(|e| e.to_string())?;
+        let scope = dsops::identity::Scope::keyvault(&store);
+        let token = client
+            .token(&scope)
+            .await
+            .map_err(|e| format!("no token for Key Vault: {}", load::causes(&e)))?;
+        client
+            .list_secrets(&url, &token)
+            .await
+            .map_err(|e| format!("cannot list the secrets of {url}: {e}"))
+    })?;
+    let mut names = Vec::new();
+    for name in listed {
+        if inline::parse(vault, Some(&name)).is_ok() {
+            names.push(name);
+        } else {
+            output::stderr(&format!(
+                "warning: secret {} is skipped: its name is no environment variable name\n",
+                name.escape_default()
+            ));
+        }
+    }
+    Ok(names)
 }
 
 /// `--client-id`: every store authenticates by GitHub OIDC federation as

@@ -1,6 +1,7 @@
 //! One module per subcommand: its arguments (`clap`) and its `run`.
 
 pub(crate) mod check;
+pub(crate) mod completions;
 #[cfg(all(feature = "emulator", unix))]
 pub(crate) mod demo;
 pub(crate) mod doctor;

@@ -163,6 +163,7 @@ impl StoreIdentity {
 
 pub(crate) fn run(config: &Path, args: &PlanArgs) -> u8 {
     let env = &args.common.env;
+    resolve::debug_config(args.common.debug);
     let usable = match load::load(config, Some(env)) {
         Ok(usable) => usable,
         Err(error) => {
@@ -432,8 +433,37 @@ fn ruled_out(
     }
 }
 
-/// What a variable's value comes from, without the value.
-fn source_text(plan: &Plan, source: &PlannedSource) -> (String, &'static str, Option<String>) {
+/// What a variable's value comes from, without the value (with its
+/// `field`, written as in dsops.yaml).
+fn source_text(
+    plan: &Plan,
+    variable: &dsops::PlannedVariable,
+) -> (String, &'static str, Option<String>) {
+    let (mut text, kind, store) = fetch_text(plan, &variable.source);
+    if let Some(path) = &variable.field {
+        let names: Vec<String> = path
+            .iter()
+            .map(|name| name.replace('\\', "\\\\").replace('.', "\\."))
+            .collect();
+        // Control characters escaped: the names come from the file.
+        let shown: String = names
+            .join(".")
+            .chars()
+            .flat_map(|c| {
+                if c.is_control() {
+                    c.escape_default().collect::<Vec<_>>()
+                } else {
+                    vec![c]
+                }
+            })
+            .collect();
+        text.push_str(&format!(", field {shown}"));
+    }
+    (text, kind, store)
+}
+
+/// What a source fetches.
+fn fetch_text(plan: &Plan, source: &PlannedSource) -> (String, &'static str, Option<String>) {
     match source {
         PlannedSource::Literal(_) => ("(literal)".to_owned(), "literal", None),
         PlannedSource::Fetch(index) => match plan.fetches.get(*index) {
@@ -486,7 +516,7 @@ fn human(plan: &Plan, identities: &[StoreIdentity], online: bool) -> String {
         "IDENTITY".to_owned(),
     ]];
     for variable in &plan.variables {
-        let (source, _, store) = source_text(plan, &variable.source);
+        let (source, _, store) = source_text(plan, variable);
         rows.push([
             variable.name.clone(),
             source,
@@ -546,7 +576,7 @@ fn report_json(plan: &Plan, identities: &[StoreIdentity], online: bool) -> Value
         .variables
         .iter()
         .map(|variable| {
-            let (source, kind, store) = source_text(plan, &variable.source);
+            let (source, kind, store) = source_text(plan, variable);
             let identity = store
                 .as_ref()
                 .and_then(|s| identities.iter().find(|i| i.store == *s))

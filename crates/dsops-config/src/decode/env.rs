@@ -6,7 +6,7 @@ use crate::code::Code;
 use crate::diagnostic::{Diagnostic, Scope};
 use crate::interpolate::is_variable_name;
 use crate::model::{
-    CosmosApi, CosmosConnectionRef, CosmosKey, CosmosKeyRef, Environment, KeyVaultObject,
+    CosmosApi, CosmosConnectionRef, CosmosKey, CosmosKeyRef, Environment, Field, KeyVaultObject,
     KeyVaultRef, Reference, ResourceType, SasProtocol, SecretText, Spanned, SqlDialect, SqlRef,
     StorageKey, StorageKeyRef, StorageSasRef, Target, Text, TokenRef, ValueSource, Variable, Vault,
 };
@@ -15,9 +15,16 @@ use crate::source::Span;
 use crate::suggest::{did_you_mean, one_of};
 use crate::yaml::{Entry, NodeKind};
 
-pub(crate) const VARIABLE_KEYS: &[&str] = &["from", "optional"];
+pub(crate) const VARIABLE_KEYS: &[&str] = &["from", "optional", "default"];
 pub(crate) const COMMON_FROM_KEYS: &[&str] = &["store", "subscription"];
-pub(crate) const KEYVAULT_KEYS: &[&str] = &["vault", "secret", "version", "type", "resource_type"];
+pub(crate) const KEYVAULT_KEYS: &[&str] = &[
+    "vault",
+    "secret",
+    "version",
+    "type",
+    "field",
+    "resource_type",
+];
 pub(crate) const STORAGE_KEY_KEYS: &[&str] = &["resource_type", "account", "key", "resource_group"];
 pub(crate) const SAS_KEYS: &[&str] = &[
     "resource_type",
@@ -221,14 +228,14 @@ impl Decoder<'_> {
             span: entry.key.span,
         };
         let ok = self.check_variable_name(&name);
-        let (value, optional) = match &entry.value.kind {
-            NodeKind::Scalar { .. } => (self.literal(entry).map(ValueSource::Literal), false),
+        let (value, optional, default) = match &entry.value.kind {
+            NodeKind::Scalar { .. } => (self.literal(entry).map(ValueSource::Literal), false, None),
             NodeKind::Null => {
                 self.push(
                     Diagnostic::error(Code::MissingValue, name.span, format!("variable `{}` has no value", name.value))
                         .with_hint("give a literal value (`NAME: value`) or a source (`NAME: { from: { store: ..., vault: ..., secret: ... } }`)"),
                 );
-                (None, false)
+                (None, false, None)
             }
             NodeKind::Seq(_) => {
                 self.push(Diagnostic::error(
@@ -239,7 +246,7 @@ impl Decoder<'_> {
                         name.value
                     ),
                 ));
-                (None, false)
+                (None, false, None)
             }
             NodeKind::Map(entries) => {
                 // Keys of a source written straight under the variable, without
@@ -263,10 +270,14 @@ impl Decoder<'_> {
                     VARIABLE_KEYS,
                     &format!("in variable `{}`", name.value),
                 );
-                let optional = match fields.get("optional") {
+                let optional_entry = fields.get("optional");
+                let optional = match optional_entry {
                     Some(e) => self.boolean(e).unwrap_or(false),
                     None => false,
                 };
+                let default = fields
+                    .get("default")
+                    .and_then(|e| self.default_value(e, &name, optional, optional_entry));
                 let value = match fields.get("from") {
                     Some(from) => self
                         .decode_from(from, outline)
@@ -291,7 +302,7 @@ impl Decoder<'_> {
                         None
                     }
                 };
-                (value, optional)
+                (value, optional, default)
             }
         };
         let value = value?;
@@ -299,7 +310,42 @@ impl Decoder<'_> {
             name,
             value,
             optional,
+            default,
         })
+    }
+
+    /// `default:` of variable `name`: a value written in the file, allowed
+    /// on an optional variable only.
+    fn default_value(
+        &mut self,
+        entry: &Entry,
+        name: &Text,
+        optional: bool,
+        optional_entry: Option<&Entry>,
+    ) -> Option<SecretText> {
+        let value = match &entry.value.kind {
+            // `default: ""` is an empty value, not a missing one.
+            NodeKind::Scalar { .. } => self.literal(entry)?,
+            _ => {
+                self.scalar(entry);
+                return None;
+            }
+        };
+        if !optional {
+            let mut d = Diagnostic::error(
+                Code::DefaultOnRequired,
+                entry.key.span,
+                format!("variable `{}` has a `default` but is not optional", name.value),
+            )
+            .with_label("used only when an optional variable cannot be resolved")
+            .with_hint("add `optional: true` if the program can run with the default; otherwise remove `default` so that a failure stops it");
+            if let Some(o) = optional_entry {
+                d = d.with_note(o.value.span, "`optional` is false here");
+            }
+            self.push(d);
+            return None;
+        }
+        Some(value)
     }
 
     fn check_variable_name(&mut self, name: &Text) -> bool {
@@ -521,6 +567,10 @@ impl Decoder<'_> {
             },
             None => KeyVaultObject::Secret,
         };
+        let field = match fields.get("field") {
+            Some(entry) => Some(self.field(entry, object)?),
+            None => None,
+        };
         // A `vault` that is there but unusable, or misspelled, is reported already.
         if vault.is_none() && (fields.get("vault").is_some() || fields.is_misspelled("vault")) {
             return None;
@@ -531,7 +581,38 @@ impl Decoder<'_> {
             name: name?,
             version,
             object,
+            field,
         }))
+    }
+
+    /// `field:` of a Key Vault reference: a path, on a secret.
+    fn field(&mut self, entry: &Entry, object: KeyVaultObject) -> Option<Field> {
+        let text = self.text(entry)?;
+        if object != KeyVaultObject::Secret {
+            self.push(
+                Diagnostic::error(
+                    Code::InvalidField,
+                    entry.key.span,
+                    "`field` selects from a secret's JSON value; a certificate or key has none",
+                )
+                .with_hint("remove `field`, or read a secret (`type: secret`, the default)"),
+            );
+            return None;
+        }
+        match Field::parse_path(&text.value) {
+            Ok(path) => Some(Field { text, path }),
+            Err(why) => {
+                self.push(
+                    Diagnostic::error(
+                        Code::InvalidField,
+                        text.span,
+                        format!("`field` is not a path: {why}"),
+                    )
+                    .with_hint("names separated by dots (`database.password`); `\\.` is a dot inside a name"),
+                );
+                None
+            }
+        }
     }
 
     fn account(
@@ -798,7 +879,7 @@ impl Decoder<'_> {
 fn form_hint(owner: Form) -> &'static str {
     match owner {
         Form::KeyVault => {
-            "a Key Vault reference has `vault`, `secret`, and optionally `version` and `type`"
+            "a Key Vault reference has `vault`, `secret`, and optionally `version`, `type` and `field`"
         }
         Form::StorageKey => {
             "a storage account key needs `resource_type: storage`, `account` and `key`"

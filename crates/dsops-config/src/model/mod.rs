@@ -8,7 +8,7 @@ mod store;
 
 pub use cloud::{Cloud, CloudEndpoints, CloudName};
 pub use reference::{
-    CosmosApi, CosmosConnectionRef, CosmosKey, CosmosKeyRef, KeyVaultObject, KeyVaultRef,
+    CosmosApi, CosmosConnectionRef, CosmosKey, CosmosKeyRef, Field, KeyVaultObject, KeyVaultRef,
     Reference, SasProtocol, SqlDialect, SqlRef, StorageKey, StorageKeyRef, StorageSasRef, Target,
     TokenRef, Vault,
 };
@@ -115,8 +115,12 @@ pub struct Variable {
     pub name: Text,
     /// Where its value comes from.
     pub value: ValueSource,
-    /// If true, a failure to resolve it is a warning and the variable is left unset.
+    /// If true, a failure to resolve it is a warning and the variable is
+    /// left unset, or set to `default`.
     pub optional: bool,
+    /// `default:`: the value of an optional variable that cannot be
+    /// resolved (written in the file, so not a secret: not masked).
+    pub default: Option<SecretText>,
 }
 
 /// Where a variable's value comes from.

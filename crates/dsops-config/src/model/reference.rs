@@ -105,6 +105,57 @@ pub struct KeyVaultRef {
     pub version: Option<Text>,
     /// `type:`.
     pub object: KeyVaultObject,
+    /// `field:`: one field of the secret's value, read as JSON.
+    pub field: Option<Field>,
+}
+
+/// `field:` of a Key Vault secret reference: a path into the secret's
+/// value read as JSON (`a.b` is member `b` of member `a`; a segment of
+/// digits also indexes an array; `\.` is a dot inside a name, `\\` a
+/// backslash). The leaf must be a string.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Field {
+    /// As written.
+    pub text: Text,
+    /// The names along the path.
+    pub path: Vec<String>,
+}
+
+impl Field {
+    /// The names of path `text`, or why it is not one.
+    pub fn parse_path(text: &str) -> Result<Vec<String>, String> {
+        let mut path = Vec::new();
+        let mut current = String::new();
+        let mut chars = text.chars();
+        while let Some(c) = chars.next() {
+            match c {
+                '\\' => match chars.next() {
+                    Some(escaped @ ('.' | '\\')) => current.push(escaped),
+                    Some(other) => {
+                        return Err(format!(
+                            "`\\{other}` is not an escape: write `\\.` for a dot in a name, `\\\\` for a backslash"
+                        ));
+                    }
+                    None => return Err("it ends with a lone `\\`".to_owned()),
+                },
+                '.' => {
+                    if current.is_empty() {
+                        return Err(
+                            "it has an empty name (two dots in a row, or a dot at an end)"
+                                .to_owned(),
+                        );
+                    }
+                    path.push(std::mem::take(&mut current));
+                }
+                c => current.push(c),
+            }
+        }
+        if current.is_empty() {
+            return Err("it has an empty name (two dots in a row, or a dot at an end)".to_owned());
+        }
+        path.push(current);
+        Ok(path)
+    }
 }
 
 impl KeyVaultRef {

@@ -35,7 +35,7 @@ use crate::output;
 #[derive(Debug, Args)]
 pub(crate) struct DoctorArgs {
     /// Check what this environment needs (default: every store).
-    #[arg(long, value_name = "ENV")]
+    #[arg(long, env = "DSOPS_ENV", value_name = "ENV")]
     env: Option<String>,
 
     /// Output format.
