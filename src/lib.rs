@@ -67,9 +67,12 @@
 //!
 //! - [`env`], the value types ([`SecretString`], [`AccessToken`],
 //!   [`Certificate`], [`Jwk`]) and [`ResolveOptions`] / [`Error`]: what a
-//!   typed `Env` is made of.
+//!   typed `Env` is made of; [`Watch`] keeps one up to date, and
+//!   [`Credential`] lends its identity to other clients (an `azure_core`
+//!   `TokenCredential` with the feature `azure_core`).
 //! - [`Engine`] and the [`Plan`] / [`Resolution`] it gives: resolving an
-//!   environment chosen at run time, and saying what would be fetched
+//!   environment chosen at run time ([`Watcher`]: again on an interval),
+//!   and saying what would be fetched
 //!   (`dsops plan`); [`StoreClient`] and the [`identity`] and [`keyvault`]
 //!   modules: checking an identity and a vault without reading a value
 //!   (`dsops doctor`).
@@ -116,15 +119,16 @@ pub use dsops_macros::env;
 // Values, and the typed `Env`.
 pub use secrecy::{ExposeSecret, SecretString};
 pub use typed::{
-    AccessToken, Certificate, Error, ErrorKind, FieldError, InvalidValue, Jwk, ResolveOptions,
+    AccessToken, Certificate, Credential, Error, ErrorKind, FieldError, InvalidValue, Jwk,
+    ResolveOptions, TokenError, Update, Watch,
 };
 
 // The engine.
 pub use azure::arm::AccountKind;
 pub use engine::{
     AccountValue, Engine, EngineError, EngineOptions, Fetch, FetchTarget, KeyVaultObjectKind, Plan,
-    PlannedSource, PlannedVariable, Problem, Progress, Resolution, SasSpec, SqlDialectKind,
-    StoreClient,
+    PlannedSource, PlannedVariable, Problem, Progress, Resolution, Round, SasSpec, SqlDialectKind,
+    StoreClient, Watcher,
 };
 
 /// Identities, as [`StoreClient`] reports them: which source of a store's

@@ -310,9 +310,9 @@ pub(crate) fn main(common: &Common) {
         let ratio = 1.0 / ratio;
         let _ = writeln!(
             md,
-            "Goal: redaction with 100 secrets at least 1 GB/s and within 3× of `cat`: **{stream:.2} GB/s** streaming \
+            "Goal: redaction with 100 secrets at least 1 GB/s and within 1.3× of `cat`: **{stream:.2} GB/s** streaming \
              ({whole:.2} GB/s over the whole run), **{ratio:.2}×** the time of `cat` ({}).\n",
-            if stream >= 1.0 && ratio <= 3.0 {
+            if stream >= 1.0 && ratio <= 1.3 {
                 "met"
             } else {
                 "missed"

@@ -86,6 +86,15 @@ fn fallback(item: syn::ItemStruct, args: Option<&Args>) -> proc_macro2::TokenStr
             /// See the generated struct's documentation.
             pub async fn resolve_with(options: #krate::ResolveOptions) -> #result { #never }
             /// See the generated struct's documentation.
+            pub async fn watch(
+                interval: ::core::time::Duration,
+            ) -> ::core::result::Result<#krate::Watch<Self>, #krate::Error> { #never }
+            /// See the generated struct's documentation.
+            pub async fn watch_with(
+                interval: ::core::time::Duration,
+                options: #krate::ResolveOptions,
+            ) -> ::core::result::Result<#krate::Watch<Self>, #krate::Error> { #never }
+            /// See the generated struct's documentation.
             pub fn resolve_blocking() -> #result { #never }
             /// See the generated struct's documentation.
             pub fn from_env() -> #result { #never }

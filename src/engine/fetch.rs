@@ -1,6 +1,8 @@
 //! One fetch: its store's limit, a token for its scope, the request, and a
 //! failure turned into a message with the identity used and a hint.
 
+use std::time::SystemTime;
+
 use secrecy::SecretString;
 
 use dsops_config::model::{Identity, SqlDialect, UserAssignedId};
@@ -12,7 +14,13 @@ use crate::azure::arm::Arm;
 use crate::azure::identity::{AccessToken, ManagedHost, TokenSource};
 use crate::azure::keyvault::{self, KeyVaultError};
 
-pub(super) async fn fetch(inner: &Inner, fetch: &super::Fetch) -> Result<SecretString, Failure> {
+/// A fetched value, with when it stops working (an access token, a SAS).
+pub(super) struct Fetched {
+    pub(super) value: SecretString,
+    pub(super) expires: Option<SystemTime>,
+}
+
+pub(super) async fn fetch(inner: &Inner, fetch: &super::Fetch) -> Result<Fetched, Failure> {
     if let FetchTarget::Unsupported { kind } = &fetch.target {
         return Err(Failure::plain(format!("dsops cannot fetch {kind}"), None));
     }
@@ -23,41 +31,75 @@ pub(super) async fn fetch(inner: &Inner, fetch: &super::Fetch) -> Result<SecretS
     let runtime = inner
         .runtime(&fetch.store)
         .map_err(|why| Failure::plain(why.to_string(), None))?;
+    // A pinned version never changes: read once per engine.
+    if let Some(value) = inner.pinned(&fetch.store, &fetch.target) {
+        return Ok(Fetched {
+            value,
+            expires: None,
+        });
+    }
+    // `secret_cache` holds values that do not expire; tokens have their own
+    // cache, and a SAS is signed anew (no request) each time.
+    let cacheable = store.cache.secret_cache && !fetch.target.expires();
     let ttl = store.cache.secret_ttl;
-    if store.cache.secret_cache
-        && let Some(value) = inner.cached(&fetch.store, &fetch.target, ttl)
-    {
-        return Ok(value);
+    if cacheable && let Some(value) = inner.cached(&fetch.store, &fetch.target, ttl) {
+        return Ok(Fetched {
+            value,
+            expires: None,
+        });
     }
     let _permit = runtime
         .limit
         .acquire()
         .await
         .map_err(|_| Failure::plain("the engine is shutting down", None))?;
-    let value = match &fetch.target {
+    let fetched = match &fetch.target {
         FetchTarget::Sql {
             server,
             database,
             dialect,
-        } => sql(&runtime, store, server, database, *dialect).await,
+        } => sql(&runtime, store, server, database, *dialect)
+            .await
+            .map(|value| Fetched {
+                value,
+                expires: None,
+            }),
         target => {
             let Some(scope) = target.scope(store) else {
                 return Err(Failure::plain("nothing to fetch", None));
             };
             let token = token(&runtime, &scope).await?;
             let credential = Some(credential(runtime.chain.winner(), &token));
+            let expires = match target {
+                FetchTarget::Token { .. } => Some(token.expires_on),
+                FetchTarget::Account {
+                    value: super::plan::AccountValue::Sas(spec),
+                    ..
+                } => SystemTime::now().checked_add(spec.expiry),
+                _ => None,
+            };
             with_token(inner, &runtime, store, &fetch.store, target, &token)
                 .await
+                .map(|value| Fetched { value, expires })
                 .map_err(|failure| Failure {
                     credential,
                     ..failure
                 })
         }
     }?;
-    if store.cache.secret_cache {
-        inner.remember(&fetch.store, &fetch.target, &value);
+    if cacheable {
+        inner.remember(&fetch.store, &fetch.target, &fetched.value);
     }
-    Ok(value)
+    if matches!(
+        &fetch.target,
+        FetchTarget::KeyVault {
+            version: Some(_),
+            ..
+        }
+    ) {
+        inner.pin(&fetch.store, &fetch.target, &fetched.value);
+    }
+    Ok(fetched)
 }
 
 async fn token(

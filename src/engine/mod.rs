@@ -12,6 +12,7 @@ mod fetch;
 mod field;
 mod plan;
 mod resolution;
+mod watch;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -33,6 +34,7 @@ pub use plan::{
     SasSpec, SqlDialectKind,
 };
 pub use resolution::{Problem, Resolution};
+pub use watch::{Round, Watcher};
 
 /// Reports progress: fetches done, and in all.
 pub type Progress = Arc<dyn Fn(usize, usize) + Send + Sync>;
@@ -86,6 +88,8 @@ struct Inner {
     listings: Mutex<HashMap<(String, String, crate::azure::arm::AccountKind), account::Listing>>,
     /// `secret_cache`: values by (store, target), with when they were fetched.
     secrets: Mutex<HashMap<(String, FetchTarget), (SecretString, Instant)>>,
+    /// Pinned versions of Key Vault objects, which never change: read once.
+    pinned: Mutex<HashMap<(String, FetchTarget), SecretString>>,
 }
 
 /// What a store needs at run time: its HTTP client, its chain, its limit.
@@ -116,6 +120,7 @@ impl Engine {
                 subscriptions: Mutex::new(HashMap::new()),
                 account_reads: Mutex::new(HashMap::new()),
                 secrets: Mutex::new(HashMap::new()),
+                pinned: Mutex::new(HashMap::new()),
             }),
         }
     }
@@ -139,8 +144,21 @@ impl Engine {
     /// Resolves `env`: every fetch once, in parallel. A fetch that fails is
     /// a [`Problem`] of the [`Resolution`], not an error: only an unknown
     /// environment is.
+    ///
+    /// An engine kept for a process's life (the typed `Env`, a [`Watcher`])
+    /// resolves again with what it learnt: its tokens while they are fresh
+    /// (`token_cache`), values younger than `secret_cache.ttl` when that is
+    /// on, pinned versions of Key Vault objects (which never change), and
+    /// where each account lives. Everything else is read again: each call
+    /// costs one request per object that may have changed.
     pub async fn resolve(&self, env: &str) -> Result<Resolution, EngineError> {
         let plan = self.plan(env)?;
+        // Keys are read once per resolution, not per engine: they rotate.
+        self.inner
+            .account_reads
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clear();
         let total = plan.fetches.len();
         let done = Arc::new(std::sync::atomic::AtomicUsize::new(0));
         let mut tasks = tokio::task::JoinSet::new();
@@ -157,7 +175,7 @@ impl Engine {
                 (index, result)
             });
         }
-        let mut results: Vec<Option<Result<SecretString, failure::Failure>>> =
+        let mut results: Vec<Option<Result<fetch::Fetched, failure::Failure>>> =
             (0..total).map(|_| None).collect();
         while let Some(joined) = tasks.join_next().await {
             if let Ok((index, result)) = joined
@@ -363,6 +381,23 @@ impl Inner {
         (at.elapsed() < ttl).then(|| value.clone())
     }
 
+    /// The value of a pinned version read before.
+    fn pinned(&self, store: &str, target: &FetchTarget) -> Option<SecretString> {
+        let pinned = self
+            .pinned
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        pinned.get(&(store.to_owned(), target.clone())).cloned()
+    }
+
+    fn pin(&self, store: &str, target: &FetchTarget, value: &SecretString) {
+        let mut pinned = self
+            .pinned
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        pinned.insert((store.to_owned(), target.clone()), value.clone());
+    }
+
     fn remember(&self, store: &str, target: &FetchTarget, value: &SecretString) {
         let mut secrets = self
             .secrets
@@ -380,14 +415,17 @@ impl Inner {
 /// `default` that failed gets the default, and its problem stays a warning.
 fn assemble(
     plan: &Plan,
-    results: Vec<Option<Result<SecretString, failure::Failure>>>,
+    results: Vec<Option<Result<fetch::Fetched, failure::Failure>>>,
 ) -> Resolution {
     let mut values = Vec::new();
+    let mut expires = Vec::new();
     let mut problems = Vec::new();
     let mut literals: Vec<String> = plan
         .variables
         .iter()
-        .filter(|v| matches!(v.source, PlannedSource::Literal(_)))
+        // A literal `${NAME}` supplied is a value from the environment: it
+        // is masked and exported as a secret, as a fetched one.
+        .filter(|v| matches!(v.source, PlannedSource::Literal(_)) && !v.interpolated)
         .map(|v| v.name.clone())
         .collect();
     for variable in &plan.variables {
@@ -404,10 +442,15 @@ fn assemble(
             target.push_str(&format!(", field {}", field::display(path)));
         }
         let outcome = match results.get(index).and_then(Option::as_ref) {
-            Some(Ok(value)) => match &variable.field {
-                None => Ok(value.clone()),
-                Some(path) => field::select(value, path),
-            },
+            Some(Ok(fetched)) => {
+                if let Some(at) = fetched.expires {
+                    expires.push((variable.name.clone(), at));
+                }
+                match &variable.field {
+                    None => Ok(fetched.value.clone()),
+                    Some(path) => field::select(&fetched.value, path),
+                }
+            }
             Some(Err(failure)) => Err(failure.clone()),
             None => Err(failure::Failure::plain("the fetch did not finish", None)),
         };
@@ -444,5 +487,6 @@ fn assemble(
         values,
         problems,
         literals,
+        expires,
     }
 }

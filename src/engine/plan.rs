@@ -34,6 +34,9 @@ pub struct PlannedVariable {
     pub optional: bool,
     /// Where its value comes from.
     pub source: PlannedSource,
+    /// A literal that `${NAME}` supplied (some of): a value from the process
+    /// environment, masked and exported as a secret like a fetched one.
+    pub interpolated: bool,
     /// `field:`: the path of the value in the fetched secret read as JSON
     /// (the fetch is the whole secret, shared by every variable of it).
     pub field: Option<Vec<String>>,
@@ -108,6 +111,20 @@ pub enum FetchTarget {
         /// What it is.
         kind: &'static str,
     },
+}
+
+impl FetchTarget {
+    /// Whether the value stops working at a time: an access token, a SAS.
+    pub fn expires(&self) -> bool {
+        matches!(
+            self,
+            FetchTarget::Token { .. }
+                | FetchTarget::Account {
+                    value: AccountValue::Sas(_),
+                    ..
+                }
+        )
+    }
 }
 
 /// What is read from an account.
@@ -289,6 +306,8 @@ pub(crate) fn plan(config: &Config, env: &str) -> Result<Plan, EngineError> {
                 PlannedSource::Fetch(index)
             }
         };
+        let interpolated =
+            matches!(&variable.value, ValueSource::Literal(text) if text.interpolated);
         let field = match &variable.value {
             ValueSource::Reference(reference) => match &reference.target {
                 Target::KeyVault(kv) => kv.field.as_ref().map(|f| f.path.clone()),
@@ -300,6 +319,7 @@ pub(crate) fn plan(config: &Config, env: &str) -> Result<Plan, EngineError> {
             name,
             optional: variable.optional,
             source,
+            interpolated,
             field,
             default: variable.default.as_ref().map(|d| d.value.clone()),
         });

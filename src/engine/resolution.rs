@@ -13,8 +13,11 @@ pub struct Resolution {
     pub values: Vec<(String, SecretString)>,
     /// Every problem: errors of required variables, warnings of optional ones.
     pub problems: Vec<Problem>,
-    /// The variables whose value is written in the file (not secrets).
+    /// The variables whose value is written in the file, whole (not
+    /// secrets). A literal that `${NAME}` supplied is not one of them.
     pub literals: Vec<String>,
+    /// When values stop working (access tokens, SAS), by variable.
+    pub expires: Vec<(String, std::time::SystemTime)>,
 }
 
 impl fmt::Debug for Resolution {
@@ -34,13 +37,21 @@ impl Resolution {
         self.problems.iter().any(|p| !p.optional)
     }
 
-    /// The values fetched from Azure (every value but the literals): what
-    /// must be masked.
+    /// The values fetched from Azure, and literals `${NAME}` supplied (every
+    /// value but the plain literals): what must be masked.
     pub fn fetched(&self) -> impl Iterator<Item = (&str, &SecretString)> {
         self.values
             .iter()
             .filter(|(name, _)| !self.literals.contains(name))
             .map(|(name, value)| (name.as_str(), value))
+    }
+
+    /// When the value of `name` stops working, if it does (a token, a SAS).
+    pub fn expires(&self, name: &str) -> Option<std::time::SystemTime> {
+        self.expires
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, at)| *at)
     }
 
     /// A value by variable name.

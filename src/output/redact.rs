@@ -1,12 +1,18 @@
 //! Masks secret values in a stream of output, as CI logs mask them.
 //!
 //! A [`Redactor`] is built from secret values; it replaces every occurrence
-//! of each value with [`MASK`], and so its JSON-escaped form (as
-//! `serde_json` writes it inside a string, without the quotes) and its
-//! URL-encoded form (every byte but `A-Z a-z 0-9 - . _ ~` as `%XX`), when
-//! these differ from the value. Each line of a multi-line value (without its
-//! `\r\n` or `\n`) is a pattern of its own too, since programs often print
-//! one line of a key.
+//! of each value with [`MASK`], and so its re-encodings, when these differ
+//! from the value: JSON-escaped (as `serde_json` writes it inside a string,
+//! without the quotes, and with every character beyond ASCII as `\uXXXX`
+//! in lower or upper case, as Python's `json.dumps` writes it),
+//! percent-encoded (every byte but `A-Z a-z 0-9 - . _ ~` as `%XX`, upper or
+//! lower case) and form-encoded (the same with a space as `+`). Each line of
+//! a multi-line value (without its `\r\n` or `\n`), each leaf string or
+//! number of a value that is a JSON object or array, and the signature
+//! (`sig=`) of a SAS token or connection string (as written and
+//! percent-decoded) are patterns of their own too, with their forms, since
+//! programs print one line of a key, one field of a JSON secret, or a
+//! signed URL.
 //!
 //! When patterns overlap, the match that starts first wins, and of those the
 //! longest (leftmost-longest): a secret that contains another is masked
@@ -31,6 +37,7 @@ use std::io::{self, Write};
 use std::sync::Arc;
 
 use aho_corasick::{AhoCorasick, AhoCorasickKind, Input, Match, MatchKind};
+use secrecy::zeroize::Zeroize;
 use secrecy::{ExposeSecret, SecretSlice, SecretString};
 
 /// What a secret is replaced with.
@@ -98,11 +105,19 @@ impl Redactor {
                 continue;
             }
             add_forms(&mut patterns, value);
-            if value.contains('\n') {
-                for line in value.lines().filter(|l| l.len() >= MIN_SECRET_LEN) {
-                    add_forms(&mut patterns, line);
+            let mut parts = parts_of(value);
+            parts.push(value.to_owned());
+            for part in &parts {
+                if part.len() >= MIN_SECRET_LEN && part != value {
+                    add_forms(&mut patterns, part);
+                }
+                if part.contains('\n') {
+                    for line in part.lines().filter(|l| l.len() >= MIN_SECRET_LEN) {
+                        add_forms(&mut patterns, line);
+                    }
                 }
             }
+            parts.iter_mut().for_each(|p| p.zeroize());
         }
         patterns.sort_unstable();
         patterns.dedup();
@@ -165,9 +180,104 @@ impl Redactor {
 /// Adds `value`, its JSON-escaped and its URL-encoded forms.
 fn add_forms(patterns: &mut Vec<Vec<u8>>, value: &str) {
     patterns.push(value.as_bytes().to_vec());
-    patterns.push(json_escaped(value));
-    patterns.push(url_encoded(value));
+    let json = json_escaped(value);
+    if !value.is_ascii() {
+        // Python's `json.dumps` (and `ensure_ascii` writers): `\u00e9`.
+        for hex in [HEX_LOWER, HEX_UPPER] {
+            patterns.push(json_ascii_escaped(&json, hex));
+        }
+    }
+    patterns.push(json);
+    for hex in [HEX_UPPER, HEX_LOWER] {
+        patterns.push(url_encoded(value, hex, false));
+        if value.contains(' ') {
+            // `application/x-www-form-urlencoded`: a space is `+`.
+            patterns.push(url_encoded(value, hex, true));
+        }
+    }
 }
+
+/// The parts of `value` that are secrets of their own: each leaf string or
+/// number of a JSON object or array (programs log fields of a JSON secret),
+/// and the signature (`sig=`) of a SAS token or connection string, with its
+/// percent-decoded form (the rest of a SAS is not secret and is logged).
+fn parts_of(value: &str) -> Vec<String> {
+    let mut parts = Vec::new();
+    let trimmed = value.trim_start();
+    if trimmed.starts_with(['{', '['])
+        && let Ok(json) = serde_json::from_str::<serde_json::Value>(value)
+    {
+        json_leaves(&json, value, &mut parts);
+    }
+    let mut rest = value;
+    while let Some(at) = rest.find("sig=") {
+        let starts_parameter = at == 0
+            || rest
+                .as_bytes()
+                .get(at - 1)
+                .is_some_and(|b| matches!(b, b'?' | b'&' | b';'));
+        let after = rest.get(at + 4..).unwrap_or("");
+        let end = after
+            .find(['&', ';', '"', '\'', ' '])
+            .unwrap_or(after.len());
+        let sig = after.get(..end).unwrap_or("");
+        if starts_parameter && !sig.is_empty() {
+            parts.push(sig.to_owned());
+            if let Some(decoded) = percent_decoded(sig) {
+                parts.push(decoded);
+            }
+        }
+        rest = after;
+    }
+    parts
+}
+
+/// The leaves of `json` (parsed from `source`). A number is kept as written
+/// in `source` only: serde_json re-formats an exotic one.
+fn json_leaves(json: &serde_json::Value, source: &str, out: &mut Vec<String>) {
+    match json {
+        serde_json::Value::String(s) => out.push(s.clone()),
+        serde_json::Value::Number(n) => {
+            let text = n.to_string();
+            if source.contains(&text) {
+                out.push(text);
+            }
+        }
+        serde_json::Value::Array(items) => items.iter().for_each(|i| json_leaves(i, source, out)),
+        serde_json::Value::Object(fields) => {
+            fields.values().for_each(|i| json_leaves(i, source, out));
+        }
+        serde_json::Value::Null | serde_json::Value::Bool(_) => {}
+    }
+}
+
+/// `%XX` sequences decoded (`+` is left alone: base64 uses it); `None` when
+/// there is none or the result is not UTF-8.
+fn percent_decoded(text: &str) -> Option<String> {
+    if !text.contains('%') {
+        return None;
+    }
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        let hex = |at: usize| bytes.get(at).and_then(|c| (*c as char).to_digit(16));
+        match (b, hex(i + 1), hex(i + 2)) {
+            (b'%', Some(high), Some(low)) => {
+                out.push(u8::try_from(high * 16 + low).unwrap_or(b'%'));
+                i += 3;
+            }
+            _ => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+const HEX_UPPER: &[u8; 16] = b"0123456789ABCDEF";
+const HEX_LOWER: &[u8; 16] = b"0123456789abcdef";
 
 /// `value` as `serde_json` writes it inside a string, without the quotes.
 fn json_escaped(value: &str) -> Vec<u8> {
@@ -180,18 +290,43 @@ fn json_escaped(value: &str) -> Vec<u8> {
     quoted
 }
 
+/// A JSON-escaped string (from [`json_escaped`]) with every character
+/// beyond ASCII written as `\uXXXX` (UTF-16, so a surrogate pair for one
+/// beyond the BMP), as Python's `json.dumps` and other ASCII-only writers
+/// do, in the given hex case.
+fn json_ascii_escaped(json: &[u8], hex: &[u8; 16]) -> Vec<u8> {
+    let text = String::from_utf8_lossy(json);
+    let mut out = Vec::with_capacity(json.len() * 2);
+    for c in text.chars() {
+        if c.is_ascii() {
+            out.push(c as u8);
+            continue;
+        }
+        let mut units = [0u16; 2];
+        for unit in c.encode_utf16(&mut units) {
+            out.extend_from_slice(b"\\u");
+            for shift in [12, 8, 4, 0] {
+                out.extend(hex.get(usize::from((*unit >> shift) & 0xf)));
+            }
+        }
+    }
+    out
+}
+
 /// `value` with every byte but the unreserved ones (RFC 3986:
-/// `A-Z a-z 0-9 - . _ ~`) percent-encoded, in upper-case hex.
-fn url_encoded(value: &str) -> Vec<u8> {
-    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+/// `A-Z a-z 0-9 - . _ ~`) percent-encoded in the given hex case; with
+/// `plus`, a space is `+` (form encoding).
+fn url_encoded(value: &str, hex: &[u8; 16], plus: bool) -> Vec<u8> {
     let mut out = Vec::with_capacity(value.len());
     for &byte in value.as_bytes() {
         if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
             out.push(byte);
+        } else if plus && byte == b' ' {
+            out.push(b'+');
         } else {
             out.push(b'%');
             for nibble in [byte >> 4, byte & 0xf] {
-                out.extend(HEX.get(usize::from(nibble)));
+                out.extend(hex.get(usize::from(nibble)));
             }
         }
     }
@@ -660,6 +795,39 @@ mod tests {
         writer.finish().unwrap();
     }
 
+    #[test]
+    fn re_encodings_json_leaves_and_sas_signatures_are_masked() {
+        let r = redactor(&[
+            "pässwörd 1",
+            "{\"user\": \"admin\", \"password\": \"hunter2-json-leaf\", \"port\": 54321}",
+            "sv=2022-11-02&ss=b&sig=AbC%2Bdef%2FghI%3D&se=2030-01-01",
+        ]);
+        let cases: &[(&str, &str)] = &[
+            // Python's json.dumps.
+            ("{\"p\": \"p\\u00e4ssw\\u00f6rd 1\"}", "{\"p\": \"***\"}"),
+            ("p\\u00E4ssw\\u00F6rd 1", "***"),
+            // Form encoding and lower-case percent-encoding.
+            ("q=p%C3%A4ssw%C3%B6rd+1&x", "q=***&x"),
+            ("q=p%c3%a4ssw%c3%b6rd%201&x", "q=***&x"),
+            // A leaf of a JSON secret, alone.
+            ("login with hunter2-json-leaf now", "login with *** now"),
+            ("port 54321", "port ***"),
+            // The signature of a SAS, encoded and decoded; the rest is not secret.
+            (
+                "GET /c?sv=2022-11-02&sig=AbC%2Bdef%2FghI%3D",
+                "GET /c?sv=2022-11-02&sig=***",
+            ),
+            ("signature AbC+def/ghI=", "signature ***"),
+        ];
+        for (input, expected) in cases {
+            assert_eq!(
+                String::from_utf8(r.redact(input.as_bytes())).unwrap(),
+                *expected,
+                "{input}"
+            );
+        }
+    }
+
     /// Secrets from a small alphabet, so that they share prefixes, overlap
     /// and occur by chance; with newlines, quotes, `%` and non-ASCII.
     const ALPHABET: &[&str] = &["a", "b", "c", "\n", "\"", "\\", "%", " ", "é", "€"];
@@ -693,20 +861,36 @@ mod tests {
         })
     }
 
-    /// The input: random text with secrets (raw, JSON-escaped or
-    /// URL-encoded) at random places.
+    /// Every form of `secret` the redactor masks: as it is, JSON-escaped
+    /// (as serde_json writes it, and with `\\uXXXX` beyond ASCII in either
+    /// case, as Python writes it), percent-encoded in either case, and
+    /// form-encoded (a space as `+`) in either case.
+    fn every_form(secret: &str) -> Vec<Vec<u8>> {
+        let json = json_escaped(secret);
+        vec![
+            secret.as_bytes().to_vec(),
+            json_ascii_escaped(&json, HEX_LOWER),
+            json_ascii_escaped(&json, HEX_UPPER),
+            json,
+            url_encoded(secret, HEX_UPPER, false),
+            url_encoded(secret, HEX_LOWER, false),
+            url_encoded(secret, HEX_UPPER, true),
+            url_encoded(secret, HEX_LOWER, true),
+        ]
+    }
+
+    /// The input: random text with secrets (in any of [`every_form`]) at
+    /// random places.
     fn input(secrets: Vec<String>) -> impl Strategy<Value = (Vec<String>, Vec<u8>)> {
         let count = secrets.len();
-        prop::collection::vec((text(12), 0..count, 0..3u8), 0..12).prop_map(move |pieces| {
+        prop::collection::vec((text(12), 0..count, 0..8u8), 0..12).prop_map(move |pieces| {
             let mut input = String::new();
             for (filler, which, form) in pieces {
                 input.push_str(&filler);
                 let secret = &secrets[which];
-                match form {
-                    0 => input.push_str(secret),
-                    1 => input.push_str(&String::from_utf8(json_escaped(secret)).unwrap()),
-                    _ => input.push_str(&String::from_utf8(url_encoded(secret)).unwrap()),
-                }
+                let forms = every_form(secret);
+                let form = &forms[usize::from(form) % forms.len()];
+                input.push_str(&String::from_utf8(form.clone()).unwrap());
             }
             (secrets.clone(), input.into_bytes())
         })
@@ -774,11 +958,7 @@ mod tests {
             let mut forms = vec![secret.as_str().to_owned()];
             forms.extend(secret.lines().map(str::to_owned));
             for form in forms.iter().filter(|f| f.len() >= MIN_SECRET_LEN) {
-                for bytes in [
-                    form.as_bytes().to_vec(),
-                    json_escaped(form),
-                    url_encoded(form),
-                ] {
+                for bytes in every_form(form) {
                     prop_assert!(
                         !out.windows(bytes.len()).any(|w| w == bytes.as_slice()),
                         "a secret survived"

@@ -17,7 +17,7 @@
 //! | a Key Vault secret, a storage key or SAS, a Cosmos DB key, a connection string | [`SecretString`] |
 //! | `type: certificate` | [`Certificate`] (the private key and the chain, as PEM) |
 //! | `type: key` | [`Jwk`] (the public key) |
-//! | `operation: get_token` | [`AccessToken`] (with its expiry) |
+//! | `operation: get_token` | [`AccessToken`] (a handle: [`AccessToken::get`] refreshes) |
 //! | a value written in the file | `String` |
 //! | any of these with `optional: true` | `Option<…>` |
 //!
@@ -25,12 +25,17 @@
 //!
 //! - `resolve()` (async) and `resolve_with(ResolveOptions)`: fetch every value
 //!   in parallel, as `dsops exec` would;
-//! - `resolve_blocking()`: the same on a runtime of its own (an error, not a
-//!   hang, when called inside an async runtime);
+//! - `resolve_blocking()`: the same on the process's runtime for blocking
+//!   callers (an error, not a hang, when called inside an async runtime);
+//! - `watch(interval)` (async) and `watch_with`: resolve, then again every
+//!   `interval`, publishing a new struct when a value changed ([`Watch`]);
 //! - `from_env()`: read the variables from the process environment, with no
 //!   network, for a program started by `dsops exec` or the GitHub Action;
 //! - `for_tests(vars)`: a value for tests, from `(variable, value)` pairs;
 //!   the rest get the values written in dsops.yaml (literals) or stand-ins.
+//!
+//! Every call goes through one resolver per struct and options, kept for
+//! the life of the process (its token cache, secret cache and connections).
 //!
 //! Every error lists every field that failed ([`Error`]). `Debug` of the
 //! struct redacts every value; nothing implements `Display` or `Serialize`.
@@ -40,8 +45,12 @@
 #[doc(hidden)]
 #[path = "private.rs"]
 pub mod __private;
+#[cfg(feature = "azure_core")]
+mod azure_core;
 mod error;
+mod runtime;
 mod values;
+mod watch;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -49,7 +58,8 @@ use std::sync::Arc;
 use dsops_config::Environment;
 
 pub use error::{Error, ErrorKind, FieldError};
-pub use values::{AccessToken, Certificate, InvalidValue, Jwk};
+pub use values::{AccessToken, Certificate, Credential, InvalidValue, Jwk, TokenError};
+pub use watch::{Update, Watch};
 
 /// How a generated struct's `resolve_with` resolves.
 #[derive(Clone, Default)]

@@ -24,12 +24,14 @@ use std::fmt;
 use std::sync::Arc;
 
 use dsops_config::{Environment, LoadOptions, ProcessEnvironment, Source};
+
+use crate::engine::{FetchTarget, Plan, PlannedSource, Resolution};
 use secrecy::{ExposeSecret, SecretString};
 
 use super::ResolveOptions;
 use super::error::{Error, ErrorKind, FieldError};
-use super::values::{AccessToken, Certificate, InvalidValue, Jwk};
-use crate::engine::{Engine, EngineOptions};
+use super::values::{AccessToken, Certificate, InvalidValue, Jwk, Refresh};
+use crate::engine::Engine;
 
 /// The type of a field.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -83,7 +85,7 @@ impl fmt::Debug for Spec {
 }
 
 impl Spec {
-    fn error(&self, kind: ErrorKind) -> Error {
+    pub(crate) fn error(&self, kind: ErrorKind) -> Error {
         Error::new(self.name, self.env, self.fields.len(), kind)
     }
 
@@ -324,7 +326,7 @@ impl<T: Redact> Redact for Option<T> {
 }
 
 /// Makes a field's value from its text.
-fn convert(kind: Kind, text: SecretString) -> Result<Value, InvalidValue> {
+pub(crate) fn convert(kind: Kind, text: SecretString) -> Result<Value, InvalidValue> {
     match kind {
         Kind::Literal => Ok(Value::Text(text.expose_secret().to_owned())),
         Kind::Secret => Ok(Value::Secret(text)),
@@ -334,7 +336,7 @@ fn convert(kind: Kind, text: SecretString) -> Result<Value, InvalidValue> {
     }
 }
 
-fn invalid(field: &Field, why: &InvalidValue) -> String {
+pub(crate) fn invalid(field: &Field, why: &InvalidValue) -> String {
     let what = match field.kind {
         Kind::Certificate => "a certificate with its private key",
         Kind::Key => "a public key (JWK)",
@@ -343,56 +345,51 @@ fn invalid(field: &Field, why: &InvalidValue) -> String {
     format!("the value is not {what}: {why}")
 }
 
-/// Resolves every field through the engine: the embedded configuration is
-/// loaded (its `${NAME}`s read from `options`' environment), and every
-/// variable is fetched in parallel.
+/// Resolves every field through the process's resolver (one engine per
+/// struct and options, kept: see `runtime.rs`): the embedded configuration
+/// is loaded on first use (its `${NAME}`s read from `options`'
+/// environment), and every variable is fetched in parallel.
 pub async fn resolve(spec: &'static Spec, options: ResolveOptions) -> Result<Values, Error> {
     // The engine spawns its fetches on Tokio: say so rather than let it panic.
     if tokio::runtime::Handle::try_current().is_err() {
         return Err(spec.error(ErrorKind::OutsideTokio));
     }
-    let environment = options.environment_or_process();
-    let config = {
-        let loaded = dsops_config::load(
-            Source::new("dsops.yaml", spec.config),
-            &*environment,
-            LoadOptions::resolve(),
-        );
-        match loaded.config() {
-            Some(config) if !loaded.has_errors() => config.clone(),
-            _ => {
-                let problems = loaded
-                    .diagnostics()
-                    .iter()
-                    .filter(|d| d.is_error())
-                    .map(|d| match &d.hint {
-                        Some(hint) => format!("{} ({hint})", d.message),
-                        None => d.message.clone(),
-                    })
-                    .collect();
-                return Err(spec.error(ErrorKind::Config(problems)));
-            }
-        }
-    };
-    let engine = Engine::new(
-        config,
-        options.config_dir_or_current(),
-        environment,
-        EngineOptions {
-            debug: options.debug,
-            progress: None,
-        },
-    );
+    let engine = super::runtime::engine(spec, &options)?;
     let Ok(resolution) = engine.resolve(spec.env).await else {
-        return Err(spec.error(ErrorKind::Config(vec![format!(
-            "the configuration has no environment `{}`",
-            spec.env
-        )])));
+        return Err(unknown_env(spec));
     };
+    values_of(spec, &engine, &resolution)
+}
+
+pub(crate) fn unknown_env(spec: &'static Spec) -> Error {
+    spec.error(ErrorKind::Config(vec![format!(
+        "the configuration has no environment `{}`",
+        spec.env
+    )]))
+}
+
+/// The fields of `spec` from a resolution of `engine`; token fields refresh
+/// through the engine.
+pub(crate) fn values_of(
+    spec: &'static Spec,
+    engine: &Engine,
+    resolution: &Resolution,
+) -> Result<Values, Error> {
+    let plan = engine.plan(spec.env).ok();
     let mut slots = Vec::with_capacity(spec.fields.len());
     let mut failures = Vec::new();
     for (index, field) in spec.fields.iter().enumerate() {
         let slot = match resolution.value(field.variable) {
+            Some(text) if field.kind == Kind::Token => {
+                let refresh = plan
+                    .as_ref()
+                    .and_then(|plan| refresh_of(engine, plan, field.variable));
+                let expires = resolution.expires(field.variable);
+                Some(Value::Token(match refresh {
+                    Some(refresh) => AccessToken::refreshing(text.clone(), expires, refresh),
+                    None => AccessToken::from_token(text.clone()),
+                }))
+            }
             Some(text) => match convert(field.kind, text.clone()) {
                 Ok(value) => Some(value),
                 Err(why) => {
@@ -422,6 +419,22 @@ pub async fn resolve(spec: &'static Spec, options: ResolveOptions) -> Result<Val
     finish(spec, slots, failures)
 }
 
+/// Where the token of `variable` refreshes: its store and scope.
+fn refresh_of(engine: &Engine, plan: &Plan, variable: &str) -> Option<Refresh> {
+    let planned = plan.variables.iter().find(|v| v.name == variable)?;
+    let PlannedSource::Fetch(index) = planned.source else {
+        return None;
+    };
+    let fetch = plan.fetches.get(index)?;
+    let FetchTarget::Token { scope } = &fetch.target else {
+        return None;
+    };
+    Some(Refresh {
+        store: engine.store(&fetch.store).ok()?,
+        scope: scope.clone(),
+    })
+}
+
 fn finish(
     spec: &'static Spec,
     slots: Vec<Option<Value>>,
@@ -438,16 +451,28 @@ fn finish(
     }
 }
 
-/// [`resolve`] on a runtime of its own; an error inside an async runtime.
+/// [`resolve`] on the process's runtime for blocking callers (one worker
+/// thread, kept, so that the resolver's connections and token refreshes
+/// outlive the call); an error inside an async runtime.
 pub fn resolve_blocking(spec: &'static Spec, options: ResolveOptions) -> Result<Values, Error> {
     if tokio::runtime::Handle::try_current().is_ok() {
         return Err(spec.error(ErrorKind::InsideAsyncRuntime));
     }
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| spec.error(ErrorKind::Runtime(e.to_string())))?;
+    let runtime =
+        super::runtime::blocking_runtime().map_err(|why| spec.error(ErrorKind::Runtime(why)))?;
     runtime.block_on(resolve(spec, options))
+}
+
+/// Resolves every field, then again every `interval`: see
+/// [`Watch`](crate::Watch). `build` makes the struct from its values (the
+/// generated `__dsops_build`).
+pub async fn watch<T: Send + Sync + 'static>(
+    spec: &'static Spec,
+    options: ResolveOptions,
+    interval: std::time::Duration,
+    build: fn(Values) -> Result<T, Error>,
+) -> Result<super::Watch<T>, Error> {
+    super::watch::start(spec, options, interval, build).await
 }
 
 /// The fields from the process environment (`dsops exec`, the GitHub Action).

@@ -2,12 +2,16 @@
 //! private key, a public key as JWK, an access token with its expiry.
 
 use std::fmt;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Map, Value};
+
+use crate::azure::identity::Scope;
+use crate::engine::StoreClient;
 
 /// Why a text is not a value of the expected type. The message never quotes
 /// the text.
@@ -300,57 +304,203 @@ impl Classify for serde_json::Error {
     }
 }
 
-/// An access token (`operation: get_token`) and when it expires.
+/// An access token (`operation: get_token`): a handle that keeps it valid.
+///
+/// Made by `resolve`, it refreshes through the identity it came from:
+/// [`AccessToken::get`] gives a token valid for at least the store's
+/// `token_cache.buffer` (five minutes by default; half its life for a token
+/// that lives less than twice that), asking Entra ID (or the managed
+/// identity endpoint) for a new one only when the held one is inside that
+/// buffer. Made by `from_env` or `for_tests`, it holds one token and cannot
+/// refresh it. Clones share the token.
 ///
 /// `Debug` shows the expiry, never the token; there is no `Display`.
 #[derive(Clone)]
 pub struct AccessToken {
+    current: Arc<Mutex<Held>>,
+    refresh: Option<Arc<Refresh>>,
+}
+
+struct Held {
     token: SecretString,
     expires_on: Option<SystemTime>,
+}
+
+/// Where a resolved token is refreshed: its store's identity chain (with
+/// its token cache) and its scope.
+pub(crate) struct Refresh {
+    pub(crate) store: StoreClient,
+    pub(crate) scope: Scope,
 }
 
 impl fmt::Debug for AccessToken {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("AccessToken")
             .field("token", &format_args!("[redacted]"))
-            .field("expires_on", &self.expires_on)
+            .field("expires_on", &self.expires_on())
             .finish()
     }
 }
 
+/// Why [`AccessToken::get`] or a [`Credential`] has no valid token. Never
+/// holds a token.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum TokenError {
+    /// The token cannot be refreshed (it came from the environment or a
+    /// test) and has expired.
+    #[error("the token has expired and cannot be refreshed (it was not resolved by dsops)")]
+    Expired,
+    /// The identity gave no token: every source of the store's chain, and why.
+    #[error("no new token for {scope}: {reason}")]
+    Refresh {
+        /// The scope asked for.
+        scope: String,
+        /// Why, with each identity source's answer.
+        reason: String,
+    },
+}
+
 impl AccessToken {
-    /// A token that expires at `expires_on` (`None`: unknown).
+    /// A token that expires at `expires_on` (`None`: unknown), which cannot
+    /// be refreshed.
     pub fn new(token: SecretString, expires_on: Option<SystemTime>) -> Self {
-        Self { token, expires_on }
+        Self {
+            current: Arc::new(Mutex::new(Held { token, expires_on })),
+            refresh: None,
+        }
     }
 
     /// A token whose expiry is read from its `exp` claim, when it is a JWT
-    /// (Entra ID access tokens are); the claim is read, not verified.
+    /// (Entra ID access tokens are); the claim is read, not verified. It
+    /// cannot be refreshed.
     pub fn from_token(token: SecretString) -> Self {
         let expires_on = jwt_expiry(token.expose_secret());
-        Self { token, expires_on }
+        Self::new(token, expires_on)
     }
 
-    /// The bearer token.
-    pub fn token(&self) -> &SecretString {
-        &self.token
+    /// A token resolved through `refresh`.
+    pub(crate) fn refreshing(
+        token: SecretString,
+        expires_on: Option<SystemTime>,
+        refresh: Refresh,
+    ) -> Self {
+        Self {
+            current: Arc::new(Mutex::new(Held { token, expires_on })),
+            refresh: Some(Arc::new(refresh)),
+        }
     }
 
-    /// When it expires, if known.
+    fn held(&self) -> std::sync::MutexGuard<'_, Held> {
+        self.current
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// A token valid for at least the store's `token_cache.buffer` (or half
+    /// its life), refreshed first when the one held is not. What to put in
+    /// an `Authorization: Bearer` header, each time.
+    ///
+    /// # Errors
+    ///
+    /// [`TokenError::Refresh`] when the identity gives no new token (the
+    /// held one is not handed out then, even if it still works for a
+    /// while); [`TokenError::Expired`] for a token that cannot be
+    /// refreshed and has expired.
+    pub async fn get(&self) -> Result<SecretString, TokenError> {
+        let Some(refresh) = &self.refresh else {
+            let held = self.held();
+            if held.expires_on.is_some_and(|at| at <= SystemTime::now()) {
+                return Err(TokenError::Expired);
+            }
+            return Ok(held.token.clone());
+        };
+        let token =
+            refresh
+                .store
+                .token(&refresh.scope)
+                .await
+                .map_err(|error| TokenError::Refresh {
+                    scope: refresh.scope.to_string(),
+                    reason: crate::azure::identity::chain_text(&error),
+                })?;
+        let mut held = self.held();
+        held.token = token.secret.clone();
+        held.expires_on = Some(token.expires_on);
+        Ok(token.secret)
+    }
+
+    /// Whether [`AccessToken::get`] refreshes the token (it was resolved).
+    pub fn refreshes(&self) -> bool {
+        self.refresh.is_some()
+    }
+
+    /// The token held now, without refreshing it: it may have expired. Use
+    /// [`AccessToken::get`] for a token to send.
+    pub fn token(&self) -> SecretString {
+        self.held().token.clone()
+    }
+
+    /// When the token held now expires, if known.
     pub fn expires_on(&self) -> Option<SystemTime> {
-        self.expires_on
+        self.held().expires_on
     }
 
-    /// Whether it expires within `margin` from now (`false` when the expiry
-    /// is unknown).
+    /// Whether the token held now expires within `margin` from now
+    /// (`false` when the expiry is unknown).
     pub fn expires_within(&self, margin: Duration) -> bool {
-        self.expires_on
+        self.expires_on()
             .is_some_and(|at| at <= SystemTime::now() + margin)
     }
 
-    /// Whether it has expired (`false` when the expiry is unknown).
+    /// Whether the token held now has expired (`false` when the expiry is
+    /// unknown).
     pub fn is_expired(&self) -> bool {
         self.expires_within(Duration::ZERO)
+    }
+
+    /// The identity this token came from, for any scope: what an Azure SDK
+    /// client takes as its credential (with the `azure_core` feature,
+    /// [`Credential`] implements `azure_core::credentials::TokenCredential`).
+    /// `None` for a token that was not resolved.
+    pub fn credential(&self) -> Option<Credential> {
+        self.refresh.as_ref().map(|r| Credential {
+            store: r.store.clone(),
+        })
+    }
+}
+
+/// A store's identity chain, as a credential for any scope: the tokens come
+/// through the same chain and token cache as the values of the `Env`. Made
+/// by [`AccessToken::credential`].
+///
+/// With the crate feature `azure_core`, it implements
+/// `azure_core::credentials::TokenCredential`, so that `azure_*` clients
+/// (and anything else taking a credential) sign in as dsops does.
+#[derive(Clone, Debug)]
+pub struct Credential {
+    pub(crate) store: StoreClient,
+}
+
+impl Credential {
+    /// A token for `scope` (`https://vault.azure.net/.default`, or a
+    /// resource, to which `/.default` is added), valid for at least the
+    /// store's `token_cache.buffer` (or half its life), and when it expires.
+    ///
+    /// # Errors
+    ///
+    /// [`TokenError::Refresh`] with every identity source's answer.
+    pub async fn token(&self, scope: &str) -> Result<(SecretString, SystemTime), TokenError> {
+        let scope = Scope::for_resource(scope);
+        let token = self
+            .store
+            .token(&scope)
+            .await
+            .map_err(|error| TokenError::Refresh {
+                scope: scope.to_string(),
+                reason: crate::azure::identity::chain_text(&error),
+            })?;
+        Ok((token.secret, token.expires_on))
     }
 }
 

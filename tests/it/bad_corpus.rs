@@ -48,6 +48,7 @@ const CODES: &[&str] = &[
     "identity-ignored-id",
     "invalid-duration",
     "invalid-endpoint",
+    "untrusted-authority",
     "invalid-id",
     "invalid-name",
     "invalid-resource",

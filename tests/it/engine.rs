@@ -185,6 +185,44 @@ async fn the_secret_cache_serves_repeat_resolutions_within_its_ttl() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn the_secret_cache_never_holds_a_token_and_pinned_versions_are_read_once() {
+    // Tokens last 2 s; the secret cache would keep a value 10 minutes.
+    let setup = setup(state().token_lifetime(2)).await;
+    let vars = format!(
+        "{}    GRAPH: {{ from: {{ store: azure, operation: get_token, resource: https://graph.microsoft.com }} }}\n",
+        "    PINNED: { from: { store: azure, vault: kv-one, secret: shared, version: PINNED_VERSION } }\n"
+    );
+    // A rotation whose version is then pinned.
+    let version = setup
+        .emulator
+        .set_secret("kv-one", "shared", "shared-canary-value-0b")
+        .unwrap();
+    let engine = setup.engine(
+        "    cache: { secret_cache: { enabled: true, ttl: 10m } }\n",
+        &vars.replace("PINNED_VERSION", &version),
+    );
+    let first = engine.resolve("dev").await.unwrap();
+    assert!(!first.failed(), "{:?}", first.problems);
+    let reads = setup.requests("keyvault");
+    tokio::time::sleep(std::time::Duration::from_millis(2200)).await;
+    let second = engine.resolve("dev").await.unwrap();
+    assert!(!second.failed(), "{:?}", second.problems);
+    // A new token (the first expired), never the cached one.
+    assert_ne!(
+        first.value("GRAPH").unwrap().expose_secret(),
+        second.value("GRAPH").unwrap().expose_secret()
+    );
+    assert!(second.expires("GRAPH").unwrap() > std::time::SystemTime::now());
+    assert_eq!(setup.requests("keyvault"), reads, "secret_cache");
+    // Without secret_cache, a pinned version is still read once per engine.
+    let engine = setup.engine("", &vars.replace("PINNED_VERSION", &version));
+    for _ in 0..3 {
+        assert!(!engine.resolve("dev").await.unwrap().failed());
+    }
+    assert_eq!(setup.requests("keyvault"), reads + 1, "pinned: read once");
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn certificates_keys_and_tokens() {
     let setup = setup(state()).await;
     let vars = "    TLS: { from: { store: azure, vault: kv-one, secret: tls, type: certificate } }\n    JWK: { from: { store: azure, vault: kv-one, secret: signing, type: key } }\n    GRAPH: { from: { store: azure, operation: get_token, resource: https://graph.microsoft.com } }\n";

@@ -319,7 +319,9 @@ fn run_cell(endpoint: Endpoint, fault: Fault) -> Cell {
         .env("GITHUB_OUTPUT", &output_file)
         .env("DSOPS_TIMEOUT", format!("{}s", DEADLINE.as_secs()))
         .env("DSOPS_REQUEST_TIMEOUT", "1s")
-        .env("SP_SECRET", SP_SECRET);
+        .env("SP_SECRET", SP_SECRET)
+        // The job confirms the emulator's Entra ID (dsops.yaml cannot).
+        .env("DSOPS_TRUSTED_AUTHORITY", &authority);
     match endpoint {
         Endpoint::Imds | Endpoint::KeyVault | Endpoint::Arm | Endpoint::Entra => {
             command.env("AZURE_POD_IDENTITY_AUTHORITY_HOST", &http);

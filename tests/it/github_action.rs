@@ -238,7 +238,8 @@ impl Runner {
             env.insert(key.to_owned(), value);
         }
         for (key, value) in emulator.environment() {
-            if key.starts_with("ACTIONS_ID_TOKEN_REQUEST_") {
+            // The job confirms the emulator's Entra ID (dsops.yaml cannot).
+            if key.starts_with("ACTIONS_ID_TOKEN_REQUEST_") || key == "DSOPS_TRUSTED_AUTHORITY" {
                 env.insert(key, value);
             }
         }
@@ -778,7 +779,7 @@ fn azure_pipelines_steps_get_setsecret_and_secret_variables() {
         .args(["--tenant-id", "72f988bf-86f1-41af-91ab-2d7cd011db47"])
         .env("TF_BUILD", "True");
     for (key, value) in &runner.env {
-        if key.starts_with("ACTIONS_ID_TOKEN_REQUEST_") {
+        if key.starts_with("ACTIONS_ID_TOKEN_REQUEST_") || key == "DSOPS_TRUSTED_AUTHORITY" {
             command.env(key, value);
         }
     }

@@ -20,7 +20,8 @@
 //!   `github_commands.rs` (differential against `@actions/core`).
 //! - **Cross-cutting promises** (faults, token safety, no leaks, process
 //!   hygiene): `fault_matrix.rs`, `token_safety.rs`, `no_leaks_cli.rs`,
-//!   `hygiene.rs`.
+//!   `hygiene.rs`; what an adversarial review broke, one test per finding:
+//!   `adversarial.rs`.
 //! - **Not here**: a test of one room of the library that needs its
 //!   internals is a unit test beside it (`src/azure/identity/tests/`,
 //!   `src/azure/keyvault/tests.rs`...); the emulator's own protocol tests
@@ -41,12 +42,16 @@
 
 mod support;
 
+// Findings of the adversarial review (SECURITY.md names each test).
+mod adversarial;
+
 // Commands of the CLI.
 mod azure_answers_cli;
 mod check_cli;
 mod doctor_cli;
 mod emulator_cli;
 mod exec_cli;
+mod exec_watch_cli;
 mod get_cli;
 mod global_cli;
 mod plan_cli;

@@ -92,6 +92,8 @@ fn examples_whose_knobs_do_nothing_are_warned_about() {
         warnings_of("From Connection Strings (before)").contains(&"credential-literal".to_owned())
     );
     assert!(warnings_of("User-Assigned Identity").contains(&"identity-ignored-id".to_owned()));
+    // `secret_cache` does nothing for a command that resolves once.
+    assert!(warnings_of("Token Caching").contains(&"no-effect".to_owned()));
     assert!(warnings_of("Basic Configuration").is_empty());
     assert!(warnings_of("Multi-Environment Setup").is_empty());
 }

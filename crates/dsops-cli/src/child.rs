@@ -27,48 +27,77 @@ const CANNOT_RUN: u8 = 126;
 /// output masked by `redactor` when there is one; the exit code to exit with.
 pub(crate) fn run(
     runtime: &tokio::runtime::Runtime,
-    mut command: tokio::process::Command,
+    command: tokio::process::Command,
     program: &OsStr,
     redactor: Option<Redactor>,
 ) -> u8 {
-    if redactor.is_some() {
-        command.stdout(Stdio::piped()).stderr(Stdio::piped());
-    }
     runtime.block_on(async {
         // Handlers first: a signal between the start and the handlers would
         // otherwise end dsops and orphan the child.
         let forward = Forwarder::install();
-        let child = command.spawn();
-        // The command holds copies of the values; the child has its own now.
-        drop(command);
-        let mut child = match child {
-            Ok(child) => child,
-            Err(error) => return cannot_start(program, &error),
+        let mut running = match start(command, program, redactor.as_ref()) {
+            Ok(running) => running,
+            Err(code) => return code,
         };
-        let pumps = redactor.map(|redactor| {
-            let stdout = child
-                .stdout
-                .take()
-                .and_then(|from| spawn_pump(blocking_file!(from), &redactor, Stream::Stdout));
-            let stderr = child
-                .stderr
-                .take()
-                .and_then(|from| spawn_pump(blocking_file!(from), &redactor, Stream::Stderr));
-            [stdout, stderr]
-        });
-        let status = forward.wait(&mut child).await;
-        // Until both pipes end: the output of the command's own children too.
-        for pump in pumps.into_iter().flatten().flatten() {
-            let _ = pump.await;
-        }
+        let status = forward.wait(&mut running.child).await;
+        running.drain().await;
         match status {
             Ok(status) => exit_code(status),
-            Err(error) => {
-                output::error(&error, Some("dsops lost track of the command it started"));
-                exit::FAILED
-            }
+            Err(error) => lost(&error),
         }
     })
+}
+
+/// A child started, with the threads that mask its output.
+pub(crate) struct Running {
+    pub(crate) child: tokio::process::Child,
+    pumps: Vec<tokio::sync::oneshot::Receiver<()>>,
+}
+
+/// Starts `command` (its environment already set; dropped once started,
+/// as it holds copies of the values), its output masked by `redactor` when
+/// there is one; the exit code to exit with when it cannot start.
+pub(crate) fn start(
+    mut command: tokio::process::Command,
+    program: &OsStr,
+    redactor: Option<&Redactor>,
+) -> Result<Running, u8> {
+    if redactor.is_some() {
+        command.stdout(Stdio::piped()).stderr(Stdio::piped());
+    }
+    let child = command.spawn();
+    // The command holds copies of the values; the child has its own now.
+    drop(command);
+    let mut child = child.map_err(|error| cannot_start(program, &error))?;
+    let mut pumps = Vec::new();
+    if let Some(redactor) = redactor {
+        let stdout = child
+            .stdout
+            .take()
+            .and_then(|from| spawn_pump(blocking_file!(from), redactor, Stream::Stdout));
+        let stderr = child
+            .stderr
+            .take()
+            .and_then(|from| spawn_pump(blocking_file!(from), redactor, Stream::Stderr));
+        pumps.extend(stdout);
+        pumps.extend(stderr);
+    }
+    Ok(Running { child, pumps })
+}
+
+impl Running {
+    /// Waits until both pipes end: the output of the command's own children too.
+    pub(crate) async fn drain(self) {
+        for pump in self.pumps {
+            let _ = pump.await;
+        }
+    }
+}
+
+/// The exit code when waiting for the child failed.
+pub(crate) fn lost(error: &std::io::Error) -> u8 {
+    output::error(error, Some("dsops lost track of the command it started"));
+    exit::FAILED
 }
 
 /// The redactor for the values fetched from Azure, after a warning for each
@@ -136,9 +165,13 @@ fn spawn_pump(
     std::thread::Builder::new()
         .name("dsops-mask".to_owned())
         .spawn(move || {
-            match to {
-                Stream::Stdout => pump(from, &redactor, std::io::stdout()),
-                Stream::Stderr => pump(from, &redactor, std::io::stderr()),
+            widen_pipe(&from);
+            // Straight to the file descriptor when it can be had: `Stdout`
+            // would pass every chunk through its lock and its line buffer.
+            match (to, own_descriptor(to)) {
+                (_, Some(file)) => pump(from, &redactor, file),
+                (Stream::Stdout, None) => pump(from, &redactor, std::io::stdout()),
+                (Stream::Stderr, None) => pump(from, &redactor, std::io::stderr()),
             }
             let _ = done.send(());
         })
@@ -171,8 +204,40 @@ fn pump(mut from: impl Read, redactor: &Redactor, to: impl Write) {
     let _ = masked.finish();
 }
 
-/// What one read of the child's pipe takes at most: a pipe's whole buffer.
-const CHUNK: usize = 64 * 1024;
+/// What one read of the child's pipe takes at most: the whole buffer of a
+/// pipe widened by [`widen_pipe`].
+const CHUNK: usize = 1024 * 1024;
+
+/// A copy of dsops's own stdout or stderr descriptor, as a file.
+fn own_descriptor(to: Stream) -> Option<std::fs::File> {
+    #[cfg(unix)]
+    {
+        use std::os::fd::AsFd;
+        let owned = match to {
+            Stream::Stdout => std::io::stdout().as_fd().try_clone_to_owned(),
+            Stream::Stderr => std::io::stderr().as_fd().try_clone_to_owned(),
+        };
+        owned.ok().map(std::fs::File::from)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = to;
+        None
+    }
+}
+
+/// Asks Linux for a pipe buffer of [`CHUNK`] bytes (64 KiB by default), so
+/// that a busy command fills it in fewer, larger writes and dsops empties
+/// it in fewer reads. Nothing changes where that is refused.
+fn widen_pipe(pipe: &std::fs::File) {
+    #[cfg(target_os = "linux")]
+    {
+        let size = i32::try_from(CHUNK).unwrap_or(i32::MAX);
+        let _ = nix::fcntl::fcntl(pipe, nix::fcntl::FcntlArg::F_SETPIPE_SZ(size));
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = pipe;
+}
 
 /// 127 for a program that is not there, 126 for one that cannot be run,
 /// as shells have it.
@@ -194,7 +259,7 @@ fn cannot_start(program: &OsStr, error: &std::io::Error) -> u8 {
 }
 
 /// The child's exit code, or 128 + the signal that ended it.
-fn exit_code(status: ExitStatus) -> u8 {
+pub(crate) fn exit_code(status: ExitStatus) -> u8 {
     if let Some(code) = status.code() {
         // Exit codes are 0-255 on Unix; elsewhere keep "failed" for the rest.
         return u8::try_from(code).unwrap_or(exit::FAILED);
@@ -211,7 +276,7 @@ fn exit_code(status: ExitStatus) -> u8 {
 
 /// Passes SIGINT, SIGTERM and SIGHUP on to the child.
 #[cfg(unix)]
-struct Forwarder {
+pub(crate) struct Forwarder {
     interrupt: Option<tokio::signal::unix::Signal>,
     terminate: Option<tokio::signal::unix::Signal>,
     hangup: Option<tokio::signal::unix::Signal>,
@@ -219,7 +284,7 @@ struct Forwarder {
 
 #[cfg(unix)]
 impl Forwarder {
-    fn install() -> Self {
+    pub(crate) fn install() -> Self {
         use tokio::signal::unix::SignalKind;
         Self {
             interrupt: listen(SignalKind::interrupt(), "SIGINT"),
@@ -230,19 +295,47 @@ impl Forwarder {
 
     /// Waits for the child, passing signals on meanwhile.
     async fn wait(mut self, child: &mut tokio::process::Child) -> std::io::Result<ExitStatus> {
+        loop {
+            if let Some(status) = self.wait_until(child, None).await {
+                return status;
+            }
+        }
+    }
+
+    /// Waits for the child until `until` (for ever with `None`), passing
+    /// signals on meanwhile; `None` when `until` came first.
+    pub(crate) async fn wait_until(
+        &mut self,
+        child: &mut tokio::process::Child,
+        until: Option<tokio::time::Instant>,
+    ) -> Option<std::io::Result<ExitStatus>> {
         use nix::sys::signal::Signal;
+        let deadline = async {
+            match until {
+                Some(at) => tokio::time::sleep_until(at).await,
+                None => std::future::pending::<()>().await,
+            }
+        };
+        tokio::pin!(deadline);
         loop {
             let signal = tokio::select! {
-                status = child.wait() => return status,
+                status = child.wait() => return Some(status),
+                () = &mut deadline => return None,
                 () = next(&mut self.interrupt) => Signal::SIGINT,
                 () = next(&mut self.terminate) => Signal::SIGTERM,
                 () = next(&mut self.hangup) => Signal::SIGHUP,
             };
-            if let Some(pid) = child.id().and_then(|pid| i32::try_from(pid).ok()) {
-                // The child may be exiting already: nothing to do then.
-                let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), signal);
-            }
+            send(child, signal);
         }
+    }
+}
+
+/// Sends `signal` to the child (if it is still there).
+#[cfg(unix)]
+pub(crate) fn send(child: &tokio::process::Child, signal: nix::sys::signal::Signal) {
+    if let Some(pid) = child.id().and_then(|pid| i32::try_from(pid).ok()) {
+        // The child may be exiting already: nothing to do then.
+        let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), signal);
     }
 }
 
@@ -279,15 +372,29 @@ async fn next(stream: &mut Option<tokio::signal::unix::Signal>) {
 }
 
 #[cfg(not(unix))]
-struct Forwarder;
+pub(crate) struct Forwarder;
 
 #[cfg(not(unix))]
 impl Forwarder {
-    fn install() -> Self {
+    pub(crate) fn install() -> Self {
         Forwarder
     }
 
     async fn wait(self, child: &mut tokio::process::Child) -> std::io::Result<ExitStatus> {
         child.wait().await
+    }
+
+    pub(crate) async fn wait_until(
+        &mut self,
+        child: &mut tokio::process::Child,
+        until: Option<tokio::time::Instant>,
+    ) -> Option<std::io::Result<ExitStatus>> {
+        match until {
+            Some(at) => tokio::select! {
+                status = child.wait() => Some(status),
+                () = tokio::time::sleep_until(at) => None,
+            },
+            None => Some(child.wait().await),
+        }
     }
 }

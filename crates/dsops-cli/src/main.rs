@@ -12,6 +12,7 @@ mod load;
 mod locate;
 mod output;
 mod resolve;
+mod watch;
 
 use std::path::PathBuf;
 use std::process::ExitCode;

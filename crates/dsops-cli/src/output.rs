@@ -9,8 +9,17 @@ pub(crate) fn stdout(text: &str) {
     let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
 }
 
-/// Writes `text` to stderr.
+/// Writes `text` to stderr. Text from servers and files is data: control
+/// characters and workflow commands in it are made inert
+/// (`dsops::config::report::neutralize`), so that an error body holding
+/// `::stop-commands::` or an escape sequence reaches a CI log or a terminal
+/// as text.
 pub(crate) fn stderr(text: &str) {
+    stderr_exact(&dsops::config::report::neutralize(text));
+}
+
+/// Writes `text`, dsops's own (the progress line with its `\r`), to stderr.
+pub(crate) fn stderr_exact(text: &str) {
     let mut err = anstream::stderr();
     let _ = err.write_all(text.as_bytes()).and_then(|()| err.flush());
 }
@@ -61,4 +70,66 @@ pub(crate) fn stdout_raw(bytes: &[u8]) {
 /// Whether stderr is a terminal (for the progress line).
 pub(crate) fn stderr_is_terminal() -> bool {
     std::io::IsTerminal::is_terminal(&std::io::stderr())
+}
+
+/// Everything written to stderr (by dsops, the `debug` trace, the HTTP
+/// stack) while it is alive is held in an unnamed temporary file, and
+/// written out, made inert, when it is dropped: `dsops github` holds
+/// stderr while it resolves, so that its masks are the first lines any
+/// value could follow, in every mode, `--debug` included.
+pub(crate) struct HeldStderr {
+    #[cfg(unix)]
+    held: Option<(std::os::fd::OwnedFd, std::fs::File)>,
+}
+
+/// Starts holding stderr (where that cannot be done, nothing is held).
+pub(crate) fn hold_stderr() -> HeldStderr {
+    #[cfg(unix)]
+    {
+        let held = (|| {
+            let file = unnamed_file()?;
+            let _ = std::io::stderr().flush();
+            let saved = nix::unistd::dup(std::io::stderr()).ok()?;
+            nix::unistd::dup2_stderr(&file).ok()?;
+            Some((saved, file))
+        })();
+        HeldStderr { held }
+    }
+    #[cfg(not(unix))]
+    HeldStderr {}
+}
+
+impl Drop for HeldStderr {
+    fn drop(&mut self) {
+        #[cfg(unix)]
+        if let Some((saved, mut file)) = self.held.take() {
+            use std::io::{Read, Seek};
+            let _ = std::io::stderr().flush();
+            let _ = nix::unistd::dup2_stderr(&saved);
+            let mut text = Vec::new();
+            if file.rewind().is_ok() && file.read_to_end(&mut text).is_ok() && !text.is_empty() {
+                stderr(&String::from_utf8_lossy(&text));
+            }
+        }
+    }
+}
+
+/// A new file of this user only (0600), unlinked at once: it has no name
+/// any other process could open.
+#[cfg(unix)]
+fn unnamed_file() -> Option<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    let path = std::env::temp_dir().join(format!(".dsops-stderr-{}-{nanos}", std::process::id()));
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(&path)
+        .ok()?;
+    std::fs::remove_file(&path).ok()?;
+    Some(file)
 }

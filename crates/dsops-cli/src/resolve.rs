@@ -193,7 +193,7 @@ impl Ticker {
                     let width = line.chars().count();
                     let previous = drawer.shown.swap(width, Ordering::Relaxed);
                     let pad = " ".repeat(previous.saturating_sub(width));
-                    output::stderr(&format!("\r{line}{pad}"));
+                    output::stderr_exact(&format!("\r{line}{pad}"));
                     drawn = line;
                 }
                 tokio::time::sleep(Self::EVERY).await;
@@ -205,7 +205,7 @@ impl Ticker {
         let _ = task.await;
         let width = state.shown.swap(0, Ordering::Relaxed);
         if width > 0 {
-            output::stderr(&format!("\r{}\r", " ".repeat(width)));
+            output::stderr_exact(&format!("\r{}\r", " ".repeat(width)));
         }
         result
     }

@@ -162,6 +162,34 @@ pub(crate) fn emit(
                 Self::__dsops_build(#krate::__private::resolve(Self::__DSOPS_SPEC, options).await?)
             }
 
+            /// Resolves every field, then again every `interval` (±10 %),
+            /// publishing a new struct when a value changed (a `Watch`).
+            /// Token fields refresh themselves (`AccessToken::get`).
+            ///
+            /// # Errors
+            ///
+            /// As [`Self::resolve`], for the first resolution; later
+            /// failures keep the last good struct (`Watch::last_failure`).
+            #member async fn watch(
+                interval: ::core::time::Duration,
+            ) -> ::core::result::Result<#krate::Watch<Self>, #error> {
+                Self::watch_with(interval, #krate::ResolveOptions::new()).await
+            }
+
+            /// [`Self::watch`], reading the environment and files as
+            /// `options` says.
+            ///
+            /// # Errors
+            ///
+            /// As [`Self::watch`].
+            #member async fn watch_with(
+                interval: ::core::time::Duration,
+                options: #krate::ResolveOptions,
+            ) -> ::core::result::Result<#krate::Watch<Self>, #error> {
+                #krate::__private::watch(Self::__DSOPS_SPEC, options, interval, Self::__dsops_build)
+                    .await
+            }
+
             /// [`Self::resolve`] on an async runtime of its own, for programs
             /// without one.
             ///

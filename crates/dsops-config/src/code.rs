@@ -115,6 +115,10 @@ codes! {
     InvalidVault => "invalid-vault",
     /// Error: an endpoint URL or DNS suffix of a custom cloud is not valid.
     InvalidEndpoint => "invalid-endpoint",
+    /// Warning: a custom `authority_host` that is not a named cloud's Entra
+    /// ID and that `DSOPS_TRUSTED_AUTHORITY` does not confirm: dsops sends
+    /// no client secret or federated assertion there.
+    UntrustedAuthority => "untrusted-authority",
     /// Warning: a client secret is written in the file rather than read from
     /// the environment.
     CredentialInFile => "credential-in-file",

@@ -96,7 +96,9 @@ impl Loaded {
         self.diagnostics.iter().any(Diagnostic::is_error)
     }
 
-    /// Spans of secret text (literal values, client secrets), which renderers mask.
+    /// Spans of text a snippet must not show (every scalar that may be a
+    /// value: literals, client secrets, values under unknown keys or in lists),
+    /// which renderers mask.
     pub fn sensitive_spans(&self) -> &[Span] {
         &self.sensitive
     }
@@ -147,11 +149,13 @@ pub fn load(source: Source, env: &dyn Environment, options: LoadOptions) -> Load
     match yaml::parse(&source) {
         Ok(root) => {
             let decoded = decode::decode(&source, &root, env, options.unset_variables);
+            let mut sensitive = decoded.sensitive;
+            sensitive.extend(decode::shown::hidden_scalars(&root));
             Loaded {
                 source,
                 config: decoded.config,
                 diagnostics: decoded.diagnostics,
-                sensitive: decoded.sensitive,
+                sensitive,
                 outline: decoded.outline,
             }
         }

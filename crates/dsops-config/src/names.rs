@@ -96,8 +96,29 @@ fn split_port(authority: &str) -> (&str, Option<&str>) {
     }
 }
 
-/// An https (or, for loopback hosts only, http) endpoint URL with no query or fragment.
-pub(crate) fn check_endpoint_url(s: &str) -> Result<(), String> {
+/// What an endpoint is for, which decides what its URL may be. Every
+/// endpoint dsops talks to, written in `dsops.yaml` or read from the
+/// environment (`AZURE_AUTHORITY_HOST`, `ACTIONS_ID_TOKEN_REQUEST_URL`,
+/// `IDENTITY_ENDPOINT`...), goes through [`check_endpoint`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EndpointKind {
+    /// A service dsops sends a credential or a token to (Entra ID, Resource
+    /// Manager): `https://`, or plain `http://` to a loopback host; no query.
+    Service,
+    /// The same with a query, which some services need in their URL
+    /// (GitHub's `ACTIONS_ID_TOKEN_REQUEST_URL` carries `api-version`).
+    ServiceWithQuery,
+    /// The platform's managed identity endpoint: `https://`, or plain
+    /// `http://` to a loopback or link-local host (IMDS is
+    /// `http://169.254.169.254`, App Service's and Arc's are on localhost).
+    ManagedIdentity,
+}
+
+/// Checks an endpoint URL: the scheme, no user information (`user@host`,
+/// which would carry a password into requests and messages), a valid host
+/// and port, no fragment, and plain http only where `kind` allows it. The
+/// error never repeats the URL, which may hold a password.
+pub fn check_endpoint(s: &str, kind: EndpointKind) -> Result<(), String> {
     let (scheme_ok, rest) = match s.strip_prefix("https://") {
         Some(rest) => (true, rest),
         None => match s.strip_prefix("http://") {
@@ -105,29 +126,42 @@ pub(crate) fn check_endpoint_url(s: &str) -> Result<(), String> {
             None => return Err("must be an `https://` URL".into()),
         },
     };
-    if s.contains(['?', '#']) {
-        return Err("must have no query or fragment".into());
-    }
-    let authority = rest.split('/').next().unwrap_or("");
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
     if authority.contains('@') {
         return Err("must not contain user information (`user@`)".into());
+    }
+    if s.contains('#') || (kind == EndpointKind::Service && s.contains('?')) {
+        return Err("must have no query or fragment".into());
     }
     let (host, port) = split_port(authority);
     if let Some(port) = port
         && port.parse::<u16>().map_or(true, |p| p == 0)
     {
-        return Err(format!("has an invalid port `{port}`"));
+        return Err(format!("has an invalid port `{}`", port.escape_default()));
     }
     if !is_hostname(host) && !is_ipv4(host) {
-        return Err(format!("has an invalid host `{host}`"));
+        return Err(format!("has an invalid host `{}`", host.escape_default()));
     }
-    if !scheme_ok && !is_loopback_host(host) {
-        return Err(
-            "uses plain `http://`: tokens are sent only over https, except to a loopback address"
-                .into(),
-        );
+    let plain_allowed =
+        is_loopback_host(host) || (kind == EndpointKind::ManagedIdentity && is_link_local(host));
+    if !scheme_ok && !plain_allowed {
+        return Err(match kind {
+            EndpointKind::ManagedIdentity => "uses plain `http://` to a host that is neither loopback nor link-local (169.254.x.x)".into(),
+            _ => "uses plain `http://`: tokens are sent only over https, except to a loopback address".into(),
+        });
     }
     Ok(())
+}
+
+/// An https (or, for loopback hosts only, http) endpoint URL with no query or fragment.
+pub(crate) fn check_endpoint_url(s: &str) -> Result<(), String> {
+    check_endpoint(s, EndpointKind::Service)
+}
+
+/// A link-local IPv4 address (169.254.0.0/16), where IMDS lives.
+fn is_link_local(host: &str) -> bool {
+    host.parse::<std::net::Ipv4Addr>()
+        .is_ok_and(|ip| ip.is_link_local())
 }
 
 /// `localhost`, `*.localhost` or `127.x.x.x`.
@@ -328,6 +362,104 @@ pub(crate) fn check_tenant(s: &str) -> Result<(), String> {
     }
 }
 
+/// Variables that change how later steps or programs start, and why: what
+/// `dsops check` warns about and `dsops github` refuses to export to a CI
+/// job (where a pull request's `dsops.yaml` would otherwise choose them)
+/// unless each is allowed by name. Compared in upper case. Names starting
+/// with `LD_`, `DYLD_` or `GIT_CONFIG_` are in it too.
+pub const STARTUP_VARIABLES: &[(&str, &str)] = &[
+    ("PATH", "it decides which programs run"),
+    ("LD_PRELOAD", "it injects code into every program started"),
+    ("LD_LIBRARY_PATH", "it decides which libraries load"),
+    ("LD_AUDIT", "it injects code into every program started"),
+    (
+        "DYLD_INSERT_LIBRARIES",
+        "it injects code into every program started",
+    ),
+    ("DYLD_LIBRARY_PATH", "it decides which libraries load"),
+    (
+        "NODE_OPTIONS",
+        "it changes how every Node.js program runs (GitHub refuses it in GITHUB_ENV)",
+    ),
+    ("NODE_PATH", "it decides which Node.js modules load"),
+    ("BASH_ENV", "bash runs the file it names at start"),
+    ("ENV", "sh runs the file it names at start"),
+    ("PROMPT_COMMAND", "bash runs it before every prompt"),
+    ("SHELLOPTS", "it sets bash's options at start"),
+    ("BASHOPTS", "it sets bash's options at start"),
+    (
+        "PS4",
+        "bash expands it, commands included, for every traced line",
+    ),
+    ("IFS", "it changes how shells split words"),
+    ("PYTHONPATH", "it decides which Python modules load"),
+    ("PYTHONSTARTUP", "Python runs the file it names at start"),
+    ("PYTHONHOME", "it decides which Python library loads"),
+    (
+        "JAVA_TOOL_OPTIONS",
+        "every JVM reads its options, `-javaagent:` included",
+    ),
+    (
+        "_JAVA_OPTIONS",
+        "every JVM reads its options, `-javaagent:` included",
+    ),
+    (
+        "JDK_JAVA_OPTIONS",
+        "the `java` launcher reads its options, `-javaagent:` included",
+    ),
+    (
+        "PERL5OPT",
+        "every perl reads its options, `-M` modules included",
+    ),
+    ("PERL5LIB", "it decides which Perl modules load"),
+    ("PERLLIB", "it decides which Perl modules load"),
+    (
+        "RUBYOPT",
+        "every ruby reads its options, `-r` libraries included",
+    ),
+    ("RUBYLIB", "it decides which Ruby libraries load"),
+    (
+        "DOTNET_STARTUP_HOOKS",
+        "every .NET program loads the assemblies it names",
+    ),
+    ("GIT_SSH_COMMAND", "git runs it to reach a remote"),
+    ("GIT_SSH", "git runs it to reach a remote"),
+    ("GIT_ASKPASS", "git runs it to ask for a password"),
+    ("SSH_ASKPASS", "ssh runs it to ask for a password"),
+    ("GIT_EXEC_PATH", "it decides which git programs run"),
+    (
+        "GIT_CONFIG_PARAMETERS",
+        "it sets git options, `core.sshCommand` and hooks included",
+    ),
+    ("GCONV_PATH", "glibc loads the modules it names"),
+];
+
+/// Why setting `name` changes how later steps or programs start (see
+/// [`STARTUP_VARIABLES`]), if it does.
+pub fn startup_variable(name: &str) -> Option<&'static str> {
+    let upper = name.to_ascii_uppercase();
+    if let Some((_, why)) = STARTUP_VARIABLES.iter().find(|(n, _)| *n == upper) {
+        return Some(why);
+    }
+    if upper.starts_with("LD_") || upper.starts_with("DYLD_") {
+        return Some("the dynamic loader reads it in every program started");
+    }
+    if upper.starts_with("GIT_CONFIG_") {
+        return Some("it sets git options, `core.sshCommand` and hooks included");
+    }
+    None
+}
+
+/// Whether `name` is in a namespace a CI runner sets and trusts
+/// (`GITHUB_`, `RUNNER_`, `ACTIONS_`),
+/// compared in upper case.
+pub fn ci_reserved(name: &str) -> bool {
+    let upper = name.to_ascii_uppercase();
+    ["GITHUB_", "RUNNER_", "ACTIONS_"]
+        .iter()
+        .any(|p| upper.starts_with(p))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -364,6 +496,16 @@ mod tests {
         assert!(check_endpoint_url("http://localhost:8080/").is_ok());
         assert!(check_endpoint_url("http://example.com").is_err());
         assert!(check_endpoint_url("ftp://example.com").is_err());
+        assert!(check_endpoint_url("https://user:pw@example.com").is_err());
+        let mi = EndpointKind::ManagedIdentity;
+        assert!(check_endpoint("http://169.254.169.254", mi).is_ok());
+        assert!(check_endpoint("http://localhost:42356/msi/token?x=1", mi).is_ok());
+        assert!(check_endpoint("http://10.0.0.1:2579", mi).is_err());
+        let q = EndpointKind::ServiceWithQuery;
+        assert!(check_endpoint("https://t.actions.example/x?api-version=2.0", q).is_ok());
+        assert!(check_endpoint("http://example.com/x?api-version=2.0", q).is_err());
+        let err = check_endpoint("https://u:hunter2@example.com", q).unwrap_err();
+        assert!(!err.contains("hunter2"), "{err}");
     }
 
     #[test]

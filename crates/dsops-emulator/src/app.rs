@@ -116,6 +116,49 @@ impl App {
         keys.push_back((key, path));
     }
 
+    /// Adds a new version of secret `name` of vault `vault` holding `value`
+    /// (what Key Vault's Set Secret does), for rotations driven by the admin
+    /// API and by tests; its version id. A certificate's backing secret is
+    /// refused, as Key Vault refuses it.
+    pub(crate) fn rotate_secret(
+        &self,
+        vault: &str,
+        name: &str,
+        value: String,
+    ) -> Result<String, EmulatorError> {
+        let refuse = |message: String| EmulatorError::State {
+            path: None,
+            message,
+        };
+        if !crate::vault::valid_object_name(name) {
+            return Err(refuse(format!(
+                "secret `{name}`: a name is 1-127 letters, digits and hyphens"
+            )));
+        }
+        let version = crate::crypto::hex(&crate::crypto::random_bytes(16)?);
+        let mut vaults = self
+            .vaults
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let contents = vaults.entry(vault.to_ascii_lowercase()).or_default();
+        if contents
+            .secrets
+            .get(&name.to_ascii_lowercase())
+            .is_some_and(|s| s.versions.iter().any(|v| v.managed_by.is_some()))
+        {
+            return Err(refuse(format!(
+                "secret `{name}` is managed by a certificate and cannot be set"
+            )));
+        }
+        contents.push_secret(
+            name,
+            version.clone(),
+            &crate::state::SecretVersionSpec::of(value),
+            None,
+        );
+        Ok(version)
+    }
+
     /// Whether `key` is an Arc key handed out.
     pub(crate) fn knows_arc_key(&self, key: &str) -> bool {
         let keys = self

@@ -419,6 +419,9 @@ impl Emulator {
             self.identity_header().to_owned(),
         ));
         env.push(("AZURE_AUTHORITY_HOST".to_owned(), https.clone()));
+        // dsops sends client secrets and assertions only to the named clouds'
+        // Entra ID unless the environment (never dsops.yaml) confirms another.
+        env.push(("DSOPS_TRUSTED_AUTHORITY".to_owned(), https.clone()));
         env.push(("AZURE_TENANT_ID".to_owned(), self.tenant_id().to_owned()));
         env.push((
             "ACTIONS_ID_TOKEN_REQUEST_URL".to_owned(),
@@ -434,6 +437,18 @@ impl Emulator {
             env.push(("REQUESTS_CA_BUNDLE".to_owned(), ca));
         }
         env
+    }
+
+    /// Rotates secret `name` of vault `vault`: a new current version holding
+    /// `value`, as Key Vault's Set Secret (`PUT /secrets/{name}`) makes one
+    /// (also `POST /_emulator/vaults/{vault}/secrets/{name}`). Its version.
+    pub fn set_secret(
+        &self,
+        vault: &str,
+        name: &str,
+        value: impl Into<String>,
+    ) -> Result<String, EmulatorError> {
+        self.app.rotate_secret(vault, name, value.into())
     }
 
     /// Stops the listeners (also done on drop).

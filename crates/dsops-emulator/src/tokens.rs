@@ -65,7 +65,7 @@ impl AccessTokens {
     pub(crate) fn new(lifetime: Option<u64>) -> Result<Self, EmulatorError> {
         Ok(Self {
             key: SigningKey::generate()?,
-            lifetime: lifetime.map_or(3599, |s| i64::try_from(s).unwrap_or(i64::MAX).max(60)),
+            lifetime: lifetime.map_or(3599, |s| i64::try_from(s).unwrap_or(i64::MAX).max(1)),
         })
     }
 

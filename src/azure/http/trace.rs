@@ -60,6 +60,8 @@ impl Trace {
                 .unwrap_or_else(std::sync::PoisonError::into_inner)
                 .push(line),
             None => {
+                // URLs and outcomes may hold a server's text: made inert.
+                let line = dsops_config::report::neutralize(&line);
                 let _ = writeln!(std::io::stderr().lock(), "dsops: {line}");
             }
         }

@@ -12,9 +12,11 @@ use dsops_config::model::{CredentialSource, Identity, Store, UserAssignedId};
 use secrecy::SecretString;
 
 use super::cache::TokenCache;
+use super::entra::{Authority, AuthorityTrust};
 use super::error::SourceError;
 use super::{AccessToken, Scope, TokenSource, azure_cli, client_secret, federated, managed};
 use crate::azure::http::Http;
+use dsops_config::names::{EndpointKind, check_endpoint};
 
 /// The audience GitHub tokens are requested for by default.
 pub const GITHUB_AUDIENCE: &str = "api://AzureADTokenExchange";
@@ -390,18 +392,40 @@ impl Context<'_> {
     }
 
     /// Entra ID's authority: the store's `cloud:` when written, else
-    /// `AZURE_AUTHORITY_HOST` (AKS's webhook sets it), else the public cloud's.
-    fn authority(&self) -> String {
+    /// `AZURE_AUTHORITY_HOST` (AKS's webhook sets it), else the public
+    /// cloud's; with the authorities the environment confirms
+    /// (`DSOPS_TRUSTED_AUTHORITY`). An `AZURE_AUTHORITY_HOST` that is not a
+    /// valid endpoint is refused as `dsops.yaml`'s would be, naming the
+    /// variable, not its value.
+    fn authority(&self) -> Result<Authority, String> {
         let cloud = &self.store.cloud;
         let configured = cloud
             .span
             .is_some()
             .then(|| cloud.endpoints.authority_host.clone());
-        configured
-            .or_else(|| self.var("AZURE_AUTHORITY_HOST"))
-            .unwrap_or_else(|| cloud.endpoints.authority_host.clone())
-            .trim_end_matches('/')
-            .to_owned()
+        let url = match configured {
+            Some(url) => url,
+            None => match self.endpoint_var("AZURE_AUTHORITY_HOST", EndpointKind::Service)? {
+                Some(url) => url,
+                None => cloud.endpoints.authority_host.clone(),
+            },
+        };
+        Ok(Authority {
+            url: url.trim_end_matches('/').to_owned(),
+            trust: AuthorityTrust::from_env(self.env),
+        })
+    }
+
+    /// An endpoint read from the environment, checked as an endpoint in
+    /// `dsops.yaml` is; the error names the variable, never its value.
+    fn endpoint_var(&self, name: &str, kind: EndpointKind) -> Result<Option<String>, String> {
+        match self.var(name) {
+            None => Ok(None),
+            Some(url) => match check_endpoint(url.trim(), kind) {
+                Ok(()) => Ok(Some(url.trim().to_owned())),
+                Err(problem) => Err(format!("{name} {problem}")),
+            },
+        }
     }
 
     /// A tenant: the source's, the store's, `AZURE_TENANT_ID`.
@@ -455,6 +479,7 @@ impl Context<'_> {
 
     fn build(&self, source: &CredentialSource) -> Box<dyn TokenSource> {
         let authority = self.authority();
+        let authority = &authority;
         match source {
             CredentialSource::ManagedIdentity => {
                 managed::detect(self.env, &self.store.identity, self.http)
@@ -465,7 +490,7 @@ impl Context<'_> {
             )),
             CredentialSource::ServicePrincipal(sp) => self.client_secret(
                 "service_principal",
-                &authority,
+                authority,
                 sp.tenant_id.value.clone(),
                 sp.client_id.value.clone(),
                 sp.client_secret.value.clone(),
@@ -488,7 +513,7 @@ impl Context<'_> {
                 match (id, secret, tenant) {
                     (Some(id), Some(secret), Some(tenant)) => self.client_secret(
                         "environment",
-                        &authority,
+                        authority,
                         tenant,
                         id,
                         SecretString::from(secret),
@@ -525,9 +550,13 @@ impl Context<'_> {
                 else {
                     return self.missing("workload_identity", description, "no client id or tenant id: set AZURE_CLIENT_ID and AZURE_TENANT_ID, or give them in the store");
                 };
+                let authority = match authority {
+                    Ok(authority) => authority,
+                    Err(reason) => return self.broken("workload_identity", description, reason),
+                };
                 match federated::Federated::workload(
                     self.http,
-                    &authority,
+                    authority,
                     &tenant,
                     &client,
                     PathBuf::from(file),
@@ -557,9 +586,19 @@ impl Context<'_> {
                 else {
                     return self.missing("github_oidc", description, "no client id or tenant id: give client_id and tenant_id in the store (as azure/login takes them), or set AZURE_CLIENT_ID and AZURE_TENANT_ID");
                 };
+                let authority = match authority {
+                    Ok(authority) => authority,
+                    Err(reason) => return self.broken("github_oidc", description, reason),
+                };
+                if let Err(reason) = self.endpoint_var(
+                    "ACTIONS_ID_TOKEN_REQUEST_URL",
+                    EndpointKind::ServiceWithQuery,
+                ) {
+                    return self.broken("github_oidc", description, reason);
+                }
                 match federated::Federated::github(
                     self.http,
-                    &authority,
+                    authority,
                     &tenant,
                     &client,
                     url,
@@ -576,12 +615,16 @@ impl Context<'_> {
     fn client_secret(
         &self,
         kind: &'static str,
-        authority: &str,
+        authority: &Result<Authority, String>,
         tenant: String,
         client_id: String,
         secret: SecretString,
     ) -> Box<dyn TokenSource> {
         let description = format!("service principal {client_id}");
+        let authority = match authority {
+            Ok(authority) => authority,
+            Err(reason) => return self.broken(kind, &description, reason.clone()),
+        };
         match client_secret::ClientSecret::new(
             kind, self.http, authority, &tenant, &client_id, secret,
         ) {

@@ -8,7 +8,7 @@ use std::fmt;
 
 use secrecy::{ExposeSecret, SecretString};
 
-use super::entra::{ClientCredential, TokenEndpoint};
+use super::entra::{Authority, ClientCredential, TokenEndpoint};
 use super::error::{IdentityError, SourceError};
 use super::{AccessToken, Scope, TokenSource};
 use crate::azure::http::Http;
@@ -42,12 +42,12 @@ impl ClientSecret {
     pub(crate) fn new(
         kind: &'static str,
         http: &Http,
-        authority: &str,
+        authority: &Authority,
         tenant: &str,
         client_id: &str,
         secret: SecretString,
     ) -> Result<Self, IdentityError> {
-        let endpoint = TokenEndpoint::new(authority, tenant, client_id)?;
+        let endpoint = TokenEndpoint::new(&authority.url, tenant, client_id, &authority.trust)?;
         if secret.expose_secret().is_empty() {
             return Err(IdentityError::Config("no secret specified".to_owned()));
         }
@@ -55,7 +55,7 @@ impl ClientSecret {
             kind,
             client_id: client_id.to_owned(),
             tenant: tenant.to_owned(),
-            authority: authority.to_owned(),
+            authority: authority.url.clone(),
             endpoint,
             http: http.clone(),
             secret,
@@ -94,7 +94,10 @@ mod tests {
             ClientSecret::new(
                 "service_principal",
                 &http,
-                "https://login.microsoftonline.com",
+                &Authority {
+                    url: "https://login.microsoftonline.com".to_owned(),
+                    trust: crate::azure::identity::entra::AuthorityTrust::named_only(),
+                },
                 "contoso.onmicrosoft.com",
                 "client",
                 SecretString::from(secret),

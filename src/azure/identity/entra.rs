@@ -33,6 +33,8 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use serde_json::Value;
 
+use dsops_config::model::{TRUSTED_AUTHORITY_VARIABLE, is_named_authority, trusted_authorities};
+
 use super::error::IdentityError;
 use super::{AccessToken, Scope};
 use crate::azure::http::{Http, Outgoing, RetryOn, Route};
@@ -73,16 +75,23 @@ impl TokenEndpoint {
     /// `azure_identity`'s credentials check them when made (`lib.rs`:
     /// `validate_tenant_id`, `validate_not_empty`, `get_authority_host`):
     /// the tenant, then the client id, then the authority.
+    ///
+    /// Then the authority must be a named cloud's Entra ID, or one that
+    /// `trust` confirms: a client secret or an assertion sent to any other
+    /// host is a credential handed to it (a GitHub assertion can be exchanged
+    /// at the real Entra ID for minutes).
     pub(crate) fn new(
         authority: &str,
         tenant: &str,
         client_id: &str,
+        trust: &AuthorityTrust,
     ) -> Result<Self, IdentityError> {
         check_tenant(tenant)?;
         if client_id.is_empty() {
             return Err(IdentityError::Config("no client ID specified".to_owned()));
         }
         let origin = authority_origin(authority)?;
+        trust.check(&origin)?;
         Ok(Self {
             url: format!("{origin}/{}/oauth2/v2.0/token", path_segment(tenant)),
             client_id: client_id.to_owned(),
@@ -203,6 +212,76 @@ fn path_segment(tenant: &str) -> Cow<'_, str> {
     Cow::Owned(segment)
 }
 
+/// An Entra ID authority as the chain computed it, with the authorities the
+/// process environment confirms: what every source that sends a client
+/// secret or an assertion is built with, so that none can skip the check.
+#[derive(Debug, Clone)]
+pub(crate) struct Authority {
+    /// The authority host URL (the store's `cloud:`, `AZURE_AUTHORITY_HOST`
+    /// or the public cloud's).
+    pub(crate) url: String,
+    /// Which authorities may receive credentials.
+    pub(crate) trust: AuthorityTrust,
+}
+
+impl fmt::Display for Authority {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.url)
+    }
+}
+
+/// Which Entra ID authorities may receive a client secret or an assertion:
+/// the named clouds' (`login.microsoftonline.com`, `login.chinacloudapi.cn`,
+/// `login.microsoftonline.us`), and those the process environment confirms
+/// in `DSOPS_TRUSTED_AUTHORITY` (set by the job, never by `dsops.yaml`).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct AuthorityTrust {
+    confirmed: Vec<String>,
+}
+
+impl AuthorityTrust {
+    /// The authorities `env` confirms.
+    pub(crate) fn from_env(env: &dyn dsops_config::Environment) -> Self {
+        Self {
+            confirmed: env
+                .var(TRUSTED_AUTHORITY_VARIABLE)
+                .map(|value| trusted_authorities(&value))
+                .unwrap_or_default(),
+        }
+    }
+
+    /// Only the named clouds.
+    #[cfg(test)]
+    pub(crate) fn named_only() -> Self {
+        Self::default()
+    }
+
+    /// Trust exactly these authorities besides the named clouds.
+    #[cfg(test)]
+    pub(crate) fn confirming(authorities: &[&str]) -> Self {
+        Self {
+            confirmed: authorities
+                .iter()
+                .map(|a| dsops_config::model::normalise_origin(a))
+                .collect(),
+        }
+    }
+
+    /// Whether `origin` (from [`authority_origin`]) may receive credentials.
+    pub(crate) fn allows(&self, origin: &str) -> bool {
+        is_named_authority(origin) || self.confirmed.iter().any(|c| c == origin)
+    }
+
+    fn check(&self, origin: &str) -> Result<(), IdentityError> {
+        if self.allows(origin) {
+            return Ok(());
+        }
+        Err(IdentityError::Config(format!(
+            "the authority host {origin} is not a named cloud's Entra ID, and dsops sends client secrets and federated assertions only there unless the job confirms it: set {TRUSTED_AUTHORITY_VARIABLE}={origin} in the job's environment (dsops.yaml cannot)"
+        )))
+    }
+}
+
 /// `https://host[:port]` of the authority, as `azure_identity` builds the
 /// token URL (`client_secret_credential.rs`: `authority_host.join("/{tenant}
 /// /oauth2/v2.0/token")`, with `url`'s rules): the scheme must be HTTPS
@@ -213,9 +292,15 @@ fn path_segment(tenant: &str) -> Cow<'_, str> {
 /// ASCII (give its punycode form).
 fn authority_origin(authority: &str) -> Result<String, IdentityError> {
     let authority = authority.trim();
+    // An authority with user information is not repeated: it may hold a password.
+    let shown = if authority.contains('@') {
+        "(not shown: it holds user information)"
+    } else {
+        authority
+    };
     let not_a_url = |problem: &str| {
         IdentityError::Config(format!(
-            "the authority host {authority} is not a URL: {problem}"
+            "the authority host {shown} is not a URL: {problem}"
         ))
     };
     let Some((scheme, rest)) = authority.split_once(':') else {
@@ -230,7 +315,7 @@ fn authority_origin(authority: &str) -> Result<String, IdentityError> {
     }
     if !scheme.eq_ignore_ascii_case("https") {
         return Err(IdentityError::Config(format!(
-            "authority host doesn't use HTTPS scheme: {authority}"
+            "authority host doesn't use HTTPS scheme: {shown}"
         )));
     }
     // `url` skips any slashes after a special scheme's colon.
@@ -518,6 +603,47 @@ mod tests {
         display(error_answer("e", status, Some(reason), body.as_bytes()))
     }
 
+    /// Trusts the hosts these tests use.
+    fn trusting() -> AuthorityTrust {
+        AuthorityTrust::confirming(&[
+            "https://h",
+            "https://127.0.0.1:8443",
+            "https://login.example",
+            "https://[::1]:8443",
+        ])
+    }
+
+    #[test]
+    fn credentials_go_only_to_named_clouds_or_confirmed_authorities() {
+        let named = AuthorityTrust::named_only();
+        for authority in [
+            "https://login.microsoftonline.com",
+            "https://login.chinacloudapi.cn/",
+            "https://LOGIN.microsoftonline.us:443",
+        ] {
+            assert!(
+                TokenEndpoint::new(authority, "t", "c", &named).is_ok(),
+                "{authority}"
+            );
+        }
+        for authority in [
+            "https://attacker.example",
+            "https://127.0.0.1:8443",
+            "https://login.microsoftonline.com.evil.example",
+        ] {
+            let text = config(TokenEndpoint::new(authority, "t", "c", &named));
+            assert!(text.contains("DSOPS_TRUSTED_AUTHORITY="), "{text}");
+        }
+        let env: std::collections::HashMap<String, String> = [(
+            "DSOPS_TRUSTED_AUTHORITY".to_owned(),
+            "https://Attacker.example:443/".to_owned(),
+        )]
+        .into();
+        let confirmed = AuthorityTrust::from_env(&env);
+        assert!(TokenEndpoint::new("https://attacker.example", "t", "c", &confirmed).is_ok());
+        assert!(TokenEndpoint::new("https://other.example", "t", "c", &confirmed).is_err());
+    }
+
     fn config(error: Result<TokenEndpoint, IdentityError>) -> String {
         match error {
             Err(IdentityError::Config(text)) => text,
@@ -526,7 +652,7 @@ mod tests {
     }
 
     fn url(authority: &str, tenant: &str) -> String {
-        TokenEndpoint::new(authority, tenant, "c")
+        TokenEndpoint::new(authority, tenant, "c", &trusting())
             .expect("a valid endpoint")
             .url()
             .to_owned()
@@ -567,28 +693,42 @@ mod tests {
     #[test]
     fn the_tenant_client_id_and_authority_are_checked_as_azure_identity_checks_them() {
         for tenant in ["", "a/b", "a b", "x@y", "a_b", ".", ".."] {
-            let text = config(TokenEndpoint::new("https://h", tenant, "c"));
+            let text = config(TokenEndpoint::new("https://h", tenant, "c", &trusting()));
             assert!(
                 text.starts_with(&format!("invalid tenant ID {tenant}.")),
                 "{text}"
             );
         }
         assert_eq!(
-            config(TokenEndpoint::new("https://h", "t", "")),
+            config(TokenEndpoint::new("https://h", "t", "", &trusting())),
             "no client ID specified"
         );
         assert_eq!(
-            config(TokenEndpoint::new("http://127.0.0.1:9", "t", "c")),
+            config(TokenEndpoint::new(
+                "http://127.0.0.1:9",
+                "t",
+                "c",
+                &trusting()
+            )),
             "authority host doesn't use HTTPS scheme: http://127.0.0.1:9"
         );
         assert_eq!(
-            config(TokenEndpoint::new("localhost:8443", "t", "c")),
+            config(TokenEndpoint::new("localhost:8443", "t", "c", &trusting())),
             "authority host doesn't use HTTPS scheme: localhost:8443"
+        );
+        // A password is never repeated.
+        assert_eq!(
+            config(TokenEndpoint::new(
+                "https://user:pw@h",
+                "t",
+                "c",
+                &trusting()
+            )),
+            "the authority host (not shown: it holds user information) is not a URL: it holds user information (`user@`)"
         );
         for (authority, problem) in [
             ("login.microsoftonline.com", "no scheme (https://)"),
             ("https://", "no host"),
-            ("https://user:pw@h", "it holds user information (`user@`)"),
             ("https://h:99999", "an invalid port number"),
             ("https://h:+1", "an invalid port number"),
             (
@@ -603,7 +743,7 @@ mod tests {
             ("https://[::1]x", "an invalid IPv6 address"),
         ] {
             assert_eq!(
-                config(TokenEndpoint::new(authority, "t", "c")),
+                config(TokenEndpoint::new(authority, "t", "c", &trusting())),
                 format!("the authority host {authority} is not a URL: {problem}")
             );
         }
@@ -611,7 +751,7 @@ mod tests {
 
     #[test]
     fn the_form_has_azure_identitys_fields() {
-        let endpoint = TokenEndpoint::new("https://h", "t", "client").expect("valid");
+        let endpoint = TokenEndpoint::new("https://h", "t", "client", &trusting()).expect("valid");
         let scope = Scope::for_resource("https://vault.azure.net");
         let secret = SecretString::from("s");
         assert_eq!(

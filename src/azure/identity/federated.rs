@@ -18,7 +18,7 @@ use secrecy::zeroize::Zeroizing;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
-use super::entra::{self, ClientCredential, NotAnObject, TokenEndpoint};
+use super::entra::{self, Authority, ClientCredential, NotAnObject, TokenEndpoint};
 use super::error::{IdentityError, SourceError};
 use super::{AccessToken, Scope, TokenSource, managed};
 use crate::azure::http::trace::without_query;
@@ -53,7 +53,7 @@ impl Federated {
     /// AKS workload identity: the service-account token in `token_file`.
     pub(crate) fn workload(
         http: &Http,
-        authority: &str,
+        authority: &Authority,
         tenant: &str,
         client_id: &str,
         token_file: PathBuf,
@@ -77,7 +77,7 @@ impl Federated {
     /// GitHub Actions OIDC: a token from `request_url` for `audience`.
     pub(crate) fn github(
         http: &Http,
-        authority: &str,
+        authority: &Authority,
         tenant: &str,
         client_id: &str,
         request_url: String,
@@ -110,7 +110,7 @@ impl Federated {
         kind: &'static str,
         description: String,
         http: &Http,
-        authority: &str,
+        authority: &Authority,
         tenant: &str,
         client_id: &str,
         assertion: Assertion,
@@ -118,7 +118,7 @@ impl Federated {
         Ok(Self {
             kind,
             description,
-            endpoint: TokenEndpoint::new(authority, tenant, client_id)?,
+            endpoint: TokenEndpoint::new(&authority.url, tenant, client_id, &authority.trust)?,
             http: http.clone(),
             assertion,
         })

@@ -39,6 +39,12 @@ pub struct Variable<'a> {
     pub value: &'a SecretString,
     /// Fetched from Azure (masked), as opposed to written in dsops.yaml.
     pub secret: bool,
+    /// Whether the job allows this name to reach the job's environment
+    /// although it changes how later steps or programs start
+    /// ([`dsops_config::names::startup_variable`]) or is the runner's own
+    /// (`GITHUB_`, `RUNNER_`, `ACTIONS_`): an explicit opt-in per name, from
+    /// outside dsops.yaml (which a pull request can change).
+    pub allowed: bool,
 }
 
 /// The text of a heredoc delimiter: a value holding it is an attempt to
@@ -60,6 +66,15 @@ pub enum ExportError {
         "the value of {0} contains `ghadelimiter_`: it looks like an attempt to inject variables into the job, and is refused"
     )]
     Injection(String),
+    /// A name that changes how later steps or programs start, or that the
+    /// runner sets and trusts, and that the job did not allow.
+    #[error("{name} is not exported to the job's environment: {why}")]
+    StartupName {
+        /// The variable.
+        name: String,
+        /// Why the name is dangerous.
+        why: &'static str,
+    },
     /// A secret too short to be masked must not become a step output.
     #[error("{0} is a secret shorter than {min} characters: the runner cannot mask it, so it is not written to the step outputs", min = github::MIN_MASK_LEN)]
     TooShortForOutput(String),
@@ -74,6 +89,9 @@ impl ExportError {
             }
             ExportError::Injection(_) => {
                 "check who can write this secret; a real secret never contains `ghadelimiter_`"
+            }
+            ExportError::StartupName { .. } => {
+                "rename the variable in dsops.yaml; if the job means to set it, allow it by name with `--allow-name NAME` (the action's `allow-names`)"
             }
             ExportError::TooShortForOutput(_) => {
                 "export it to the job environment only (`export: env`), or make the secret longer"
@@ -138,6 +156,18 @@ pub fn prepare(
     for variable in variables {
         let name = variable.name;
         let value = variable.value.expose_secret();
+        if to.env && !variable.allowed {
+            let why = dsops_config::names::startup_variable(name).or_else(|| {
+                dsops_config::names::ci_reserved(name)
+                    .then_some("the runner sets and trusts the variables of its namespace")
+            });
+            if let Some(why) = why {
+                errors.push(ExportError::StartupName {
+                    name: name.to_owned(),
+                    why,
+                });
+            }
+        }
         if variable.secret {
             let lines = match ci {
                 Ci::GitHub => github::add_mask_lines(value),
@@ -238,16 +268,19 @@ mod tests {
                 name: "DB",
                 value: &db,
                 secret: true,
+                allowed: false,
             },
             Variable {
                 name: "INFO",
                 value: &info,
                 secret: false,
+                allowed: false,
             },
             Variable {
                 name: "CERT",
                 value: &multi,
                 secret: true,
+                allowed: false,
             },
         ];
         let to = ExportTo {
@@ -289,12 +322,72 @@ mod tests {
     }
 
     #[test]
+    fn names_that_change_how_programs_start_are_refused_unless_allowed() {
+        let value = secret("/tmp/evil");
+        for name in [
+            "PATH",
+            "LD_PRELOAD",
+            "BASH_ENV",
+            "ENV",
+            "GITHUB_ENV",
+            "GITHUB_PATH",
+            "RUNNER_TEMP",
+            "ACTIONS_RUNTIME_TOKEN",
+            "JAVA_TOOL_OPTIONS",
+            "PERL5OPT",
+            "PROMPT_COMMAND",
+            "GIT_SSH_COMMAND",
+            "path",
+            "LD_AUDIT",
+            "GIT_CONFIG_COUNT",
+        ] {
+            let variable = |allowed| Variable {
+                name,
+                value: &value,
+                secret: true,
+                allowed,
+            };
+            let env = ExportTo {
+                env: true,
+                outputs: false,
+            };
+            let errors = prepare(Ci::GitHub, &[variable(false)], env).unwrap_err();
+            assert!(
+                matches!(&errors[..], [ExportError::StartupName { name: n, .. }] if n == name),
+                "{name}: {errors:?}"
+            );
+            assert!(
+                prepare(
+                    Ci::AzurePipelines(Percents::Decoded),
+                    &[variable(false)],
+                    env
+                )
+                .is_err()
+            );
+            assert!(
+                prepare(Ci::GitHub, &[variable(true)], env).is_ok(),
+                "{name}"
+            );
+            // A step output does not reach the environment of later steps.
+            let outputs = ExportTo {
+                env: false,
+                outputs: true,
+            };
+            assert!(
+                prepare(Ci::GitHub, &[variable(false)], outputs).is_ok(),
+                "{name}"
+            );
+        }
+    }
+
+    #[test]
     fn short_secrets_warn_for_env_and_are_refused_for_outputs() {
         let pin = secret("123");
         let variables = [Variable {
             name: "PIN",
             value: &pin,
             secret: true,
+            allowed: false,
         }];
         let env_only = ExportTo {
             env: true,
@@ -320,11 +413,13 @@ mod tests {
                 name: "OK",
                 value: &fine,
                 secret: true,
+                allowed: false,
             },
             Variable {
                 name: "EVIL",
                 value: &evil,
                 secret: true,
+                allowed: false,
             },
         ];
         let to = ExportTo {
@@ -347,6 +442,7 @@ mod tests {
             name: "DB",
             value: &db,
             secret: true,
+            allowed: false,
         }];
         let to = ExportTo {
             env: true,

@@ -57,7 +57,10 @@ pub fn markdown(heading: &str, verdict: &str, rows: &[Row]) -> String {
     text
 }
 
-/// Text made safe for one table cell: no line breaks, no `|`, no HTML.
+/// Text made safe for one table cell: no line breaks or other control
+/// characters, no `|`, no HTML, and no link or image (`[`, `]` and `!` are
+/// escaped): a server's error message may hold
+/// `![x](https://attacker.example/pixel)`.
 fn cell(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
@@ -66,7 +69,10 @@ fn cell(text: &str) -> String {
             '<' => out.push_str("&lt;"),
             '>' => out.push_str("&gt;"),
             '&' => out.push_str("&amp;"),
-            '\r' | '\n' => out.push(' '),
+            '[' => out.push_str("\\["),
+            ']' => out.push_str("\\]"),
+            '!' => out.push_str("\\!"),
+            c if c.is_control() => out.push(' '),
             c => out.push(c),
         }
     }
@@ -76,6 +82,22 @@ fn cell(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn server_text_makes_no_image_link_or_escape() {
+        let rows = [Row {
+            variable: "DB".into(),
+            source: "secret db".into(),
+            status: Status::Failed(
+                "403 ![x](https://attacker.example/p.png) [y](https://e) \u{1b}[31m".into(),
+            ),
+        }];
+        let text = markdown("h", "v", &rows);
+        assert!(
+            text.contains("\\!\\[x\\](https://attacker.example/p.png) \\[y\\](https://e)  \\[31m"),
+            "{text}"
+        );
+    }
 
     #[test]
     fn a_table_of_names_sources_and_statuses() {

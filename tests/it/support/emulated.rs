@@ -91,8 +91,15 @@ pub struct Emulated {
 
 impl Emulated {
     pub fn start() -> Self {
+        Self::start_with_token_lifetime(None)
+    }
+
+    /// [`Emulated::start`] with access tokens that last `seconds`.
+    pub fn start_with_token_lifetime(seconds: Option<u64>) -> Self {
+        let mut state = state();
+        state.token_lifetime = seconds;
         let emulator = Emulator::start_in_background(Options {
-            state: state(),
+            state,
             ..Default::default()
         })
         .unwrap();

@@ -143,7 +143,11 @@ fn tempfile_dir() -> std::io::Result<std::path::PathBuf> {
             "dsops-demo-{}-{nanos}-{attempt}",
             std::process::id()
         ));
-        match std::fs::create_dir(&dir) {
+        // This user's only (0700): the demo's state holds keys and secrets.
+        let mut builder = std::fs::DirBuilder::new();
+        #[cfg(unix)]
+        std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+        match builder.create(&dir) {
             Ok(()) => return Ok(dir),
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
             Err(e) => return Err(e),

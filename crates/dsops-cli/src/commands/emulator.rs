@@ -103,10 +103,12 @@ pub(crate) fn run(args: &EmulatorArgs) -> u8 {
         let emulator = match Emulator::start(options).await {
             Ok(e) => e,
             Err(e) => {
-                output::error(
-                    &e,
-                    Some("choose other ports with --port and --http-port (0 picks free ones)"),
-                );
+                let hint = if args.bind.is_loopback() {
+                    "choose other ports with --port and --http-port (0 picks free ones)"
+                } else {
+                    "give --bind a loopback address (127.0.0.1 or ::1): the emulator's tokens and keys are not secrets, so it serves this machine only"
+                };
+                output::error(&e, Some(hint));
                 return exit::FAILED;
             }
         };

@@ -10,9 +10,14 @@
 //! SIGINT, SIGTERM and SIGHUP sent to dsops are passed on to it; dsops
 //! exits with the child's code, or 128 + the signal that killed it, or 125
 //! ([`exit::EXEC_FAILED`]) when dsops itself fails before the child runs.
+//!
+//! With `--watch DURATION`, the environment is resolved again on that
+//! interval and the child restarted when a value changes (see
+//! [`crate::watch`]).
 
 use std::ffi::OsString;
 use std::path::Path;
+use std::time::Duration;
 
 use clap::Args;
 use secrecy::ExposeSecret;
@@ -44,6 +49,25 @@ pub(crate) struct ExecArgs {
     #[arg(long)]
     no_mask_output: bool,
 
+    /// Resolve the environment again every DURATION (`30s`, `5m`; ±10 %),
+    /// and restart the command when a value changes or shortly before a
+    /// token or SAS it has expires. A failed refresh keeps the command
+    /// running. Each round costs one request per object that may have
+    /// changed.
+    #[arg(long, value_name = "DURATION", value_parser = interval, conflicts_with = "files")]
+    watch: Option<Duration>,
+
+    /// With `--watch`: the signal that asks the command to stop before a
+    /// restart (a name such as TERM, HUP, USR1, or a number).
+    #[cfg(unix)]
+    #[arg(long, value_name = "SIGNAL", default_value = "TERM", value_parser = crate::watch::parse_signal, requires = "watch")]
+    restart_signal: nix::sys::signal::Signal,
+
+    /// With `--watch`: how long the command has to exit after the restart
+    /// signal before it is killed.
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = grace, requires = "watch")]
+    grace_period: Duration,
+
     /// Write each value to its own file (mode 0600, named after the
     /// variable) in a new private directory instead of the command's
     /// environment; the command gets the directory in `DSOPS_FILES`, and
@@ -62,7 +86,22 @@ pub(crate) struct ExecArgs {
     command: Vec<OsString>,
 }
 
+fn interval(text: &str) -> Result<Duration, String> {
+    let interval = dsops::config::duration::parse_duration(text).map_err(|e| e.to_string())?;
+    if interval < Duration::from_secs(1) {
+        return Err("the interval is at least 1s".to_owned());
+    }
+    Ok(interval)
+}
+
+fn grace(text: &str) -> Result<Duration, String> {
+    dsops::config::duration::parse_duration(text).map_err(|e| e.to_string())
+}
+
 pub(crate) fn run(config: &Path, args: &ExecArgs) -> u8 {
+    if let Some(interval) = args.watch {
+        return run_watched(config, args, interval);
+    }
     let (runtime, resolution) = match resolve::load_and_resolve(config, &args.common) {
         Ok(resolved) => resolved,
         Err(_) => return exit::EXEC_FAILED,
@@ -72,6 +111,28 @@ pub(crate) fn run(config: &Path, args: &ExecArgs) -> u8 {
         return exit::EXEC_FAILED;
     }
     resolve::print_problems(&resolution.problems);
+    // No environment variable can hold a NUL: say which value has one,
+    // rather than fail to start the program as if it could not be run
+    // (with --files the values are files, which can).
+    let with_nul: Vec<&str> = resolution
+        .values
+        .iter()
+        .filter(|_| !args.files)
+        .filter(|(_, value)| value.expose_secret().contains('\0'))
+        .map(|(name, _)| name.as_str())
+        .collect();
+    if !with_nul.is_empty() {
+        crate::output::problem(
+            &format!(
+                "the value of {} contains a NUL character, which no environment variable can hold: the command was not started",
+                with_nul.join(", ")
+            ),
+            Some(
+                "pass values as files (`--files`), store the value in another form (base64, say), or read it with `dsops render` or `dsops get`",
+            ),
+        );
+        return exit::EXEC_FAILED;
+    }
     let Some((program, arguments)) = args.command.split_first() else {
         return exit::USAGE;
     };
@@ -102,17 +163,69 @@ pub(crate) fn run(config: &Path, args: &ExecArgs) -> u8 {
         files = Some(written);
     } else {
         command.args(arguments);
-        for (name, value) in &resolution.values {
-            if args.allow_override && std::env::var_os(name).is_some() {
-                continue;
-            }
-            command.env(name, value.expose_secret());
-        }
+        set_values(&mut command, args, &resolution);
     }
     drop(resolution);
     let code = child::run(&runtime, command, program, redactor);
     drop(files);
     code
+}
+
+/// Puts the resolved values into the command's environment.
+fn set_values(
+    command: &mut tokio::process::Command,
+    args: &ExecArgs,
+    resolution: &dsops::Resolution,
+) {
+    for (name, value) in &resolution.values {
+        if args.allow_override && std::env::var_os(name).is_some() {
+            continue;
+        }
+        command.env(name, value.expose_secret());
+    }
+}
+
+/// `--watch`: the first resolution as without it (nothing starts when a
+/// required variable fails), then the child under a watcher.
+fn run_watched(config: &Path, args: &ExecArgs, interval: Duration) -> u8 {
+    let Ok(usable) = resolve::load_for(config, &args.common) else {
+        return exit::EXEC_FAILED;
+    };
+    let Ok(runtime) = resolve::runtime() else {
+        return exit::EXEC_FAILED;
+    };
+    let Some((program, arguments)) = args.command.split_first() else {
+        return exit::USAGE;
+    };
+    let restart = crate::watch::Restart {
+        #[cfg(unix)]
+        signal: args.restart_signal,
+        grace: args.grace_period,
+    };
+    runtime.block_on(async {
+        let (engine, ticker) = resolve::engine(
+            usable.config().clone(),
+            usable.config_dir(),
+            args.common.debug,
+        );
+        let mut watcher = dsops::Watcher::new(engine, &args.common.env, interval);
+        let Ok(first) = ticker.around(watcher.start()).await else {
+            resolve::unknown_env(&args.common.env);
+            return exit::EXEC_FAILED;
+        };
+        if first.failed() {
+            resolve::failed(&first, "the command was not started");
+            return exit::EXEC_FAILED;
+        }
+        resolve::print_problems(&first.problems);
+        let make = |resolution: &dsops::Resolution| {
+            let mut command = tokio::process::Command::new(program);
+            command.args(arguments);
+            set_values(&mut command, args, resolution);
+            command
+        };
+        crate::watch::run(watcher, first, &make, program, masks(args), restart).await
+    })
 }
 
 /// Whether the command's output is masked: `--mask-output`, or `CI` set

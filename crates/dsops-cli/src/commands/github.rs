@@ -76,6 +76,14 @@ pub(crate) struct GithubArgs {
     #[arg(long, env = "DSOPS_VARIABLES", value_name = "NAMES")]
     variables: Option<String>,
 
+    /// Names allowed into the job's environment although they change how
+    /// later steps or programs start (`PATH`, `LD_PRELOAD`, `BASH_ENV`,
+    /// `JAVA_TOOL_OPTIONS`...) or are the runner's own (`GITHUB_*`,
+    /// `RUNNER_*`, `ACTIONS_*`); separated by commas, spaces or lines. Each
+    /// such name is refused otherwise.
+    #[arg(long = "allow-name", env = "DSOPS_ALLOW_NAMES", value_name = "NAMES")]
+    allow_names: Vec<String>,
+
     /// A bash script to run with the values in its environment, its output
     /// masked; dsops exits with its code.
     #[arg(long, env = "DSOPS_RUN", value_name = "SCRIPT")]
@@ -200,6 +208,9 @@ pub(crate) fn run(config_path: &Path, args: &GithubArgs) -> u8 {
     let Ok(runtime) = resolve::runtime() else {
         return exit::FAILED;
     };
+    // Until the masks are out, nothing reaches the log: not the debug
+    // trace, not a server's error text.
+    let held = output::hold_stderr();
     let resolution = runtime.block_on(resolve::resolve(config, usable.config_dir(), env, debug));
     let Some(resolution) = resolution else {
         return resolve::unknown_env(env);
@@ -216,6 +227,12 @@ pub(crate) fn run(config_path: &Path, args: &GithubArgs) -> u8 {
         output::problem(&format!("{verdict}: nothing was exported"), None);
         return exit::FAILED;
     }
+    let allowed: Vec<&str> = args
+        .allow_names
+        .iter()
+        .flat_map(|names| names.split([',', ' ', '\n', '\r', '\t']))
+        .filter(|name| !name.is_empty())
+        .collect();
     let variables: Vec<Variable<'_>> = resolution
         .values
         .iter()
@@ -223,6 +240,7 @@ pub(crate) fn run(config_path: &Path, args: &GithubArgs) -> u8 {
             name,
             value,
             secret: !resolution.literals.contains(name),
+            allowed: allowed.iter().any(|a| a.eq_ignore_ascii_case(name)),
         })
         .collect();
     let writes = match export::prepare(ci, &variables, to) {
@@ -256,6 +274,7 @@ pub(crate) fn run(config_path: &Path, args: &GithubArgs) -> u8 {
     // Masks first, flushed, before any other output and before any file
     // or child could make a value visible.
     output::stdout_raw(writes.masks.expose_secret().as_bytes());
+    drop(held);
     output::stdout_raw(writes.commands.expose_secret().as_bytes());
     if let Err(message) = write_files(&writes) {
         return fail(
@@ -610,6 +629,8 @@ fn report_problems(ci: Ci, problems: &[Problem]) {
 
 /// One annotation: `::error::text` or `##vso[task.logissue type=error]text`.
 fn annotate(ci: Ci, level: &str, text: &str) {
+    // Server text in it is data: no escape sequence or workflow command.
+    let text = &*dsops::config::report::neutralize(text);
     let line = match ci {
         Ci::GitHub => format!("::{level} title=dsops::{}\n", escape_data(text)),
         Ci::AzurePipelines(_) => format!(

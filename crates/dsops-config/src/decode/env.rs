@@ -136,26 +136,6 @@ impl Form {
     }
 }
 
-/// Names that are dangerous to set from a secrets file, and why.
-const DANGEROUS_NAMES: &[(&str, &str)] = &[
-    ("PATH", "it decides which programs run"),
-    ("LD_PRELOAD", "it injects code into every program started"),
-    ("LD_LIBRARY_PATH", "it decides which libraries load"),
-    (
-        "DYLD_INSERT_LIBRARIES",
-        "it injects code into every program started",
-    ),
-    ("DYLD_LIBRARY_PATH", "it decides which libraries load"),
-    (
-        "NODE_OPTIONS",
-        "it changes how every Node.js program runs (GitHub refuses it in GITHUB_ENV)",
-    ),
-    ("BASH_ENV", "bash runs the file it names at start"),
-    ("ENV", "sh runs the file it names at start"),
-    ("PYTHONPATH", "it decides which Python modules load"),
-    ("PYTHONSTARTUP", "Python runs the file it names at start"),
-];
-
 impl Decoder<'_> {
     pub(super) fn decode_envs(
         &mut self,
@@ -375,7 +355,7 @@ impl Decoder<'_> {
             return false;
         }
         let upper = name.value.to_ascii_uppercase();
-        if let Some((_, why)) = DANGEROUS_NAMES.iter().find(|(n, _)| *n == upper) {
+        if let Some(why) = crate::names::startup_variable(&upper) {
             self.push(
                 Diagnostic::warning(
                     Code::DangerousVariable,
@@ -385,7 +365,7 @@ impl Decoder<'_> {
                         name.value
                     ),
                 )
-                .with_hint("rename the variable unless you mean to override it"),
+                .with_hint("rename the variable unless you mean to override it; `dsops github` exports it to a CI job only with `--allow-name NAME`"),
             );
         } else if ["GITHUB_", "RUNNER_", "ACTIONS_"]
             .iter()
@@ -400,7 +380,7 @@ impl Decoder<'_> {
                         name.value
                     ),
                 )
-                .with_hint("the runner sets and trusts these variables; choose another prefix"),
+                .with_hint("the runner sets and trusts these variables; choose another prefix (`dsops github` exports it to a CI job only with `--allow-name NAME`)"),
             );
         }
         true

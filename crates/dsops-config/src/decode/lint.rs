@@ -142,7 +142,22 @@ fn check_vault_of(
         .next()
         .unwrap_or(suffix)
         .to_ascii_lowercase();
-    if !host.ends_with(&format!(".{suffix_host}")) {
+    // The port too: the cloud's suffix names it (`vault.localhost:8443`),
+    // and a named cloud's vaults answer on 443 only.
+    let port_of = |authority: &str| -> Option<String> {
+        authority
+            .rsplit_once(':')
+            .map(|(_, port)| port.to_owned())
+            .filter(|port| port != "443")
+    };
+    let url_authority = effective
+        .value
+        .trim_start_matches("https://")
+        .split(['/', '?', '#'])
+        .next()
+        .unwrap_or("");
+    let port_matches = port_of(url_authority) == port_of(suffix);
+    if !host.ends_with(&format!(".{suffix_host}")) || !port_matches {
         d.push(
             Diagnostic::error(
                 Code::VaultHostMismatch,

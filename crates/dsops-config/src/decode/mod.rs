@@ -7,6 +7,7 @@
 
 pub(crate) mod env;
 mod lint;
+pub(crate) mod shown;
 pub(crate) mod store;
 
 use std::collections::{HashMap, HashSet};
@@ -431,6 +432,7 @@ impl Decoder<'_> {
         Some(SecretText {
             value: SecretString::from(text.value),
             span: text.span,
+            interpolated: self.interpolated.contains_key(&entry.value.span),
         })
     }
 
@@ -746,6 +748,8 @@ impl Decoder<'_> {
     /// "from `${NAME}` why" with the value's own words removed from `why`.
     pub(crate) fn quote(&self, text: &Text, why: &str) -> String {
         match self.interpolated.get(&text.span) {
+            // An empty value is in every text: there is nothing to remove.
+            Some(names) if text.value.is_empty() => format!("from `{names}` (empty) {why}"),
             Some(names) => format!("from `{names}` {}", why.replace(text.value.as_str(), "…")),
             None if text.value.is_empty() => why.to_owned(),
             None => format!("`{}` {why}", text.value),

@@ -7,8 +7,9 @@ use crate::code::Code;
 use crate::diagnostic::{Diagnostic, Scope};
 use crate::model::{
     Cache, Cloud, CloudEndpoints, CloudName, CredentialSource, DebugSettings, Identity,
-    Performance, Resource, ResourceType, ServicePrincipal, Spanned, Store, StoreKind, Text,
-    UserAssignedId,
+    Performance, Resource, ResourceType, ServicePrincipal, Spanned, Store, StoreKind,
+    TRUSTED_AUTHORITY_VARIABLE, Text, UserAssignedId, is_named_authority, normalise_origin,
+    trusted_authorities,
 };
 use crate::names::{self, ResourceIdProblem};
 use crate::source::Span;
@@ -402,6 +403,32 @@ impl Decoder<'_> {
         }
     }
 
+    /// A custom authority receives client secrets and federated assertions
+    /// only when the environment confirms it; in CI this file is repository
+    /// content that a pull request can change, so it cannot confirm itself.
+    fn check_authority_trusted(&mut self, url: &Text) {
+        let origin = normalise_origin(url.value.trim());
+        let confirmed = self
+            .env
+            .var(TRUSTED_AUTHORITY_VARIABLE)
+            .map(|value| trusted_authorities(&value))
+            .unwrap_or_default();
+        if origin.is_empty() || is_named_authority(&origin) || confirmed.contains(&origin) {
+            return;
+        }
+        self.push(
+            Diagnostic::warning(
+                Code::UntrustedAuthority,
+                url.span,
+                format!("dsops will send no client secret or federated assertion to the authority `{origin}`"),
+            )
+            .with_label("not a named cloud's Entra ID")
+            .with_hint(format!(
+                "credentials go only to a named cloud's Entra ID unless the job confirms another: set {TRUSTED_AUTHORITY_VARIABLE}={origin} in the environment of the job (not in dsops.yaml); managed identity is not affected"
+            )),
+        );
+    }
+
     fn decode_cloud(&mut self, entry: &Entry) -> Option<Cloud> {
         let span = Some(entry.value.span);
         if let NodeKind::Scalar { .. } = entry.value.kind {
@@ -436,7 +463,11 @@ impl Decoder<'_> {
             if let Some(e) = fields.get(key) {
                 match self.text(e) {
                     Some(url) => {
-                        ok &= self.check_shape(&url, Code::InvalidEndpoint, &format!("`{key}`"), names::check_endpoint_url, "custom endpoints are `https://host[:port]`; plain http is allowed only for loopback addresses");
+                        let shaped = self.check_shape(&url, Code::InvalidEndpoint, &format!("`{key}`"), names::check_endpoint_url, "custom endpoints are `https://host[:port]`; plain http is allowed only for loopback addresses");
+                        if shaped && key == "authority_host" {
+                            self.check_authority_trusted(&url);
+                        }
+                        ok &= shaped;
                         *slot = url.value.trim_end_matches('/').to_owned();
                     }
                     None => ok = false,
@@ -870,7 +901,15 @@ impl Decoder<'_> {
             );
             if let Some(v) = sc.get("enabled") {
                 match self.boolean(v) {
-                    Some(b) => cache.secret_cache = b,
+                    Some(b) => {
+                        if b {
+                            self.push(
+                                Diagnostic::warning(Code::NoEffect, v.value.span, "`secret_cache` only helps a process that resolves more than once (a program on the typed `Env`, `dsops exec --watch`): `dsops exec`, `render`, `get` and `github` resolve once, and it does nothing there")
+                                    .with_hint("where it helps, a value is read again at most once per `ttl`, so a rotation is seen up to `ttl` late; tokens have their own cache (`token_cache`), and a SAS is never cached"),
+                            );
+                        }
+                        cache.secret_cache = b;
+                    }
                     None => ok = false,
                 }
             }

@@ -118,3 +118,66 @@ impl Default for Cloud {
         }
     }
 }
+
+/// The environment variable a CI job (or a person) sets to confirm an Entra
+/// ID authority that is not a named cloud's: its value lists the authorities
+/// (`https://host[:port]`, separated by commas or spaces) that may receive
+/// client secrets and federated assertions. It is read from the process
+/// environment only, never from `dsops.yaml`: in CI the configuration is
+/// repository content that a pull request can change.
+pub const TRUSTED_AUTHORITY_VARIABLE: &str = "DSOPS_TRUSTED_AUTHORITY";
+
+/// Whether `origin` (`https://host[:port]`, lowercase, no default port, no
+/// trailing slash) is the Entra ID authority of a named cloud.
+pub fn is_named_authority(origin: &str) -> bool {
+    [CloudName::Public, CloudName::China, CloudName::UsGovernment]
+        .into_iter()
+        .any(|name| CloudEndpoints::of(name).authority_host == origin)
+}
+
+/// The authorities `value` (of [`TRUSTED_AUTHORITY_VARIABLE`]) confirms, each
+/// as `scheme://host[:port]` in lowercase without a trailing slash or the
+/// default port.
+pub fn trusted_authorities(value: &str) -> Vec<String> {
+    value
+        .split([',', ' ', '\t', '\n'])
+        .map(|item| normalise_origin(item.trim()))
+        .filter(|item| !item.is_empty())
+        .collect()
+}
+
+/// `scheme://host[:port]` of a URL, lowercase, without `:443` after https
+/// and without a path; empty for text that is not such a URL.
+pub fn normalise_origin(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return String::new();
+    };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    if authority.is_empty() || authority.contains('@') {
+        return String::new();
+    }
+    let scheme = scheme.to_ascii_lowercase();
+    let mut authority = authority.to_ascii_lowercase();
+    if scheme == "https" && authority.ends_with(":443") {
+        authority.truncate(authority.len() - 4);
+    }
+    format!("{scheme}://{authority}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn named_authorities_and_confirmed_ones() {
+        assert!(is_named_authority("https://login.microsoftonline.com"));
+        assert!(is_named_authority("https://login.chinacloudapi.cn"));
+        assert!(is_named_authority("https://login.microsoftonline.us"));
+        assert!(!is_named_authority("https://attacker.example"));
+        assert_eq!(
+            trusted_authorities("https://Login.Example:443/, https://127.0.0.1:8443 x"),
+            ["https://login.example", "https://127.0.0.1:8443"]
+        );
+        assert!(trusted_authorities("https://u:p@h").is_empty());
+    }
+}

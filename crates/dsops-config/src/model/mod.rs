@@ -6,7 +6,10 @@ mod cloud;
 mod reference;
 mod store;
 
-pub use cloud::{Cloud, CloudEndpoints, CloudName};
+pub use cloud::{
+    Cloud, CloudEndpoints, CloudName, TRUSTED_AUTHORITY_VARIABLE, is_named_authority,
+    normalise_origin, trusted_authorities,
+};
 pub use reference::{
     CosmosApi, CosmosConnectionRef, CosmosKey, CosmosKeyRef, Field, KeyVaultObject, KeyVaultRef,
     Reference, SasProtocol, SqlDialect, SqlRef, StorageKey, StorageKeyRef, StorageSasRef, Target,
@@ -53,6 +56,10 @@ pub struct SecretText {
     pub value: SecretString,
     /// Where it is written.
     pub span: Span,
+    /// Whether `${NAME}` supplied some of it: then it is a value from the
+    /// process environment, masked and exported as a secret, not text of
+    /// the file.
+    pub interpolated: bool,
 }
 
 /// A value and where it is written.

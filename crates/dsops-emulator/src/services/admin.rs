@@ -1,5 +1,5 @@
 //! The emulator's own API under `/_emulator/`: health, the request log,
-//! fault rules, identities and minting OIDC tokens. Loopback only, like the
+//! fault rules, identities, minting OIDC tokens and rotating secrets. Loopback only, like the
 //! rest; it never returns a secret value or an access token.
 
 use serde_json::{Map, Value, json};
@@ -69,7 +69,26 @@ pub(super) fn handle(app: &App, req: &Request) -> Response {
             Response::json(200, &json!({ "role_assignments": list }))
         }
         ("POST", ["issuers", name, "token"]) => mint(app, req, name),
+        ("POST", ["vaults", vault, "secrets", name]) => rotate(app, req, vault, name),
         _ => super::not_found(req),
+    }
+}
+
+/// Rotates a secret: `{"value": "..."}` becomes its new current version.
+/// The answer names the version, never the value.
+fn rotate(app: &App, req: &Request, vault: &str, name: &str) -> Response {
+    let value = serde_json::from_slice::<Value>(&req.body)
+        .ok()
+        .and_then(|body| body.get("value").and_then(Value::as_str).map(str::to_owned));
+    let Some(value) = value else {
+        return bad_request("the body is not `{\"value\": \"...\"}`");
+    };
+    match app.rotate_secret(vault, name, value) {
+        Ok(version) => Response::json(
+            200,
+            &json!({ "vault": vault, "secret": name, "version": version }),
+        ),
+        Err(e) => bad_request(&e.to_string()),
     }
 }
 

@@ -272,7 +272,7 @@ pub(super) fn arc(app: &App, req: &Request) -> Response {
             let path = app
                 .arc_key_dir
                 .join(format!("{}{ARC_KEY_SUFFIX}", guid_from(&key)));
-            if let Err(e) = std::fs::write(&path, &key) {
+            if let Err(e) = write_key_file(&path, &key) {
                 return imds_error(
                     500,
                     "server_error",
@@ -361,4 +361,20 @@ pub(super) fn cloud_shell(app: &App, req: &Request) -> Response {
             .issued(&principal.name, audience(resource)),
         Err(response) => response,
     }
+}
+
+/// Writes an Arc challenge key readable by this user only (0600): the agent
+/// keeps its key files where only the users allowed to ask for tokens can
+/// read them (Microsoft's "Authenticate against Azure resources with Azure
+/// Arc-enabled servers" page), so a key is as good as a token.
+fn write_key_file(path: &std::path::Path, key: &str) -> std::io::Result<()> {
+    use std::io::Write as _;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    options.open(path)?.write_all(key.as_bytes())
 }

@@ -17,6 +17,7 @@ use std::time::{Duration, SystemTime};
 
 use dsops_config::Environment;
 use dsops_config::model::{Identity, UserAssignedId};
+use dsops_config::names::EndpointKind;
 use secrecy::SecretString;
 use serde_json::Value;
 
@@ -34,6 +35,22 @@ pub(crate) fn detect(
     http: &Http,
 ) -> Box<dyn TokenSource> {
     let var = |name: &str| env.var(name).filter(|v| !v.is_empty());
+    // Every endpoint read from the environment is checked as one in
+    // dsops.yaml is; the reason names the variable, never its value.
+    for name in [
+        "IDENTITY_ENDPOINT",
+        "MSI_ENDPOINT",
+        "AZURE_POD_IDENTITY_AUTHORITY_HOST",
+    ] {
+        if let Some(url) = var(name)
+            && let Err(problem) =
+                dsops_config::names::check_endpoint(url.trim(), EndpointKind::ManagedIdentity)
+        {
+            return Box::new(Unsupported {
+                what: format!("{name} {problem}"),
+            });
+        }
+    }
     match (
         var("IDENTITY_ENDPOINT"),
         var("IDENTITY_HEADER"),
@@ -43,7 +60,7 @@ pub(crate) fn detect(
         (Some(endpoint), Some(header), _, _) => {
             if var("IDENTITY_SERVER_THUMBPRINT").is_some() {
                 return Box::new(Unsupported {
-                    what: "managed identity on Service Fabric (IDENTITY_SERVER_THUMBPRINT is set) is not supported by dsops",
+                    what: "managed identity on Service Fabric (IDENTITY_SERVER_THUMBPRINT is set) is not supported by dsops".to_owned(),
                 });
             }
             Box::new(app_service::AppService::new(
@@ -72,7 +89,7 @@ pub(crate) fn detect(
 /// A platform dsops knows but cannot use.
 #[derive(Debug)]
 struct Unsupported {
-    what: &'static str,
+    what: String,
 }
 
 #[async_trait::async_trait]
@@ -85,7 +102,7 @@ impl TokenSource for Unsupported {
     }
     async fn token(&self, _: &super::Scope) -> Result<AccessToken, SourceError> {
         Err(SourceError::Failed(IdentityError::Unsupported(
-            self.what.to_owned(),
+            self.what.clone(),
         )))
     }
 }

@@ -306,6 +306,13 @@ async fn arc_reads_the_key_only_from_the_agents_directory() {
         token.claims.object_id,
         emulator.identity("vm").map(|v| v.object_id)
     );
+    // The emulator's key files are its owner's only, as the agent's are.
+    #[cfg(unix)]
+    for entry in std::fs::read_dir(keys.path()).unwrap() {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = entry.unwrap().metadata().unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "a key file is {mode:o}");
+    }
 
     let yaml = format!(
         "    identity: {{ type: user_assigned, client_id: 11111111-2222-3333-4444-555555555555 }}\n{MANAGED_ONLY}"

@@ -117,6 +117,15 @@ fn http(emulator: &Emulator) -> (Http, Arc<Mutex<Vec<String>>>) {
     (http, lines)
 }
 
+/// `env` with the emulator's authority confirmed (`DSOPS_TRUSTED_AUTHORITY`),
+/// as `dsops emulator` prints it: credentials go only to a named cloud's
+/// Entra ID or to an authority the environment confirms.
+fn trusting(emulator: &Emulator, env: &HashMap<String, String>) -> HashMap<String, String> {
+    let mut env = env.clone();
+    env.insert("DSOPS_TRUSTED_AUTHORITY".into(), emulator.https_url());
+    env
+}
+
 fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
     pairs
         .iter()
@@ -256,7 +265,11 @@ async fn service_principal_gets_a_token_through_dsops_http() {
     let emulator = emulator().await;
     let env = env(&[("SP_SECRET", SP_SECRET)]);
     let (http, lines) = http(&emulator);
-    let chain = Chain::for_store(&store(&emulator, SERVICE_PRINCIPAL, &env), &env, &http);
+    let chain = Chain::for_store(
+        &store(&emulator, SERVICE_PRINCIPAL, &env),
+        &trusting(&emulator, &env),
+        &http,
+    );
 
     let token = chain.token(&scope(VAULT)).await.expect("a token");
     assert_fresh(&token, VAULT);
@@ -297,7 +310,11 @@ async fn service_principal_with_a_wrong_secret_fails_with_aadsts7000215() {
     let emulator = emulator().await;
     let env = env(&[("SP_SECRET", WRONG_SECRET)]);
     let (http, lines) = http(&emulator);
-    let chain = Chain::for_store(&store(&emulator, SERVICE_PRINCIPAL, &env), &env, &http);
+    let chain = Chain::for_store(
+        &store(&emulator, SERVICE_PRINCIPAL, &env),
+        &trusting(&emulator, &env),
+        &http,
+    );
 
     let error = chain
         .token(&scope(VAULT))
@@ -336,7 +353,11 @@ async fn entra_throttling_is_retried_by_dsops_and_a_non_json_error_keeps_its_sta
     let emulator = emulator().await;
     let env = env(&[("SP_SECRET", SP_SECRET)]);
     let (http, lines) = http(&emulator);
-    let chain = Chain::for_store(&store(&emulator, SERVICE_PRINCIPAL, &env), &env, &http);
+    let chain = Chain::for_store(
+        &store(&emulator, SERVICE_PRINCIPAL, &env),
+        &trusting(&emulator, &env),
+        &http,
+    );
 
     emulator.faults().add(FaultSpec {
         service: Some("entra".into()),
@@ -396,7 +417,7 @@ async fn the_stores_token_cache_setting_is_the_only_cache() {
     for fallback in [SERVICE_PRINCIPAL, GITHUB_OIDC] {
         let chain = Chain::for_store(
             &store_with(&emulator, no_cache, fallback, &env),
-            &env,
+            &trusting(&emulator, &env),
             &http,
         );
         for _ in 0..2 {
@@ -427,7 +448,7 @@ async fn environment_source_reads_the_variables_of_the_environment_given() {
     ]);
     let chain = Chain::for_store(
         &store(&emulator, "      - type: environment", &full),
-        &full,
+        &trusting(&emulator, &full),
         &http,
     );
     let token = chain.token(&scope(VAULT)).await.expect("a token");
@@ -444,7 +465,7 @@ async fn environment_source_reads_the_variables_of_the_environment_given() {
     let partial = env(&[("AZURE_CLIENT_ID", CLIENT_ID), ("AZURE_TENANT_ID", TENANT)]);
     let chain = Chain::for_store(
         &store(&emulator, "      - type: environment", &partial),
-        &partial,
+        &trusting(&emulator, &partial),
         &http,
     );
     let error = chain.token(&scope(VAULT)).await.expect_err("no secret");
@@ -492,7 +513,7 @@ async fn workload_identity_rereads_the_token_file_at_every_exchange() {
     let (http, lines) = http(&emulator);
     let chain = Chain::for_store(
         &store(&emulator, "      - type: workload_identity", &env),
-        &env,
+        &trusting(&emulator, &env),
         &http,
     );
     let description = chain.sources().next().unwrap().describe();
@@ -622,7 +643,11 @@ async fn github_oidc_requests_a_fresh_github_token_for_every_exchange() {
         "the emulator's URL has a query"
     );
     let (http, lines) = http(&emulator);
-    let chain = Chain::for_store(&store(&emulator, GITHUB_OIDC, &env), &env, &http);
+    let chain = Chain::for_store(
+        &store(&emulator, GITHUB_OIDC, &env),
+        &trusting(&emulator, &env),
+        &http,
+    );
 
     let vault = chain.token(&scope(VAULT)).await.expect("a vault token");
     assert_fresh(&vault, VAULT);
@@ -655,14 +680,22 @@ async fn github_oidc_adds_the_audience_to_a_url_without_a_query() {
     let url = format!("{}/github/idtoken", emulator.https_url());
     let env = github_env(&emulator, Some(url), None);
     let (http, _) = http(&emulator);
-    let chain = Chain::for_store(&store(&emulator, GITHUB_OIDC, &env), &env, &http);
+    let chain = Chain::for_store(
+        &store(&emulator, GITHUB_OIDC, &env),
+        &trusting(&emulator, &env),
+        &http,
+    );
     let token = chain.token(&scope(VAULT)).await.expect("a token");
     assert_fresh(&token, VAULT);
 
     // Another audience: GitHub is asked for it, and Entra refuses it, since
     // the federated credential names the default one.
     let custom = format!("{GITHUB_OIDC}\n        audience: api://custom-audience");
-    let chain = Chain::for_store(&store(&emulator, &custom, &env), &env, &http);
+    let chain = Chain::for_store(
+        &store(&emulator, &custom, &env),
+        &trusting(&emulator, &env),
+        &http,
+    );
     let error = chain
         .token(&scope(VAULT))
         .await
@@ -688,7 +721,11 @@ async fn github_oidc_with_a_wrong_request_token_fails_with_401() {
     let emulator = emulator().await;
     let env = github_env(&emulator, None, Some(WRONG_REQUEST_TOKEN));
     let (http, lines) = http(&emulator);
-    let chain = Chain::for_store(&store(&emulator, GITHUB_OIDC, &env), &env, &http);
+    let chain = Chain::for_store(
+        &store(&emulator, GITHUB_OIDC, &env),
+        &trusting(&emulator, &env),
+        &http,
+    );
     let error = chain.token(&scope(VAULT)).await.expect_err("401");
     let (verdict, why) = only_attempt(&error);
     assert_eq!(verdict, "failed");
@@ -749,7 +786,7 @@ mod azure_cli {
         let sp_env = env(&[("SP_SECRET", SP_SECRET)]);
         let issued = Chain::for_store(
             &store(&emulator, SERVICE_PRINCIPAL, &sp_env),
-            &sp_env,
+            &trusting(&emulator, &sp_env),
             &http,
         )
         .token(&scope(VAULT))
@@ -769,7 +806,11 @@ mod azure_cli {
         let path = path_with(dir.path());
         let env = env(&[("PATH", &path)]);
         let with_tenant = format!("{AZURE_CLI}\n        tenant_id: contoso.onmicrosoft.com");
-        let chain = Chain::for_store(&store(&emulator, &with_tenant, &env), &env, &http);
+        let chain = Chain::for_store(
+            &store(&emulator, &with_tenant, &env),
+            &trusting(&emulator, &env),
+            &http,
+        );
         assert_eq!(
             chain.sources().next().unwrap().describe(),
             "Azure CLI (tenant contoso.onmicrosoft.com)"
@@ -818,7 +859,11 @@ mod azure_cli {
             "echo \"ERROR: Please run 'az login' to setup account.\" >&2\nexit 1",
         );
         let env = env(&[("PATH", &path_with(dir.path()))]);
-        let chain = Chain::for_store(&store(&emulator, AZURE_CLI, &env), &env, &http);
+        let chain = Chain::for_store(
+            &store(&emulator, AZURE_CLI, &env),
+            &trusting(&emulator, &env),
+            &http,
+        );
         let error = chain.token(&scope(VAULT)).await.expect_err("not signed in");
         assert_eq!(
             only_attempt(&error),
@@ -842,7 +887,11 @@ mod azure_cli {
             env(&[("PATH", &empty.path().display().to_string())]),
             env(&[]),
         ] {
-            let chain = Chain::for_store(&store(&emulator, AZURE_CLI, &env), &env, &http);
+            let chain = Chain::for_store(
+                &store(&emulator, AZURE_CLI, &env),
+                &trusting(&emulator, &env),
+                &http,
+            );
             let error = chain.token(&scope(VAULT)).await.expect_err("no az");
             assert_eq!(
                 only_attempt(&error),
@@ -864,7 +913,11 @@ mod azure_cli {
             "echo 'CANARY-stdout-token-9d2e'\necho 'ERROR: AADSTS50173: The provided grant has expired.' >&2\necho 'ERROR: Interactive authentication is needed.' >&2\nexit 1",
         );
         let env = env(&[("PATH", &path_with(dir.path()))]);
-        let chain = Chain::for_store(&store(&emulator, AZURE_CLI, &env), &env, &http);
+        let chain = Chain::for_store(
+            &store(&emulator, AZURE_CLI, &env),
+            &trusting(&emulator, &env),
+            &http,
+        );
         let error = chain.token(&scope(VAULT)).await.expect_err("az fails");
         assert_eq!(
             only_attempt(&error),
@@ -879,7 +932,11 @@ mod azure_cli {
 
         // Output that is not az's JSON is a failure that shows none of it.
         fake_az(dir.path(), "echo 'CANARY-stdout-token-9d2e'");
-        let chain = Chain::for_store(&store(&emulator, AZURE_CLI, &env), &env, &http);
+        let chain = Chain::for_store(
+            &store(&emulator, AZURE_CLI, &env),
+            &trusting(&emulator, &env),
+            &http,
+        );
         let error = chain.token(&scope(VAULT)).await.expect_err("not JSON");
         assert_eq!(
             only_attempt(&error),
@@ -922,7 +979,11 @@ async fn no_secret_request_token_assertion_or_token_reaches_the_trace_or_errors(
     );
     env.insert("AZURE_CLIENT_ID".into(), CLIENT_ID.into());
     let fallback = format!("{SERVICE_PRINCIPAL}\n{GITHUB_OIDC}\n      - type: workload_identity");
-    let chain = Chain::for_store(&store(&emulator, &fallback, &env), &env, &http);
+    let chain = Chain::for_store(
+        &store(&emulator, &fallback, &env),
+        &trusting(&emulator, &env),
+        &http,
+    );
     let (attempts, found) = chain.walk(&scope(VAULT)).await;
     let verdicts: Vec<(&str, bool)> = attempts
         .iter()
@@ -944,7 +1005,11 @@ async fn no_secret_request_token_assertion_or_token_reaches_the_trace_or_errors(
     let mut env = github_env(&emulator, None, None);
     env.insert("SP_SECRET".into(), SP_SECRET.into());
     for fallback in [SERVICE_PRINCIPAL, GITHUB_OIDC] {
-        let chain = Chain::for_store(&store(&emulator, fallback, &env), &env, &http);
+        let chain = Chain::for_store(
+            &store(&emulator, fallback, &env),
+            &trusting(&emulator, &env),
+            &http,
+        );
         let token = chain.token(&scope(ARM)).await.expect("a token");
         canaries.token(&token);
         canaries.text("chain Debug", format!("{chain:?}"));
@@ -955,7 +1020,11 @@ async fn no_secret_request_token_assertion_or_token_reaches_the_trace_or_errors(
         ..FaultSpec::default()
     });
     for fallback in [SERVICE_PRINCIPAL, GITHUB_OIDC] {
-        let chain = Chain::for_store(&store(&emulator, fallback, &env), &env, &http);
+        let chain = Chain::for_store(
+            &store(&emulator, fallback, &env),
+            &trusting(&emulator, &env),
+            &http,
+        );
         let error = chain.token(&scope(STORAGE)).await.expect_err("403");
         let (_, why) = only_attempt(&error);
         assert!(why.contains("answered 403 InjectedFault"), "{why}");

@@ -8,12 +8,26 @@ use serde_json::{Value, json};
 use super::fixes::object_word;
 use super::report::{Report, StoreReport, TokenOutcome};
 
-const GREEN: &str = "\x1b[32m";
-const RED: &str = "\x1b[31m";
-const YELLOW: &str = "\x1b[33m";
-const DIM: &str = "\x1b[2m";
-const BOLD: &str = "\x1b[1m";
-const RESET: &str = "\x1b[0m";
+// The report is drawn with a private-use character where the colours' ESC
+// goes, made inert as a whole (the server's text in it is data), and only
+// then given its colours: no escape sequence of a server's reaches the
+// terminal.
+const MARK: char = '\u{E000}';
+const GREEN: &str = "\u{E000}[32m";
+const RED: &str = "\u{E000}[31m";
+const YELLOW: &str = "\u{E000}[33m";
+const DIM: &str = "\u{E000}[2m";
+const BOLD: &str = "\u{E000}[1m";
+const RESET: &str = "\u{E000}[0m";
+
+/// `text` (drawn with the colour marks) made inert, then coloured.
+fn coloured(text: &str) -> String {
+    let mut out = dsops::config::report::neutralize(text).into_owned();
+    for colour in [GREEN, RED, YELLOW, DIM, BOLD, RESET] {
+        out = out.replace(colour, &colour.replace(MARK, "\x1b"));
+    }
+    out.replace(MARK, "?")
+}
 
 fn paint(text: &str, colour: &str) -> String {
     format!("{colour}{text}{RESET}")
@@ -320,6 +334,10 @@ impl StoreReport {
 
 impl Report {
     pub(super) fn human(&self) -> String {
+        coloured(&self.human_marked())
+    }
+
+    fn human_marked(&self) -> String {
         let mut out = format!(
             "{}: {}{}\n",
             paint("dsops doctor", BOLD),

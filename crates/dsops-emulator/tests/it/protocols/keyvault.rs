@@ -404,3 +404,58 @@ async fn versions_of_keys_and_certificates_are_listed_without_material() {
         (200, 1)
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_admin_api_rotates_a_secret_into_a_new_current_version() {
+    let emulator = harness::example().await;
+    let vm = vault_token(&emulator, "").await;
+    let (_, before, _) = kv(&emulator, Some(&vm), "/secrets/database-password").await;
+    let client = harness::client(&emulator, &[]);
+    let admin = format!(
+        "{}/_emulator/vaults/dev-vault/secrets",
+        emulator.https_url()
+    );
+    let response = client
+        .post(format!("{admin}/database-password"))
+        .json(&json!({ "value": "rotated-by-admin" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let answer: Value = response.json().await.unwrap();
+    let version = answer["version"].as_str().unwrap().to_owned();
+    assert!(answer.get("value").is_none(), "{answer}");
+    // A read without a version gets the new one; the old stays readable by id.
+    let (_, after, _) = kv(&emulator, Some(&vm), "/secrets/database-password").await;
+    assert_eq!(after["value"], "rotated-by-admin");
+    assert!(after["id"].as_str().unwrap().ends_with(&version));
+    let old = before["id"].as_str().unwrap();
+    let (_, old, _) = kv(&emulator, Some(&vm), old).await;
+    assert_eq!(old["value"], "dev-db-password");
+    // In process, the same.
+    emulator
+        .set_secret("dev-vault", "database-password", "rotated-in-process")
+        .unwrap();
+    let (_, now, _) = kv(&emulator, Some(&vm), "/secrets/database-password").await;
+    assert_eq!(now["value"], "rotated-in-process");
+    // A body without a value is refused.
+    let bad = client
+        .post(format!("{admin}/database-password"))
+        .json(&json!({ "valeu": "x" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), 400);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn tokens_may_live_a_few_seconds() {
+    let state = format!("{}\ntoken_lifetime: 2\n", dsops_emulator::EXAMPLE_STATE);
+    let emulator = harness::with_state(&state).await;
+    let token = vault_token(&emulator, "").await;
+    let (status, _, _) = kv(&emulator, Some(&token), "/secrets/anything").await;
+    assert_ne!(status, 401, "fresh");
+    tokio::time::sleep(std::time::Duration::from_millis(3100)).await;
+    let (status, body, _) = kv(&emulator, Some(&token), "/secrets/anything").await;
+    assert_eq!(status, 401, "{body}");
+}
