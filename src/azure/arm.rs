@@ -130,14 +130,7 @@ impl<'a> Arm<'a> {
             "{}/subscriptions?api-version={SUBSCRIPTIONS_API}",
             self.base
         );
-        let mut out = Vec::new();
-        for item in self.list(&url).await? {
-            let text = |k: &str| item.get(k).and_then(Value::as_str).map(str::to_owned);
-            if let Some(id) = text("subscriptionId") {
-                out.push((id, text("displayName").unwrap_or_default()));
-            }
-        }
-        Ok(out)
+        Ok(subscriptions_of(&self.list(&url).await?))
     }
 
     /// The accounts of a kind in a subscription (every page).
@@ -153,14 +146,7 @@ impl<'a> Arm<'a> {
             kind.provider_path(),
             kind.api_version()
         );
-        let mut out = Vec::new();
-        for item in self.list(&url).await? {
-            let text = |k: &str| item.get(k).and_then(Value::as_str).map(str::to_owned);
-            if let (Some(id), Some(name)) = (text("id"), text("name")) {
-                out.push(Account { id, name });
-            }
-        }
-        Ok(out)
+        Ok(accounts_of(&self.list(&url).await?))
     }
 
     /// `value` of every page, following `nextLink` (on the same host only).
@@ -170,9 +156,7 @@ impl<'a> Arm<'a> {
         for _ in 0..MAX_PAGES {
             let Some(url) = next.take() else { break };
             let page = self.get_json(&url).await?;
-            if let Some(values) = page.get("value").and_then(Value::as_array) {
-                items.extend(values.iter().cloned());
-            }
+            items.extend(page_items(&page));
             // Only a link under this endpoint's own path: `base` followed by
             // `/`, so `https://management.azure.com.evil.com/...` and
             // `https://management.azure.com@evil.com/...` are not followed.
@@ -217,6 +201,106 @@ impl<'a> Arm<'a> {
     }
 }
 
+/// The API version of `Microsoft.Authorization/locks`.
+const LOCKS_API: &str = "2016-09-01";
+
+impl Arm<'_> {
+    /// The names and levels of the management locks at `scope` (an ARM id,
+    /// as a `ScopeLocked` message names it) and below it.
+    pub(crate) async fn locks(&self, scope: &str) -> Result<Vec<(String, String)>, ArmError> {
+        check_resource_id(scope)?;
+        let url = format!(
+            "{}{scope}/providers/Microsoft.Authorization/locks?api-version={LOCKS_API}",
+            self.base
+        );
+        Ok(self
+            .list(&url)
+            .await?
+            .iter()
+            .filter_map(|lock| {
+                let name = lock.get("name")?.as_str()?.to_owned();
+                let level = lock
+                    .pointer("/properties/level")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_owned();
+                Some((name, level))
+            })
+            .collect())
+    }
+
+    /// GETs `{id}/{path}` (`readonlykeys`...): a read, which a ReadOnly
+    /// lock does not refuse.
+    pub(crate) async fn get_under(
+        &self,
+        id: &str,
+        path: &str,
+        api_version: &str,
+    ) -> Result<Value, ArmError> {
+        check_resource_id(id)?;
+        let url = format!("{}{id}/{path}?api-version={api_version}", self.base);
+        self.get_json(&url).await
+    }
+}
+
+/// The scope a `409 ScopeLocked` message says is locked:
+/// "... because following scope(s) are locked: '/subscriptions/...'".
+pub(crate) fn locked_scope(error: &ArmError) -> Option<String> {
+    let ArmError::Status { message, .. } = error else {
+        return None;
+    };
+    let (_, after) = message.split_once("locked: '")?;
+    let scope = after.split('\'').next()?;
+    scope
+        .starts_with("/subscriptions/")
+        .then(|| scope.to_owned())
+}
+
+/// `(subscriptionId, displayName)` of the items of a subscriptions list.
+pub(crate) fn subscriptions_of(items: &[Value]) -> Vec<(String, String)> {
+    items
+        .iter()
+        .filter_map(|item| {
+            let text = |k: &str| item.get(k).and_then(Value::as_str).map(str::to_owned);
+            Some((
+                text("subscriptionId")?,
+                text("displayName").unwrap_or_default(),
+            ))
+        })
+        .collect()
+}
+
+/// The accounts (`id`, `name`) of the items of an accounts list.
+pub(crate) fn accounts_of(items: &[Value]) -> Vec<Account> {
+    items
+        .iter()
+        .filter_map(|item| {
+            let text = |k: &str| item.get(k).and_then(Value::as_str).map(str::to_owned);
+            Some(Account {
+                id: text("id")?,
+                name: text("name")?,
+            })
+        })
+        .collect()
+}
+
+/// The items of a list page (`value`), which may be absent or `null`.
+pub(crate) fn page_items(page: &Value) -> Vec<Value> {
+    page.get("value")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default()
+}
+
+/// The error ARM answered with `status` and `body`, in either shape.
+#[cfg(test)]
+pub(crate) fn error_of(status: u16, body: &[u8]) -> ArmError {
+    match json_or_error(status, body) {
+        Err(e) => e,
+        Ok(_) => protocol("a success"),
+    }
+}
+
 pub(crate) fn protocol(problem: &str) -> ArmError {
     ArmError::Protocol(problem.to_owned())
 }
@@ -230,11 +314,18 @@ fn json_or_error(status: u16, body: &[u8]) -> Result<Value, ArmError> {
             Ok(value)
         };
     }
-    let error = value.get("error");
+    // ARM's `{"error": {"code", "message"}}`, or the top-level
+    // `{"code", "message"}` some resource providers (Cosmos DB's
+    // `ErrorResponse`) answer with.
+    let error = value
+        .get("error")
+        .filter(|e| e.is_object())
+        .or_else(|| value.get("code").is_some().then_some(&value));
     let text = |k: &str| {
         error
             .and_then(|e| e.get(k))
             .and_then(Value::as_str)
+            .filter(|t| !t.is_empty())
             .map(str::to_owned)
     };
     Err(ArmError::Status {
@@ -326,6 +417,17 @@ mod tests {
             (Some(403), Some("AuthorizationFailed"))
         );
         assert!(json_or_error(200, b"not json").is_err());
+        let locked = json_or_error(409, br#"{"error":{"code":"ScopeLocked","message":"The scope '/subscriptions/s/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/a' cannot perform write operation because following scope(s) are locked: '/subscriptions/s/resourceGroups/rg'. Please remove the lock and try again."}}"#).unwrap_err();
+        assert_eq!(
+            locked_scope(&locked).as_deref(),
+            Some("/subscriptions/s/resourceGroups/rg")
+        );
+        // Cosmos DB's resource provider: no `error` wrapper.
+        let top = json_or_error(400, br#"{"code":"BadRequest","message":"bad"}"#).unwrap_err();
+        assert_eq!(
+            (top.code(), top.to_string().ends_with(": bad")),
+            (Some("BadRequest"), true)
+        );
         assert_eq!(encode("rg 1/x"), "rg%201%2Fx");
     }
 }

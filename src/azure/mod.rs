@@ -16,6 +16,8 @@
 //! applications see.
 
 pub(crate) mod arm;
+#[cfg(test)]
+mod conformance;
 pub(crate) mod cosmos;
 pub(crate) mod http;
 pub(crate) mod identity;

@@ -15,6 +15,26 @@ use super::plan::{AccountValue, SasSpec};
 use crate::azure::arm::{Account, AccountKind, Arm, ArmError};
 use crate::azure::identity::AccessToken;
 use crate::azure::{cosmos, storage};
+use dsops_config::model::CosmosApi;
+
+/// What one read of an account (`listKeys`, `listConnectionStrings`...)
+/// gave, shared by every fetch of a run that needs it.
+#[derive(Clone)]
+pub(super) enum Read {
+    /// Keys by name (`key1`, `primaryMasterKey`...).
+    Keys(Vec<(String, SecretString)>),
+    /// Cosmos DB's connection strings.
+    ConnectionStrings(Vec<cosmos::ConnectionString>),
+}
+
+impl Read {
+    fn keys(self) -> Vec<(String, SecretString)> {
+        match self {
+            Read::Keys(keys) => keys,
+            Read::ConnectionStrings(_) => Vec::new(),
+        }
+    }
+}
 
 /// A listing of one subscription's accounts of one kind, shared by every
 /// fetch of a run.
@@ -45,7 +65,17 @@ pub(super) async fn fetch(
         .object_id
         .clone()
         .unwrap_or_else(|| "<object id>".to_owned());
-    let failure = |error: ArmError, role: &str| arm_failure(&error, role, &id, &object_id);
+    let failure = |error: ArmError, role: &'static str| {
+        let (id, object_id) = (id.clone(), object_id.clone());
+        async move {
+            // A lock: name it, if the identity may read the locks.
+            let locks = match crate::azure::arm::locked_scope(&error) {
+                Some(scope) => arm.locks(&scope).await.ok().map(|l| (scope, l)),
+                None => None,
+            };
+            arm_failure(&error, role, &id, &object_id, locks)
+        }
+    };
     let pick = |values: Vec<(String, SecretString)>, wanted: &str| {
         values
             .into_iter()
@@ -58,12 +88,14 @@ pub(super) async fn fetch(
     let storage_keys = || async {
         read("listKeys")
             .get_or_init(|| async {
-                storage::list_keys(&arm, &id)
-                    .await
-                    .map_err(|e| failure(e, storage::KEYS_ROLE))
+                match storage::list_keys(&arm, &id).await {
+                    Ok(keys) => Ok(Read::Keys(keys)),
+                    Err(e) => Err(failure(e, storage::KEYS_ROLE).await),
+                }
             })
             .await
             .clone()
+            .map(Read::keys)
     };
     match request.value {
         AccountValue::StorageKey(n) => pick(storage_keys().await?, &format!("key{n}")),
@@ -80,27 +112,53 @@ pub(super) async fn fetch(
             };
             let keys = read(action)
                 .get_or_init(|| async {
-                    cosmos::list_keys(&arm, &id, read_only)
-                        .await
-                        .map_err(|e| failure(e, role))
+                    match cosmos::list_keys(&arm, &id, read_only).await {
+                        Ok(keys) => Ok(Read::Keys(keys)),
+                        Err(e) => Err(failure(e, role).await),
+                    }
                 })
                 .await
                 .clone()?;
-            pick(keys, cosmos::key_field(key))
+            pick(keys.keys(), cosmos::key_field(key))
         }
-        AccountValue::CosmosConnection(key) => {
-            let strings = read("listConnectionStrings")
+        AccountValue::CosmosConnection { key, api } => {
+            let read = read("listConnectionStrings")
                 .get_or_init(|| async {
-                    cosmos::list_connection_strings(&arm, &id)
-                        .await
-                        .map_err(|e| failure(e, cosmos::KEYS_ROLE))
+                    match cosmos::list_connection_strings(&arm, &id).await {
+                        Ok(strings) => Ok(Read::ConnectionStrings(strings)),
+                        Err(e) => Err(failure(e, cosmos::KEYS_ROLE).await),
+                    }
                 })
                 .await
                 .clone()?;
-            pick(
-                strings,
-                &key.replace('_', "").replace("readonly", "Readonly"),
-            )
+            let Read::ConnectionStrings(strings) = read else {
+                return Err(Failure::plain(
+                    "Resource Manager returned no connection strings".to_owned(),
+                    None,
+                ));
+            };
+            // `primary_readonly` → `PrimaryReadonly`, as `keyKind` names it.
+            let kind: String = key
+                .split('_')
+                .map(|w| {
+                    let mut c = w.chars();
+                    c.next()
+                        .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
+                        .unwrap_or_default()
+                })
+                .collect();
+            cosmos::choose(&strings, &kind, *api).map_err(|message| {
+                let hint = if *api == CosmosApi::Sql {
+                    "if the account speaks another API, say which on the reference: `api: mongodb` (or `table`, `cassandra`, `gremlin`)".to_owned()
+                } else {
+                    format!(
+                        "the reference asks for `api: {}`: check the account's API (`az cosmosdb show --name {} --query kind`)",
+                        api.keyword(),
+                        request.account
+                    )
+                };
+                Failure::plain(format!("{message} ({})", request.account), Some(hint))
+            })
         }
     }
 }
@@ -218,8 +276,43 @@ async fn account_id(
     ))
 }
 
-fn arm_failure(error: &ArmError, role: &str, account_id: &str, object_id: &str) -> Failure {
+fn arm_failure(
+    error: &ArmError,
+    role: &str,
+    account_id: &str,
+    object_id: &str,
+    locks: Option<(String, Vec<(String, String)>)>,
+) -> Failure {
     let hint = match error.status() {
+        Some(409) if error.code() == Some("ScopeLocked") => {
+            let (scope, named) = match &locks {
+                Some((scope, list)) => {
+                    let names: Vec<String> = list
+                        .iter()
+                        .filter(|(_, level)| level.eq_ignore_ascii_case("ReadOnly"))
+                        .map(|(name, _)| format!("'{name}'"))
+                        .collect();
+                    let named = if names.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" ({})", names.join(", "))
+                    };
+                    (scope.clone(), named)
+                }
+                None => (
+                    crate::azure::arm::locked_scope(error).unwrap_or_else(|| account_id.to_owned()),
+                    String::new(),
+                ),
+            };
+            let despite = if account_id.contains("/Microsoft.DocumentDB/") {
+                "the read-only keys stay readable under the lock (`key: primary_readonly` or `secondary_readonly`: dsops reads them with a GET, which the lock allows)"
+            } else {
+                "no key can be listed under it (listKeys is a POST): read the data with Microsoft Entra ID (a data role such as 'Storage Blob Data Reader') instead of a key"
+            };
+            Some(format!(
+                "a ReadOnly lock{named} on {scope} refuses listing keys; {despite}; or ask an owner to remove it: az lock list --scope {scope}"
+            ))
+        }
         Some(403) => Some(format!(
             "grant '{role}' on the account to object id {object_id}: az role assignment create --role \"{role}\" --assignee-object-id {object_id} --assignee-principal-type ServicePrincipal --scope \"{account_id}\""
         )),

@@ -12,7 +12,7 @@ use super::failure::Failure;
 use super::plan::{FetchTarget, KeyVaultObjectKind, SqlDialectKind};
 use super::{Inner, StoreRuntime};
 use crate::azure::arm::Arm;
-use crate::azure::identity::{AccessToken, TokenSource};
+use crate::azure::identity::{AccessToken, ManagedHost, TokenSource};
 use crate::azure::keyvault::{self, KeyVaultError};
 
 /// A fetched value, with when it stops working (an access token, a SAS).
@@ -177,6 +177,38 @@ async fn sql(
     dialect: SqlDialectKind,
 ) -> Result<SecretString, Failure> {
     let suffix = &store.cloud.endpoints.sql_dns_suffix;
+    // ODBC's driver sends `UID` to IMDS and Azure Arc as the identity's
+    // object id, to App Service as its client id.
+    let by_object_id = dialect == SqlDialectKind::Odbc
+        && matches!(
+            runtime.chain.managed_host(),
+            Some(ManagedHost::Imds | ManagedHost::Arc)
+        );
+    if by_object_id && let Identity::UserAssigned(id) = &store.identity {
+        let object_id = match id {
+            UserAssignedId::ObjectId(id) => id.value.clone(),
+            _ => {
+                let scope =
+                    crate::azure::identity::Scope::for_resource(&format!("https://{suffix}"));
+                let token = token(runtime, &scope).await?;
+                token.claims.object_id.ok_or_else(|| {
+                    Failure::plain(
+                        "the identity's token names no object id, which ODBC's UID needs on this host",
+                        Some("give the user-assigned identity by `object_id`".to_owned()),
+                    )
+                })?
+            }
+        };
+        return crate::azure::sql::connection_string(
+            server,
+            database,
+            SqlDialect::Odbc,
+            suffix,
+            Some(&object_id),
+        )
+        .map(SecretString::from)
+        .map_err(|e| Failure::plain(e.to_string(), None));
+    }
     let client_id = match &store.identity {
         Identity::SystemAssigned => None,
         Identity::UserAssigned(UserAssignedId::ClientId(id)) => Some(id.value.clone()),
@@ -267,6 +299,20 @@ fn key_vault_failure(
             "cannot reach {vault_url}: check the network, DNS and `cloud.ca_bundle` (`dsops doctor` probes it)"
         )),
         _ => match status {
+            Some(403) if error.code() == Some("AccessDenied") => {
+                // An access-policy vault: role assignments do not apply.
+                // A certificate's private key is read through its secret.
+                let permissions = match object {
+                    KeyVaultObjectKind::Key => "--key-permissions get",
+                    _ => "--secret-permissions get",
+                };
+                Some(format!(
+                    "vault {vault} uses access policies, not Azure RBAC: give object id {object_id} a policy that reads {what}s: az keyvault set-policy --name {vault} --object-id {object_id} {permissions}"
+                ))
+            }
+            Some(403) if error.code() == Some("ForbiddenByFirewall") => Some(format!(
+                "the firewall of vault {vault} does not admit this host: add its public address to the vault's network rules (az keyvault network-rule add --name {vault} --ip-address <address>), or reach the vault through a private endpoint"
+            )),
             Some(403) => Some(format!(
                 "grant '{role}' on vault {vault} to object id {object_id}: az role assignment create --role \"{role}\" --assignee-object-id {object_id} --assignee-principal-type ServicePrincipal --scope \"$(az keyvault show --name {vault} --query id -o tsv)\""
             )),

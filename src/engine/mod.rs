@@ -76,8 +76,7 @@ impl std::fmt::Debug for Engine {
 }
 
 /// Reads of accounts by (store, account id, action).
-type AccountReads =
-    HashMap<(String, String, &'static str), account::Shared<Vec<(String, SecretString)>>>;
+type AccountReads = HashMap<(String, String, &'static str), account::Shared<account::Read>>;
 
 struct Inner {
     config: Config,
@@ -369,7 +368,7 @@ impl Inner {
         store: &str,
         id: &str,
         action: &'static str,
-    ) -> account::Shared<Vec<(String, SecretString)>> {
+    ) -> account::Shared<account::Read> {
         let mut map = self
             .account_reads
             .lock()

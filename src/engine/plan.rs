@@ -3,7 +3,7 @@
 //! variables use it.
 
 use dsops_config::model::{
-    Config, CosmosKey, KeyVaultObject, Reference, ResourceType, SasProtocol, SqlDialect,
+    Config, CosmosApi, CosmosKey, KeyVaultObject, Reference, ResourceType, SasProtocol, SqlDialect,
     StorageKey, Store, Target, Text, ValueSource,
 };
 use secrecy::SecretString;
@@ -136,8 +136,14 @@ pub enum AccountValue {
     Sas(SasSpec),
     /// A Cosmos DB key: `primary`, `secondary`, `primary_readonly`, `secondary_readonly`.
     CosmosKey(&'static str),
-    /// A Cosmos DB connection string carrying that key.
-    CosmosConnection(&'static str),
+    /// A Cosmos DB connection string carrying that key, of that API
+    /// (`sql` unless the reference says `api:`).
+    CosmosConnection {
+        /// `primary`, `secondary`, `primary_readonly`, `secondary_readonly`.
+        key: &'static str,
+        /// Which API's connection string.
+        api: CosmosApi,
+    },
 }
 
 /// The SAS a reference asks for (hashable, so equal ones are signed once).
@@ -233,7 +239,13 @@ impl FetchTarget {
                     AccountValue::StorageKey(n) => format!("key{n}"),
                     AccountValue::Sas(sas) => format!("a SAS ({})", sas.permissions),
                     AccountValue::CosmosKey(key) => format!("the {key} key"),
-                    AccountValue::CosmosConnection(key) => format!("the {key} connection string"),
+                    AccountValue::CosmosConnection {
+                        key,
+                        api: CosmosApi::Sql,
+                    } => format!("the {key} connection string"),
+                    AccountValue::CosmosConnection { key, api } => {
+                        format!("the {key} {} connection string", api.azure_type())
+                    }
                 };
                 format!("{what} of {} {account}", kind.noun())
             }
@@ -387,7 +399,10 @@ fn target_of(reference: &Reference, store: &Store) -> FetchTarget {
             )
         }
         Target::CosmosConnection(r) => {
-            let value = AccountValue::CosmosConnection(cosmos_key(r.key));
+            let value = AccountValue::CosmosConnection {
+                key: cosmos_key(r.key),
+                api: r.api,
+            };
             account(
                 store,
                 reference,

@@ -7,6 +7,9 @@
 //!
 //! - **A command of the CLI** (its output, exit codes, files, the leak
 //!   sweep): `<command>_cli.rs`, through `support::harness::run`.
+//! - **Azure's behaviours the emulator models** (paging, access policies,
+//!   locks, Cosmos DB APIs, IMDS selection...), each through the binary:
+//!   `azure_answers_cli.rs`.
 //! - **The library's public API against the emulator** (the `Engine`,
 //!   storage and Cosmos DB accounts): `engine.rs`, `accounts.rs`, through
 //!   `support::in_process`.
@@ -46,6 +49,7 @@ mod support;
 mod adversarial;
 
 // Commands of the CLI.
+mod azure_answers_cli;
 mod check_cli;
 mod doctor_cli;
 mod emulator_cli;

@@ -15,10 +15,10 @@ mod tests {
     use super::JSON_SCHEMA;
     use crate::decode::TOP_KEYS;
     use crate::decode::env::{
-        COMMON_FROM_KEYS, COSMOS_KEY_NAMES, COSMOS_KEYS, FORMATS, KEYVAULT_KEYS, KEYVAULT_OBJECTS,
-        OPERATIONS, REFERENCE_RESOURCE_TYPES, SAS_KEYS, SAS_PERMISSIONS, SAS_PROTOCOLS,
-        SAS_RESOURCE_TYPES, SAS_SERVICES, SQL_DIALECTS, SQL_KEYS, STORAGE_KEY_KEYS, STORAGE_KEYS,
-        TOKEN_KEYS, VARIABLE_KEYS, all_from_keys,
+        COMMON_FROM_KEYS, COSMOS_APIS, COSMOS_KEY_NAMES, COSMOS_KEYS, FORMATS, KEYVAULT_KEYS,
+        KEYVAULT_OBJECTS, OPERATIONS, REFERENCE_RESOURCE_TYPES, SAS_KEYS, SAS_PERMISSIONS,
+        SAS_PROTOCOLS, SAS_RESOURCE_TYPES, SAS_SERVICES, SQL_DIALECTS, SQL_KEYS, STORAGE_KEY_KEYS,
+        STORAGE_KEYS, TOKEN_KEYS, VARIABLE_KEYS, all_from_keys,
     };
     use crate::decode::store::{
         AUTH_KEYS, CACHE_KEYS, CI_PRESETS, CLOUD_ALIASES, CLOUD_KEYS, CLOUD_NAMES, COMMON_KEYS,
@@ -294,6 +294,7 @@ mod tests {
                 "/definitions/from/properties/dialect",
                 concat(&[SQL_DIALECTS]),
             ),
+            ("/definitions/from/properties/api", concat(&[COSMOS_APIS])),
             (
                 "/definitions/from/properties/protocol",
                 concat(&[SAS_PROTOCOLS]),

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::EmulatorError;
 use crate::crypto::{b64, guid_from, sha256};
 use crate::roles::{self, Action};
-use crate::state::{IdentityKind, StateFile};
+use crate::state::{CosmosApi, IdentityKind, LockLevel, PagingSpec, PermissionModel, StateFile};
 
 /// A tenant.
 #[derive(Debug, Clone)]
@@ -85,6 +85,7 @@ pub(crate) struct CosmosAccount {
     pub(crate) secondary: String,
     pub(crate) primary_readonly: String,
     pub(crate) secondary_readonly: String,
+    pub(crate) api: CosmosApi,
 }
 
 /// Where a vault lives.
@@ -94,6 +95,23 @@ pub(crate) struct VaultPlace {
     pub(crate) tenant_id: String,
     /// The `resource` its 401 challenges name instead of its own domain.
     pub(crate) challenge_resource: Option<String>,
+    pub(crate) permission_model: PermissionModel,
+    /// Access policies: object id, then (kind, permission) pairs, lower-case.
+    pub(crate) access_policies: Vec<(String, Vec<(String, String)>)>,
+    pub(crate) paging: PagingSpec,
+    /// Whether the firewall refuses the emulator's (loopback) clients.
+    pub(crate) firewall_denies: bool,
+}
+
+/// A management lock.
+#[derive(Debug, Clone)]
+pub(crate) struct Lock {
+    pub(crate) name: String,
+    /// Lower-case ARM id without a trailing slash.
+    pub(crate) scope: String,
+    /// The scope as ARM writes it in messages.
+    pub(crate) original_scope: String,
+    pub(crate) level: LockLevel,
 }
 
 /// The directory.
@@ -104,6 +122,9 @@ pub(crate) struct Directory {
     pub(crate) assignments: Vec<Assignment>,
     pub(crate) subscriptions: Vec<Subscription>,
     pub(crate) vaults: BTreeMap<String, VaultPlace>,
+    pub(crate) locks: Vec<Lock>,
+    /// Items per page of ARM lists.
+    pub(crate) arm_page_size: Option<usize>,
 }
 
 fn invalid(message: impl Into<String>) -> EmulatorError {
@@ -201,6 +222,7 @@ impl Directory {
                             secondary: key(&a.secondary, "secondary"),
                             primary_readonly: key(&a.primary_readonly, "primary_readonly"),
                             secondary_readonly: key(&a.secondary_readonly, "secondary_readonly"),
+                            api: a.api,
                         }
                     })
                     .collect();
@@ -286,6 +308,14 @@ impl Directory {
                         resource_id,
                         tenant_id,
                         challenge_resource: spec.challenge_resource.clone(),
+                        permission_model: spec.permission_model,
+                        access_policies: Vec::new(),
+                        paging: spec.paging.clone(),
+                        firewall_denies: spec.network_acls.default_action
+                            == crate::state::NetworkAction::Deny
+                            && !spec.network_acls.ip_rules.iter().any(|r| {
+                                matches!(r.as_str(), "127.0.0.1" | "127.0.0.1/32" | "127.0.0.0/8")
+                            }),
                     },
                 )
                 .is_some()
@@ -368,6 +398,8 @@ impl Directory {
             assignments: Vec::new(),
             subscriptions,
             vaults,
+            locks: Vec::new(),
+            arm_page_size: state.arm.page_size.filter(|n| *n > 0),
         };
         for spec in &state.role_assignments {
             let (role, actions) = roles::lookup(&spec.role).ok_or_else(|| {
@@ -401,10 +433,82 @@ impl Directory {
                 scope,
             });
         }
+        for (name, spec) in &state.vaults {
+            let mut policies = Vec::new();
+            for policy in &spec.access_policies {
+                let object_id = directory
+                    .principals
+                    .iter()
+                    .find(|p| {
+                        p.name == policy.principal
+                            || p.object_id.eq_ignore_ascii_case(&policy.principal)
+                    })
+                    .map_or_else(
+                        || policy.principal.to_ascii_lowercase(),
+                        |p| p.object_id.clone(),
+                    );
+                let mut permissions = Vec::new();
+                for (kind, list) in [
+                    ("secrets", &policy.secrets),
+                    ("certificates", &policy.certificates),
+                    ("keys", &policy.keys),
+                ] {
+                    for permission in list {
+                        permissions.push((kind.to_owned(), permission.to_ascii_lowercase()));
+                    }
+                }
+                policies.push((object_id, permissions));
+            }
+            if let Some(place) = directory.vaults.get_mut(&name.to_ascii_lowercase()) {
+                place.access_policies = policies;
+            }
+        }
+        for spec in &state.locks {
+            let original_scope = directory.expand_scope_as_written(&spec.scope)?;
+            directory.locks.push(Lock {
+                name: spec.name.clone(),
+                scope: normalize_scope(&original_scope),
+                original_scope,
+                level: spec.level,
+            });
+        }
         Ok(directory)
     }
 
+    /// The first `ReadOnly` lock on `resource_id` or a scope above it.
+    pub(crate) fn read_only_lock(&self, resource_id: &str) -> Option<&Lock> {
+        let resource = normalize_scope(resource_id);
+        self.locks.iter().find(|l| {
+            l.level == LockLevel::ReadOnly
+                && (resource == l.scope
+                    || resource
+                        .strip_prefix(l.scope.as_str())
+                        .is_some_and(|rest| rest.starts_with('/')))
+        })
+    }
+
+    /// Whether the vault's access policies give `object_id` `permission`
+    /// (`get`, `list`...) on `kind` (`secrets`, `certificates`, `keys`).
+    pub(crate) fn policy_allows(
+        place: &VaultPlace,
+        object_id: &str,
+        kind: &str,
+        permission: &str,
+    ) -> bool {
+        place.access_policies.iter().any(|(oid, permissions)| {
+            oid.eq_ignore_ascii_case(object_id)
+                && permissions
+                    .iter()
+                    .any(|(k, p)| k == kind && (p == permission || p == "all"))
+        })
+    }
+
     fn expand_scope(&self, scope: &str) -> Result<String, EmulatorError> {
+        Ok(normalize_scope(&self.expand_scope_as_written(scope)?))
+    }
+
+    /// A scope shorthand as a full ARM id, in the case of its names.
+    fn expand_scope_as_written(&self, scope: &str) -> Result<String, EmulatorError> {
         let unknown = |what: &str| {
             invalid(format!(
                 "role assignment scope `{scope}`: no {what} of that name"
@@ -456,7 +560,7 @@ impl Directory {
                 "role assignment scope `{scope}`: give an ARM id (`/subscriptions/...`) or `vault:`, `subscription:`, `resource_group:`, `storage:` or `cosmosdb:` followed by a name"
             )));
         };
-        Ok(normalize_scope(&expanded))
+        Ok(expanded.trim_end_matches('/').to_owned())
     }
 
     /// A tenant by id or domain.
@@ -509,6 +613,14 @@ impl Directory {
                     .is_some_and(|r| r.eq_ignore_ascii_case(id))
             }),
         }
+    }
+
+    /// The user-assigned identities the host has.
+    pub(crate) fn host_user_assigned(&self) -> Vec<&Principal> {
+        self.principals
+            .iter()
+            .filter(|p| p.assigned && p.kind == IdentityKind::UserAssigned)
+            .collect()
     }
 
     /// A subscription by id or display name.

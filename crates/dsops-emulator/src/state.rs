@@ -40,6 +40,42 @@ pub struct StateFile {
     pub token_lifetime: Option<u64>,
     /// Faults active from the start.
     pub faults: Vec<FaultSpec>,
+    /// Management locks (ARM's `Microsoft.Authorization/locks`).
+    pub locks: Vec<LockSpec>,
+    /// Settings of Resource Manager.
+    pub arm: ArmSpec,
+}
+
+/// Settings of Resource Manager.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct ArmSpec {
+    /// Items per page of its lists (subscriptions, accounts); further pages
+    /// are reached by a `nextLink` with a `$skiptoken` (default: one page).
+    pub page_size: Option<usize>,
+}
+
+/// A management lock on a scope and everything below it.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct LockSpec {
+    /// The lock's name.
+    pub name: String,
+    /// A scope as role assignments write it (`storage:NAME`,
+    /// `cosmosdb:NAME`, `resource_group:RG`, `subscription:NAME`, an ARM id).
+    pub scope: String,
+    /// `ReadOnly` or `CanNotDelete`.
+    pub level: LockLevel,
+}
+
+/// What a lock forbids.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+pub enum LockLevel {
+    /// Reads only: every write and every POST action (`listKeys`...) is
+    /// refused with `409 ScopeLocked`.
+    ReadOnly,
+    /// No deletion.
+    CanNotDelete,
 }
 
 impl StateFile {
@@ -133,6 +169,27 @@ pub struct CosmosAccountSpec {
     pub primary_readonly: Option<String>,
     /// Secondary read-only key.
     pub secondary_readonly: Option<String>,
+    /// The API the account speaks (`sql`, the default, `mongodb`, `table`,
+    /// `cassandra`, `gremlin`): its `kind`, capabilities and the connection
+    /// strings it lists.
+    pub api: CosmosApi,
+}
+
+/// The API of a Cosmos DB account.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CosmosApi {
+    /// NoSQL (`kind: GlobalDocumentDB`).
+    #[default]
+    Sql,
+    /// MongoDB (`kind: MongoDB`).
+    MongoDb,
+    /// Table (`GlobalDocumentDB` with the `EnableTable` capability).
+    Table,
+    /// Cassandra (`EnableCassandra`).
+    Cassandra,
+    /// Gremlin (`EnableGremlin`).
+    Gremlin,
 }
 
 /// What kind of principal an identity is.
@@ -228,6 +285,73 @@ pub struct VaultSpec {
     /// domain). Another value emulates a host that asks for a token it
     /// should not get, which clients must refuse.
     pub challenge_resource: Option<String>,
+    /// `rbac` (the default: Azure RBAC) or `access_policy` (the vault's
+    /// access policies decide; role assignments on data are ignored).
+    pub permission_model: PermissionModel,
+    /// Access policies, for `permission_model: access_policy`.
+    pub access_policies: Vec<AccessPolicySpec>,
+    /// How lists (`/secrets`, `/secrets/NAME/versions`...) are paged.
+    pub paging: PagingSpec,
+    /// The vault's firewall (`networkAcls`).
+    pub network_acls: NetworkAclsSpec,
+}
+
+/// A vault's firewall: with `default_action: Deny`, only the addresses of
+/// `ip_rules` get through. The emulator's clients all come from loopback
+/// (it listens there only), and it judges them as `127.0.0.1`.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct NetworkAclsSpec {
+    /// `Allow` (the default) or `Deny`.
+    pub default_action: NetworkAction,
+    /// Addresses or CIDR ranges let through when the default is `Deny`.
+    pub ip_rules: Vec<String>,
+}
+
+/// A firewall's default action.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+pub enum NetworkAction {
+    /// Everyone gets through.
+    #[default]
+    Allow,
+    /// Only the `ip_rules` get through.
+    Deny,
+}
+
+/// Who decides access to a vault's data.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PermissionModel {
+    /// Azure RBAC (`enableRbacAuthorization: true`).
+    #[default]
+    Rbac,
+    /// Vault access policies.
+    AccessPolicy,
+}
+
+/// An access policy: a principal and its permissions per kind of object.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct AccessPolicySpec {
+    /// An identity's name, or an object id.
+    pub principal: String,
+    /// Secret permissions (`get`, `list`, `set`...).
+    pub secrets: Vec<String>,
+    /// Certificate permissions.
+    pub certificates: Vec<String>,
+    /// Key permissions.
+    pub keys: Vec<String>,
+}
+
+/// Paging of Key Vault lists.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct PagingSpec {
+    /// Items per page at most (Key Vault: `maxresults`, 25 by default).
+    pub page_size: Option<usize>,
+    /// Empty pages, each with a `nextLink`, before the first item, as Key
+    /// Vault answers at times.
+    pub empty_pages: usize,
 }
 
 /// A secret: its value, one version, or its versions oldest first.
@@ -327,6 +451,13 @@ pub struct CertificateSpec {
     pub key_type: KeyType,
     /// `false` disables the certificate, its secret and its key.
     pub disabled: bool,
+    /// Start of its validity, epoch seconds, rounded down to the day
+    /// (default: today, 00:00 UTC). Key Vault writes it as `nbf` on the
+    /// certificate, its backing secret and its key.
+    pub not_before: Option<i64>,
+    /// End of its validity, epoch seconds, rounded down to the day
+    /// (default: a year after `not_before`, Key Vault's 12 months); `exp`.
+    pub expires: Option<i64>,
 }
 
 /// A key, generated at start.

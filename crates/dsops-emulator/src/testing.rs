@@ -70,10 +70,12 @@
 
 use crate::faults::FaultSpec;
 use crate::state::{
-    CertificateFormat, CertificateSpec, CosmosAccountSpec, FederatedCredentialSpec, IdentityKind,
-    IdentitySpec, IssuerSpec, KeySpec, KeyType, ResourceGroupSpec, RoleAssignmentSpec, SecretSpec,
+    AccessPolicySpec, CertificateFormat, CertificateSpec, CosmosAccountSpec,
+    FederatedCredentialSpec, IdentityKind, IdentitySpec, IssuerSpec, KeySpec, KeyType, LockSpec,
+    NetworkAclsSpec, NetworkAction, PagingSpec, ResourceGroupSpec, RoleAssignmentSpec, SecretSpec,
     SecretVersionSpec, StateFile, StorageAccountSpec, SubscriptionSpec, TenantSpec, VaultSpec,
 };
+pub use crate::state::{CosmosApi, LockLevel, PermissionModel};
 
 /// Builds a [`StateFile`]: `StateBuilder::new()`, the parts, then
 /// [`build`](Self::build).
@@ -293,6 +295,28 @@ impl StateBuilder {
         self
     }
 
+    /// Pages Resource Manager's lists, `page_size` items a page (`arm.page_size`).
+    pub fn arm_page_size(mut self, page_size: usize) -> Self {
+        self.state.arm.page_size = Some(page_size);
+        self
+    }
+
+    /// Adds a management lock (`locks:`) named `name` on `scope` (as role
+    /// assignments write scopes).
+    pub fn lock(
+        mut self,
+        name: impl Into<String>,
+        scope: impl Into<String>,
+        level: LockLevel,
+    ) -> Self {
+        self.state.locks.push(LockSpec {
+            name: name.into(),
+            scope: scope.into(),
+            level,
+        });
+        self
+    }
+
     /// The state, for [`crate::Options::state`].
     pub fn build(self) -> StateFile {
         self.state
@@ -425,6 +449,12 @@ impl CosmosAccount {
     /// The region (default: the resource group's).
     pub fn location(mut self, location: impl Into<String>) -> Self {
         self.0.location = Some(location.into());
+        self
+    }
+
+    /// The API the account speaks (default SQL).
+    pub fn api(mut self, api: CosmosApi) -> Self {
+        self.0.api = api;
         self
     }
 }
@@ -613,6 +643,51 @@ impl VaultBuilder {
         self.0.keys.insert(name.into(), key.0);
         self
     }
+
+    /// Who decides access to the vault's data (default: Azure RBAC).
+    pub fn permission_model(mut self, model: PermissionModel) -> Self {
+        self.0.permission_model = model;
+        self
+    }
+
+    /// Adds an access policy: `principal` (an identity's name or an object
+    /// id) gets these secret, certificate and key permissions.
+    pub fn access_policy(
+        mut self,
+        principal: impl Into<String>,
+        secrets: &[&str],
+        certificates: &[&str],
+        keys: &[&str],
+    ) -> Self {
+        let owned = |list: &[&str]| list.iter().map(|p| (*p).to_owned()).collect();
+        self.0.access_policies.push(AccessPolicySpec {
+            principal: principal.into(),
+            secrets: owned(secrets),
+            certificates: owned(certificates),
+            keys: owned(keys),
+        });
+        self
+    }
+
+    /// Its firewall denies by default and lets `ip_rules` through (the
+    /// emulator's clients count as `127.0.0.1`).
+    pub fn firewall(mut self, ip_rules: &[&str]) -> Self {
+        self.0.network_acls = NetworkAclsSpec {
+            default_action: NetworkAction::Deny,
+            ip_rules: ip_rules.iter().map(|r| (*r).to_owned()).collect(),
+        };
+        self
+    }
+
+    /// Pages its lists: at most `page_size` items a page, after
+    /// `empty_pages` empty pages.
+    pub fn paging(mut self, page_size: Option<usize>, empty_pages: usize) -> Self {
+        self.0.paging = PagingSpec {
+            page_size,
+            empty_pages,
+        };
+        self
+    }
 }
 
 /// One version of a secret, with its attributes.
@@ -702,6 +777,15 @@ impl Certificate {
     /// Disabled, with its secret and its key.
     pub fn disabled(mut self) -> Self {
         self.0.disabled = true;
+        self
+    }
+
+    /// Its validity, epoch seconds (whole days): `nbf` and `exp` of the
+    /// certificate, its backing secret and its key (default: today, for a
+    /// year).
+    pub fn validity(mut self, not_before: i64, expires: i64) -> Self {
+        self.0.not_before = Some(not_before);
+        self.0.expires = Some(expires);
         self
     }
 }
@@ -931,7 +1015,8 @@ mod tests {
                                 .secondary("s")
                                 .primary_readonly("pr")
                                 .secondary_readonly("sr")
-                                .location("northeurope"),
+                                .location("northeurope")
+                                .api(CosmosApi::MongoDb),
                         )
                     })
             })
@@ -959,8 +1044,18 @@ mod tests {
                             .not_before(1000000000)
                             .tag("owner", "team"),
                     )
-                    .certificate("off", Certificate::new().ec().disabled())
+                    .certificate(
+                        "off",
+                        Certificate::new()
+                            .ec()
+                            .disabled()
+                            .validity(1_700_000_000, 1_800_000_000),
+                    )
                     .key("off", Key::rsa().disabled())
+                    .permission_model(PermissionModel::AccessPolicy)
+                    .access_policy("app", &["get", "list"], &["get"], &[])
+                    .paging(Some(1), 2)
+                    .firewall(&["203.0.113.7"])
             })
             .github_issuer("https://token.actions.githubusercontent.com")
             .github_lifetime(60)
@@ -979,6 +1074,8 @@ mod tests {
                 retry_after: Some(3),
                 ..FaultSpec::default()
             })
+            .lock("no-writes", "cosmosdb:docs", LockLevel::ReadOnly)
+            .arm_page_size(2)
             .build();
         let parsed = StateFile::parse(
             r#"
@@ -992,7 +1089,7 @@ subscriptions:
       rg:
         storage_accounts: { store: { key1: k1, key2: k2, location: northeurope } }
         cosmosdb_accounts:
-          docs: { primary: p, secondary: s, primary_readonly: pr, secondary_readonly: sr, location: northeurope }
+          docs: { primary: p, secondary: s, primary_readonly: pr, secondary_readonly: sr, location: northeurope, api: mongodb }
 identities:
   app:
     type: user_assigned
@@ -1009,9 +1106,14 @@ vaults:
     secrets:
       s: { value: v, version: 0123456789abcdef0123456789abcdef, expires: 4102444800, not_before: 1000000000, tags: { owner: team } }
     certificates:
-      off: { key_type: EC, disabled: true }
+      off: { key_type: EC, disabled: true, not_before: 1700000000, expires: 1800000000 }
     keys:
       off: { kty: RSA, disabled: true }
+    permission_model: access_policy
+    access_policies:
+      - { principal: app, secrets: [get, list], certificates: [get] }
+    paging: { page_size: 1, empty_pages: 2 }
+    network_acls: { default_action: Deny, ip_rules: [203.0.113.7] }
 github:
   issuer: https://token.actions.githubusercontent.com
   lifetime: 60
@@ -1025,6 +1127,9 @@ managed_identity:
 token_lifetime: 4000
 faults:
   - { service: keyvault, status: 429, retry_after: 3 }
+locks:
+  - { name: no-writes, scope: "cosmosdb:docs", level: ReadOnly }
+arm: { page_size: 2 }
 "#,
         )
         .unwrap();

@@ -140,7 +140,22 @@ impl VaultContents {
             }
             let version = version_from(&format!("{vault}/certificates/{name}/0"));
             let subject = cert.subject.clone().unwrap_or_else(|| name.clone());
-            let issued = tls::self_signed(&subject, &cert.dns_names, cert.key_type)?;
+            // Whole days, as the certificate's own validity is written.
+            let day = |t: i64| t - t.rem_euclid(86_400);
+            let not_before = day(cert.not_before.unwrap_or_else(now));
+            let expires = day(cert.expires.unwrap_or(not_before + 365 * 86_400));
+            let issued = tls::self_signed_valid(
+                &subject,
+                &cert.dns_names,
+                cert.key_type,
+                (not_before, expires),
+            )?;
+            let validity = |enabled: bool| {
+                let mut a = Attributes::new(enabled);
+                a.not_before = Some(not_before);
+                a.expires = Some(expires);
+                a
+            };
             let (value, content_type) = match cert.format {
                 CertificateFormat::Pem => (
                     format!(
@@ -163,6 +178,8 @@ impl VaultContents {
             let secret = SecretVersionSpec {
                 content_type: Some(content_type.to_owned()),
                 enabled,
+                not_before: Some(not_before),
+                expires: Some(expires),
                 ..SecretVersionSpec::of(value)
             };
             contents.push_secret(name, version.clone(), &secret, Some(name.clone()));
@@ -173,7 +190,7 @@ impl VaultContents {
                 KeyVersion {
                     version: version.clone(),
                     jwk,
-                    attributes: Attributes::new(enabled),
+                    attributes: validity(enabled),
                     managed: true,
                 },
             );
@@ -184,7 +201,7 @@ impl VaultContents {
                     version,
                     der: issued.der,
                     content_type,
-                    attributes: Attributes::new(enabled),
+                    attributes: validity(enabled),
                 },
             );
         }

@@ -190,6 +190,11 @@ impl Chain {
         self.sources.get(index).map(|s| &**s)
     }
 
+    /// The managed identity endpoint of the chain, if it has one.
+    pub(crate) fn managed_host(&self) -> Option<super::ManagedHost> {
+        self.sources.iter().find_map(|s| s.managed_host())
+    }
+
     /// The sources, in order.
     pub(crate) fn sources(&self) -> impl Iterator<Item = &dyn TokenSource> {
         self.sources.iter().map(|s| &**s)

@@ -37,6 +37,8 @@ pub use claims::{FederatedToken, TokenClaims};
 pub(crate) use error::SourceError;
 #[cfg(test)]
 pub(crate) use managed::ARC_TOKEN_DIR_VARIABLE;
+#[cfg(test)]
+pub(crate) use managed::parse_token;
 pub use scope::Scope;
 
 /// One source of a store's credential chain: its `fallback:` type
@@ -103,4 +105,25 @@ pub(crate) trait TokenSource: Send + Sync + fmt::Debug {
     async fn federated_token(&self) -> Option<Result<FederatedToken, SourceError>> {
         None
     }
+
+    /// For a managed identity endpoint: how it names a user-assigned
+    /// identity that a SQL driver passes on (`UID` of ODBC). `None` for
+    /// every other source.
+    fn managed_host(&self) -> Option<ManagedHost> {
+        None
+    }
+}
+
+/// The managed identity endpoints, as SQL drivers treat them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ManagedHost {
+    /// IMDS (virtual machines, scale sets, AKS nodes): ODBC's `UID` is sent
+    /// as `object_id`.
+    Imds,
+    /// Azure Arc: ODBC's `UID` is an object id, as on IMDS.
+    Arc,
+    /// App Service and Functions: ODBC's `UID` is sent as `client_id`.
+    AppService,
+    /// Cloud Shell: no user-assigned identities.
+    CloudShell,
 }

@@ -193,8 +193,13 @@ async fn get_json<T: DeserializeOwned>(
             &response.body,
         ));
     }
+    parse_json(&response.body, what)
+}
+
+/// A 200 answer's body as `T`, or what is wrong with it.
+fn parse_json<T: DeserializeOwned>(body: &[u8], what: &str) -> Result<T, KeyVaultError> {
     // serde's messages may quote what they could not read: only say where.
-    serde_json::from_slice(&response.body).map_err(|e| {
+    serde_json::from_slice(body).map_err(|e| {
         let problem = if e.is_data() {
             format!("it is not {what}")
         } else {
@@ -237,7 +242,17 @@ pub(crate) async fn get_secret(
 ) -> Result<SecretBundle, KeyVaultError> {
     let url = object_url(vault_url, KeyVaultObject::Secret, name, version);
     let answer: SecretAnswer = get_json(http, token, &url, "a Key Vault secret").await?;
-    answer.attributes.check(SystemTime::now())?;
+    secret_of(answer, SystemTime::now())
+}
+
+/// A secret's 200 answer (`SecretBundle` in the spec) as read at `now`.
+#[cfg(test)]
+pub(crate) fn parse_secret(body: &[u8], now: SystemTime) -> Result<SecretBundle, KeyVaultError> {
+    secret_of(parse_json(body, "a Key Vault secret")?, now)
+}
+
+fn secret_of(answer: SecretAnswer, now: SystemTime) -> Result<SecretBundle, KeyVaultError> {
+    answer.attributes.check(now)?;
     let Some(value) = answer.value else {
         return Err(KeyVaultError::Protocol(
             "the secret has no value".to_owned(),
@@ -313,7 +328,8 @@ pub(crate) async fn list_secret_names(
         }
         match page.next_link.filter(|next| !next.is_empty()) {
             None => return Ok(names),
-            Some(next) if next.starts_with(&format!("{base}/")) => url = next,
+            // Compared as URLs: Key Vault's nextLinks name port 443.
+            Some(next) if super::probe::same_vault(&url, &next) => url = next,
             Some(_) => {
                 return Err(KeyVaultError::Protocol(
                     "the list's nextLink points outside the vault".to_owned(),
@@ -394,7 +410,17 @@ pub(crate) async fn get_certificate_public_pem(
 ) -> Result<String, KeyVaultError> {
     let url = object_url(vault_url, KeyVaultObject::Certificate, name, version);
     let answer: CertificateAnswer = get_json(http, token, &url, "a Key Vault certificate").await?;
-    answer.attributes.check(SystemTime::now())?;
+    certificate_of(answer, SystemTime::now())
+}
+
+/// A certificate's 200 answer (`CertificateBundle`): its `cer` as PEM.
+#[cfg(test)]
+pub(crate) fn parse_certificate(body: &[u8], now: SystemTime) -> Result<String, KeyVaultError> {
+    certificate_of(parse_json(body, "a Key Vault certificate")?, now)
+}
+
+fn certificate_of(answer: CertificateAnswer, now: SystemTime) -> Result<String, KeyVaultError> {
+    answer.attributes.check(now)?;
     answer
         .cer
         .as_deref()
@@ -422,7 +448,17 @@ pub(crate) async fn get_key_jwk(
 ) -> Result<String, KeyVaultError> {
     let url = object_url(vault_url, KeyVaultObject::Key, name, version);
     let answer: KeyAnswer = get_json(http, token, &url, "a Key Vault key").await?;
-    answer.attributes.check(SystemTime::now())?;
+    key_of(answer, SystemTime::now())
+}
+
+/// A key's 200 answer (`KeyBundle`): its public JWK.
+#[cfg(test)]
+pub(crate) fn parse_key(body: &[u8], now: SystemTime) -> Result<String, KeyVaultError> {
+    key_of(parse_json(body, "a Key Vault key")?, now)
+}
+
+fn key_of(answer: KeyAnswer, now: SystemTime) -> Result<String, KeyVaultError> {
+    answer.attributes.check(now)?;
     let Some(key) = answer.key else {
         return Err(KeyVaultError::Protocol(
             "the answer has no `key`".to_owned(),

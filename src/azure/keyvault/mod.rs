@@ -24,9 +24,15 @@ mod url;
 mod tests;
 
 pub(crate) use client::{get_certificate_pem, get_key_jwk, get_secret, list_secret_names};
+#[cfg(test)]
+pub(crate) use client::{parse_certificate, parse_key, parse_secret};
 pub(crate) use error::KeyVaultError;
+#[cfg(test)]
+pub(crate) use error::ServiceError;
 pub(crate) use probe::probe;
 pub use probe::{ProbeOutcome, Unreachable};
+#[cfg(test)]
+pub(crate) use probe::{same_vault, versions_page};
 
 /// Why the secrets of a vault could not be listed (the status and code Key
 /// Vault answered, or why no answer came); never a value or a token.

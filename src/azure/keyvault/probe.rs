@@ -1,13 +1,14 @@
 //! Whether a Key Vault object exists and this identity may see it, without
 //! reading its value: one `GET {vault}/{secrets|keys|certificates}/{name}/versions`
-//! (the list of versions carries ids and attributes, never a value).
+//! (the list of versions carries ids and attributes, never a value),
+//! following `nextLink` past the empty pages Key Vault may answer first.
 
 use dsops_config::model::KeyVaultObject;
 use serde_json::Value;
 
 use super::error::ServiceError;
 use super::url::versions_url;
-use crate::azure::http::{Http, HttpError};
+use crate::azure::http::{Address, Http, HttpError, Incoming};
 use crate::azure::identity::AccessToken;
 
 /// Why no answer came.
@@ -29,7 +30,7 @@ pub enum Unreachable {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ProbeOutcome {
     /// 200: the object exists and may be listed; how many versions the
-    /// first page listed.
+    /// first page that listed any listed.
     Exists {
         /// Versions listed (at most one is asked for).
         versions: usize,
@@ -72,8 +73,14 @@ impl ProbeOutcome {
     }
 }
 
-/// Lists at most one version of `name` in the vault at `vault_url` with
-/// `token`: whether it exists and this identity may see it. Reads no value.
+/// Pages of a versions list followed at most (Key Vault may answer empty
+/// pages, each with a `nextLink`, before the first version).
+const MAX_PAGES: usize = 20;
+
+/// Lists the versions of `name` in the vault at `vault_url` with `token`
+/// (one per page asked for), following `nextLink` past empty pages until one
+/// lists a version: whether it exists and this identity may see it. Reads no
+/// value.
 pub(crate) async fn probe(
     http: &Http,
     vault_url: &str,
@@ -81,30 +88,62 @@ pub(crate) async fn probe(
     name: &str,
     token: &AccessToken,
 ) -> ProbeOutcome {
-    let url = versions_url(vault_url, object, name);
-    let response = match http.get_with_bearer(&url, &token.secret).await {
-        Ok(response) => response,
-        Err(error) => return unreachable(&error),
-    };
-    let status = response.status.as_u16();
-    let body: Value = serde_json::from_slice(&response.body).unwrap_or(Value::Null);
-    if response.status.is_success() {
-        return match body.get("value").and_then(Value::as_array) {
-            Some(versions) if versions.is_empty() => ProbeOutcome::NoVersions,
-            Some(versions) => ProbeOutcome::Exists {
-                versions: versions.len(),
-            },
-            None => ProbeOutcome::Status {
-                status,
-                error: ServiceError {
-                    message: "the answer is not a Key Vault list of versions".to_owned(),
-                    ..ServiceError::default()
-                },
-            },
+    let first = versions_url(vault_url, object, name);
+    let mut url = first.clone();
+    for _ in 0..MAX_PAGES {
+        let response = match http.get_with_bearer(&url, &token.secret).await {
+            Ok(response) => response,
+            Err(error) => return unreachable(&error),
         };
+        let status = response.status.as_u16();
+        let body: Value = serde_json::from_slice(&response.body).unwrap_or(Value::Null);
+        if !response.status.is_success() {
+            return refusal(status, &response, &body);
+        }
+        match versions_page(&body) {
+            Some((0, Some(next))) if same_vault(&first, &next) => url = next,
+            Some((0, _)) => return ProbeOutcome::NoVersions,
+            Some((versions, _)) => return ProbeOutcome::Exists { versions },
+            None => {
+                return ProbeOutcome::Status {
+                    status,
+                    error: ServiceError {
+                        message: "the answer is not a Key Vault list of versions".to_owned(),
+                        ..ServiceError::default()
+                    },
+                };
+            }
+        }
     }
+    ProbeOutcome::NoVersions
+}
+
+/// A page of a Key Vault list: how many items it has, and its `nextLink`
+/// (absent, `null` or empty: the last page). `None` if it is not a list.
+pub(crate) fn versions_page(body: &Value) -> Option<(usize, Option<String>)> {
+    let items = body.get("value")?.as_array()?;
+    let next = body
+        .get("nextLink")
+        .and_then(Value::as_str)
+        .filter(|link| !link.is_empty())
+        .map(str::to_owned);
+    Some((items.len(), next))
+}
+
+/// Whether `link` (a `nextLink`) goes to the vault `url` was sent to:
+/// compared as parsed URLs, so that Key Vault's explicit `:443` equals no
+/// port, and nothing else (another host, user information) carries the token.
+pub(crate) fn same_vault(url: &str, link: &str) -> bool {
+    match (Address::parse(url), Address::parse(link)) {
+        (Some(a), Some(b)) => !b.has_userinfo() && a.same_origin(&b),
+        _ => false,
+    }
+}
+
+/// A non-2xx answer.
+fn refusal(status: u16, response: &Incoming, body: &Value) -> ProbeOutcome {
     let error =
-        ServiceError::from_json(&body, response.status.canonical_reason().unwrap_or("error"));
+        ServiceError::from_json(body, response.status.canonical_reason().unwrap_or("error"));
     match status {
         401 => {
             let challenge = response
@@ -215,5 +254,42 @@ mod tests {
             Some("https://login.microsoftonline.com/t")
         );
         assert_eq!(challenge_parameter("", "resource"), None);
+    }
+
+    #[test]
+    fn next_links_are_compared_as_urls() {
+        let vault =
+            "https://myvault.vault.azure.net/secrets/s/versions?maxresults=1&api-version=7.5";
+        // Key Vault writes the default port; it is the same vault.
+        assert!(same_vault(
+            vault,
+            "https://myvault.vault.azure.net:443/secrets/s/versions?api-version=7.5&$skiptoken=x"
+        ));
+        assert!(same_vault(
+            "https://dev-vault.vault.localhost:8443/secrets/s/versions",
+            "https://dev-vault.vault.localhost:8443/secrets/s/versions?$skiptoken=x"
+        ));
+        for elsewhere in [
+            "https://myvault.vault.azure.net:444/secrets/s/versions",
+            "http://myvault.vault.azure.net/secrets/s/versions",
+            "https://other.vault.azure.net/secrets/s/versions",
+            "https://evil@myvault.vault.azure.net/secrets/s/versions",
+            "/secrets/s/versions",
+        ] {
+            assert!(!same_vault(vault, elsewhere), "{elsewhere}");
+        }
+    }
+
+    #[test]
+    fn pages_empty_null_and_absent_next_links() {
+        let page = |v: &str| versions_page(&serde_json::from_str(v).unwrap());
+        assert_eq!(
+            page(r#"{"value":[],"nextLink":"https://x/y"}"#),
+            Some((0, Some("https://x/y".to_owned())))
+        );
+        assert_eq!(page(r#"{"value":[{}],"nextLink":null}"#), Some((1, None)));
+        assert_eq!(page(r#"{"value":[{}]}"#), Some((1, None)));
+        assert_eq!(page(r#"{"value":[],"nextLink":""}"#), Some((0, None)));
+        assert_eq!(page(r#"{"error":{}}"#), None);
     }
 }

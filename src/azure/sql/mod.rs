@@ -39,7 +39,9 @@
 //!   (both `IDENTITY_ENDPOINT` and the older `MSI_ENDPOINT`), but as
 //!   `object_id` on IMDS (virtual machines, scale sets, AKS nodes) and Azure
 //!   Arc, where Microsoft documents `UID` as the identity's *object* id. So a
-//!   client id in `UID` works on App Service and Functions only.
+//!   client id in `UID` works on App Service and Functions only: there the
+//!   engine passes the object id instead (the caller's `user_assigned_client_id`
+//!   is then the object id; both are GUIDs).
 //!
 //! # Server names
 //!

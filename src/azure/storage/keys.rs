@@ -16,6 +16,11 @@ pub(crate) async fn list_keys(
     let body = arm
         .post_action(account_id, "listKeys", AccountKind::Storage.api_version())
         .await?;
+    keys_of(&body)
+}
+
+/// `(keyName lower-cased, value)` of a `listKeys` answer.
+pub(crate) fn keys_of(body: &Value) -> Result<Vec<(String, SecretString)>, ArmError> {
     let keys = body
         .get("keys")
         .and_then(Value::as_array)

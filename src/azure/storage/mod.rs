@@ -14,5 +14,7 @@ mod azurite;
 mod keys;
 mod sas;
 
+#[cfg(test)]
+pub(crate) use keys::keys_of;
 pub(crate) use keys::{KEYS_ROLE, list_keys};
 pub(crate) use sas::{AccountSas, account_sas};

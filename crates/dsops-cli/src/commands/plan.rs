@@ -494,7 +494,7 @@ fn fetch_text(plan: &Plan, source: &PlannedSource) -> (String, &'static str, Opt
                         match (kind, value) {
                             (_, AccountValue::Sas(_)) => "storage_sas",
                             (AccountKind::Storage, _) => "storage_key",
-                            (AccountKind::Cosmos, AccountValue::CosmosConnection(_)) => {
+                            (AccountKind::Cosmos, AccountValue::CosmosConnection { .. }) => {
                                 "cosmosdb_connection_string"
                             }
                             (AccountKind::Cosmos, _) => "cosmosdb_key",

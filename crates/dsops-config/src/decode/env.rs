@@ -6,9 +6,9 @@ use crate::code::Code;
 use crate::diagnostic::{Diagnostic, Scope};
 use crate::interpolate::is_variable_name;
 use crate::model::{
-    CosmosConnectionRef, CosmosKey, CosmosKeyRef, Environment, Field, KeyVaultObject, KeyVaultRef,
-    Reference, ResourceType, SasProtocol, SecretText, Spanned, SqlDialect, SqlRef, StorageKey,
-    StorageKeyRef, StorageSasRef, Target, Text, TokenRef, ValueSource, Variable, Vault,
+    CosmosApi, CosmosConnectionRef, CosmosKey, CosmosKeyRef, Environment, Field, KeyVaultObject,
+    KeyVaultRef, Reference, ResourceType, SasProtocol, SecretText, Spanned, SqlDialect, SqlRef,
+    StorageKey, StorageKeyRef, StorageSasRef, Target, Text, TokenRef, ValueSource, Variable, Vault,
 };
 use crate::names;
 use crate::source::Span;
@@ -45,6 +45,7 @@ pub(crate) const COSMOS_KEYS: &[&str] = &[
     "account",
     "key",
     "format",
+    "api",
     "resource_group",
 ];
 pub(crate) const TOKEN_KEYS: &[&str] = &["operation", "resource"];
@@ -59,6 +60,7 @@ pub(crate) const COSMOS_KEY_NAMES: &[&str] = &[
     "secondary_readonly",
 ];
 pub(crate) const FORMATS: &[&str] = &["connection_string"];
+pub(crate) const COSMOS_APIS: &[&str] = &["sql", "mongodb", "table", "cassandra", "gremlin"];
 pub(crate) const SQL_DIALECTS: &[&str] = &["ado_net", "jdbc", "odbc"];
 pub(crate) const SAS_PERMISSIONS: &str = "rwdxylacuptfi";
 pub(crate) const SAS_SERVICES: &str = "bfqt";
@@ -797,6 +799,33 @@ impl Decoder<'_> {
             Some(f) => Some(self.keyword(f, FORMATS, "format")?),
             None => None,
         };
+        let api = match fields.get("api") {
+            Some(a) => Some(
+                match self.keyword(
+                    a,
+                    COSMOS_APIS,
+                    "Cosmos DB API (`sql`, `mongodb`, `table`, `cassandra`, `gremlin`)",
+                )? {
+                    "mongodb" => CosmosApi::MongoDb,
+                    "table" => CosmosApi::Table,
+                    "cassandra" => CosmosApi::Cassandra,
+                    "gremlin" => CosmosApi::Gremlin,
+                    _ => CosmosApi::Sql,
+                },
+            ),
+            None => None,
+        };
+        if let (Some(_), None, Some(a)) = (&key, &format, fields.get("api")) {
+            self.push(
+                Diagnostic::error(
+                    Code::ConflictingKeys,
+                    a.key.span,
+                    "`api` chooses a connection string; a Cosmos DB key is the same for every API",
+                )
+                .with_hint("add `format: connection_string`, or remove `api`"),
+            );
+            return None;
+        }
         match (key, format) {
             (None, None) if fields.is_misspelled("key") || fields.is_misspelled("format") => None,
             (None, None) => {
@@ -814,6 +843,7 @@ impl Decoder<'_> {
             (key, Some(_)) => Some(Target::CosmosConnection(CosmosConnectionRef {
                 account: account?,
                 key: key.unwrap_or(CosmosKey::Primary),
+                api: api.unwrap_or_default(),
                 resource_group,
             })),
         }

@@ -11,9 +11,9 @@ pub use cloud::{
     normalise_origin, trusted_authorities,
 };
 pub use reference::{
-    CosmosConnectionRef, CosmosKey, CosmosKeyRef, Field, KeyVaultObject, KeyVaultRef, Reference,
-    SasProtocol, SqlDialect, SqlRef, StorageKey, StorageKeyRef, StorageSasRef, Target, TokenRef,
-    Vault,
+    CosmosApi, CosmosConnectionRef, CosmosKey, CosmosKeyRef, Field, KeyVaultObject, KeyVaultRef,
+    Reference, SasProtocol, SqlDialect, SqlRef, StorageKey, StorageKeyRef, StorageSasRef, Target,
+    TokenRef, Vault,
 };
 pub use store::{
     Cache, CiPreset, CredentialSource, DebugSettings, Identity, MAX_MAX_CONCURRENT, Performance,

@@ -266,6 +266,51 @@ pub struct CosmosKeyRef {
     pub resource_group: Option<Text>,
 }
 
+/// `api:` of a Cosmos DB connection string reference: which of the
+/// connection strings Azure lists for the account (`listConnectionStrings`
+/// answers one set per API the account speaks, with `type` `Sql`,
+/// `MongoDB`, `Table`, `Cassandra` or `Gremlin`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum CosmosApi {
+    /// `sql` (the default): the NoSQL API's `AccountEndpoint=...;AccountKey=...;`,
+    /// which every account kind lists.
+    #[default]
+    Sql,
+    /// `mongodb`: `mongodb://...`, on accounts of kind `MongoDB`.
+    MongoDb,
+    /// `table`: `DefaultEndpointsProtocol=https;...TableEndpoint=...`, on Table accounts.
+    Table,
+    /// `cassandra`, on Cassandra accounts.
+    Cassandra,
+    /// `gremlin`, on Gremlin (graph) accounts.
+    Gremlin,
+}
+
+impl CosmosApi {
+    /// The word written in `dsops.yaml`.
+    pub fn keyword(self) -> &'static str {
+        match self {
+            CosmosApi::Sql => "sql",
+            CosmosApi::MongoDb => "mongodb",
+            CosmosApi::Table => "table",
+            CosmosApi::Cassandra => "cassandra",
+            CosmosApi::Gremlin => "gremlin",
+        }
+    }
+
+    /// The connection string's `type` in `listConnectionStrings`
+    /// (`ConnectionStringType` in the spec).
+    pub fn azure_type(self) -> &'static str {
+        match self {
+            CosmosApi::Sql => "Sql",
+            CosmosApi::MongoDb => "MongoDB",
+            CosmosApi::Table => "Table",
+            CosmosApi::Cassandra => "Cassandra",
+            CosmosApi::Gremlin => "Gremlin",
+        }
+    }
+}
+
 /// A Cosmos DB connection string reference.
 #[derive(Debug, Clone)]
 pub struct CosmosConnectionRef {
@@ -273,6 +318,8 @@ pub struct CosmosConnectionRef {
     pub account: Text,
     /// Which key the connection string carries (`key:`, default primary).
     pub key: CosmosKey,
+    /// Which API's connection string (`api:`, default `sql`).
+    pub api: CosmosApi,
     /// `resource_group:`.
     pub resource_group: Option<Text>,
 }

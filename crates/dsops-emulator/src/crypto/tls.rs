@@ -121,11 +121,32 @@ pub(crate) struct IssuedCertificate {
     pub(crate) pkcs8: Vec<u8>,
 }
 
-/// Generates a self-signed certificate for `subject` and `dns_names`.
-pub(crate) fn self_signed(
+/// The civil date (year, month, day) of a day counted from 1970-01-01.
+fn civil(days: i64) -> (i32, u8, u8) {
+    // Howard Hinnant's days-to-civil algorithm.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (
+        i32::try_from(year).unwrap_or(9999),
+        u8::try_from(month).unwrap_or(1),
+        u8::try_from(day).unwrap_or(1),
+    )
+}
+
+/// Generates a self-signed certificate for `subject` and `dns_names`, valid
+/// from `not_before` to `expires` (epoch seconds, whole days).
+pub(crate) fn self_signed_valid(
     subject: &str,
     dns_names: &[String],
     key_type: KeyType,
+    (not_before, expires): (i64, i64),
 ) -> Result<IssuedCertificate, EmulatorError> {
     let key = match key_type {
         KeyType::Rsa => KeyPair::generate_for(&PKCS_RSA_SHA256),
@@ -138,9 +159,24 @@ pub(crate) fn self_signed(
         KeyUsagePurpose::DigitalSignature,
         KeyUsagePurpose::KeyEncipherment,
     ];
+    let (y, m, d) = civil(not_before.div_euclid(86_400));
+    params.not_before = rcgen::date_time_ymd(y, m, d);
+    let (y, m, d) = civil(expires.div_euclid(86_400));
+    params.not_after = rcgen::date_time_ymd(y, m, d);
     let cert = params.self_signed(&key).map_err(tls_error)?;
     Ok(IssuedCertificate {
         der: cert.der().to_vec(),
         pkcs8: key.serialize_der(),
     })
+}
+
+#[cfg(test)]
+mod validity_tests {
+    #[test]
+    fn civil_dates() {
+        assert_eq!(super::civil(0), (1970, 1, 1));
+        assert_eq!(super::civil(19_723), (2024, 1, 1));
+        assert_eq!(super::civil(20_513), (2026, 3, 1));
+        assert_eq!(super::civil(-1), (1969, 12, 31));
+    }
 }

@@ -9,6 +9,7 @@ use crate::app::App;
 use crate::directory::{CosmosAccount, ResourceGroup, StorageAccount, Subscription};
 use crate::http::{Request, Response};
 use crate::roles::Action;
+use crate::state::CosmosApi;
 use crate::tokens::{Caller, TokenProblem};
 
 const STORAGE: &str = "Microsoft.Storage";
@@ -106,7 +107,7 @@ fn route(app: &App, req: &Request, caller: &Caller) -> Response {
     let get = req.method == "GET";
     let post = req.method == "POST";
     if parts.as_slice() == ["subscriptions"] && get {
-        return list_subscriptions(app, caller);
+        return list_subscriptions(app, req, caller);
     }
     let Some(sub_id) = parts.get(1) else {
         return super::not_found(req);
@@ -116,17 +117,23 @@ fn route(app: &App, req: &Request, caller: &Caller) -> Response {
         Err(response) => return response,
     };
     let eq = |a: &str, b: &str| a.eq_ignore_ascii_case(b);
+    if let [scope @ .., "providers", provider, "locks"] = parts.as_slice()
+        && get
+        && eq(provider, "Microsoft.Authorization")
+    {
+        return list_locks(app, caller, &format!("/{}", scope.join("/")));
+    }
     match parts.get(2..).unwrap_or_default() {
         [] if get => Response::json(200, &subscription_json(subscription)),
         ["providers", provider, kind]
             if get && eq(provider, STORAGE) && eq(kind, "storageAccounts") =>
         {
-            list(app, caller, subscription, None, STORAGE)
+            list(app, req, caller, subscription, None, STORAGE)
         }
         ["providers", provider, kind]
             if get && eq(provider, COSMOS) && eq(kind, "databaseAccounts") =>
         {
-            list(app, caller, subscription, None, COSMOS)
+            list(app, req, caller, subscription, None, COSMOS)
         }
         ["resourceGroups", rg, "providers", provider, kind, rest @ ..]
             if eq(kind, "storageAccounts") && eq(provider, STORAGE) =>
@@ -136,10 +143,12 @@ fn route(app: &App, req: &Request, caller: &Caller) -> Response {
                 Err(response) => return response,
             };
             match rest {
-                [] if get => list(app, caller, subscription, Some(group), STORAGE),
+                [] if get => list(app, req, caller, subscription, Some(group), STORAGE),
                 [name] if get => with_account(
                     app,
+                    post,
                     caller,
+                    &format!("/subscriptions/{}", subscription.id),
                     &group.name,
                     &group.storage,
                     name,
@@ -148,7 +157,9 @@ fn route(app: &App, req: &Request, caller: &Caller) -> Response {
                 ),
                 [name, op] if post && eq(op, "listKeys") => with_account(
                     app,
+                    post,
                     caller,
+                    &format!("/subscriptions/{}", subscription.id),
                     &group.name,
                     &group.storage,
                     name,
@@ -166,10 +177,12 @@ fn route(app: &App, req: &Request, caller: &Caller) -> Response {
                 Err(response) => return response,
             };
             match rest {
-                [] if get => list(app, caller, subscription, Some(group), COSMOS),
+                [] if get => list(app, req, caller, subscription, Some(group), COSMOS),
                 [name] if get => with_account(
                     app,
+                    post,
                     caller,
+                    &format!("/subscriptions/{}", subscription.id),
                     &group.name,
                     &group.cosmos,
                     name,
@@ -178,7 +191,9 @@ fn route(app: &App, req: &Request, caller: &Caller) -> Response {
                 ),
                 [name, op] if post && eq(op, "listKeys") => with_account(
                     app,
+                    post,
                     caller,
+                    &format!("/subscriptions/{}", subscription.id),
                     &group.name,
                     &group.cosmos,
                     name,
@@ -191,7 +206,9 @@ fn route(app: &App, req: &Request, caller: &Caller) -> Response {
                 {
                     with_account(
                         app,
+                        post,
                         caller,
+                        &format!("/subscriptions/{}", subscription.id),
                         &group.name,
                         &group.cosmos,
                         name,
@@ -201,7 +218,9 @@ fn route(app: &App, req: &Request, caller: &Caller) -> Response {
                 }
                 [name, op] if post && eq(op, "listConnectionStrings") => with_account(
                     app,
+                    post,
                     caller,
+                    &format!("/subscriptions/{}", subscription.id),
                     &group.name,
                     &group.cosmos,
                     name,
@@ -284,6 +303,34 @@ fn forbidden(caller: &Caller, action: &str, scope: &str) -> Response {
     )
 }
 
+/// `GET {scope}/providers/Microsoft.Authorization/locks`: the locks at the
+/// scope and below it (`ManagementLocks_ListAt...Level`), for a caller who
+/// may read the scope.
+fn list_locks(app: &App, caller: &Caller, scope: &str) -> Response {
+    if !app
+        .directory
+        .allowed(&caller.object_id, Action::ArmRead, scope)
+    {
+        return forbidden(caller, "Microsoft.Authorization/locks/read", scope);
+    }
+    let prefix = scope.trim_end_matches('/').to_ascii_lowercase();
+    let value: Vec<Value> = app
+        .directory
+        .locks
+        .iter()
+        .filter(|l| l.scope == prefix || l.scope.starts_with(&format!("{prefix}/")))
+        .map(|l| {
+            json!({
+                "id": format!("{}/providers/Microsoft.Authorization/locks/{}", l.original_scope, l.name),
+                "type": "Microsoft.Authorization/locks",
+                "name": l.name,
+                "properties": { "level": match l.level { crate::state::LockLevel::ReadOnly => "ReadOnly", crate::state::LockLevel::CanNotDelete => "CanNotDelete" }, "notes": "" },
+            })
+        })
+        .collect();
+    Response::json(200, &json!({ "value": value }))
+}
+
 fn subscription_json(s: &Subscription) -> Value {
     json!({
         "id": format!("/subscriptions/{}", s.id),
@@ -296,7 +343,41 @@ fn subscription_json(s: &Subscription) -> Value {
     })
 }
 
-fn list_subscriptions(app: &App, caller: &Caller) -> Response {
+/// One page of an ARM list: the items from the request's `$skiptoken` on,
+/// `arm.page_size` of them, with a `nextLink` to the rest (ARM writes the
+/// `$` of `$skiptoken` as `%24`).
+fn page(app: &App, req: &Request, items: Vec<Value>, extra: Option<(&str, Value)>) -> Response {
+    let start = req
+        .query("$skiptoken")
+        .and_then(|t| t.parse::<usize>().ok())
+        .unwrap_or(0);
+    let size = app.directory.arm_page_size.unwrap_or(usize::MAX);
+    let end = start.saturating_add(size).min(items.len());
+    let value: Vec<Value> = items
+        .get(start..end)
+        .map(<[Value]>::to_vec)
+        .unwrap_or_default();
+    let mut body = json!({ "value": value });
+    if let (Some((key, v)), Some(map)) = (extra, body.as_object_mut()) {
+        map.insert(key.to_owned(), v);
+    }
+    if end < items.len()
+        && let Some(map) = body.as_object_mut()
+    {
+        let version = req.query("api-version").unwrap_or_default();
+        map.insert(
+            "nextLink".to_owned(),
+            format!(
+                "https://{}{}?api-version={version}&%24skiptoken={end}",
+                req.authority, req.path
+            )
+            .into(),
+        );
+    }
+    Response::json(200, &body)
+}
+
+fn list_subscriptions(app: &App, req: &Request, caller: &Caller) -> Response {
     let value: Vec<Value> = app
         .directory
         .subscriptions
@@ -307,14 +388,13 @@ fn list_subscriptions(app: &App, caller: &Caller) -> Response {
         })
         .map(subscription_json)
         .collect();
-    Response::json(
-        200,
-        &json!({ "value": value, "count": { "type": "Total", "value": value.len() } }),
-    )
+    let count = json!({ "type": "Total", "value": value.len() });
+    page(app, req, value, Some(("count", count)))
 }
 
 fn list(
     app: &App,
+    req: &Request,
     caller: &Caller,
     subscription: &Subscription,
     group: Option<&ResourceGroup>,
@@ -352,7 +432,7 @@ fn list(
             }
         })
         .collect();
-    Response::json(200, &json!({ "value": value }))
+    page(app, req, value, None)
 }
 
 /// Storage and Cosmos DB accounts, as the ARM handlers see them.
@@ -385,19 +465,43 @@ impl ArmAccount for CosmosAccount {
 
 /// An account of `group` by name, the permission (`action`, and the `verb`
 /// ARM names it by) checked, rendered by `render`.
+#[allow(clippy::too_many_arguments)]
 fn with_account<A: ArmAccount>(
     app: &App,
+    post: bool,
     caller: &Caller,
+    subscription_scope: &str,
     group: &str,
     accounts: &[A],
     name: &str,
     (action, verb): (Action, &str),
     render: fn(&A) -> Value,
 ) -> Response {
+    // ARM authorizes the request's scope before it looks for the resource:
+    // without the permission, a missing account is 403 too.
+    let requested = format!(
+        "{}/resourceGroups/{group}/providers/{}/{name}",
+        subscription_scope,
+        A::TYPE
+    );
+    if !app.directory.allowed(&caller.object_id, action, &requested) {
+        return forbidden(caller, &format!("{}/{verb}", A::TYPE), &requested);
+    }
     let Some(account) = accounts
         .iter()
         .find(|a| a.name().eq_ignore_ascii_case(name))
     else {
+        if A::TYPE == CosmosAccount::TYPE {
+            // Cosmos DB's resource provider answers its own errors without
+            // ARM's `error` wrapper (the spec's `ErrorResponse`).
+            return Response::json(
+                404,
+                &json!({
+                    "code": "NotFound",
+                    "message": format!("Database account '{name}' was not found in resource group '{group}'."),
+                }),
+            );
+        }
         return arm_error(
             404,
             "ResourceNotFound",
@@ -412,6 +516,18 @@ fn with_account<A: ArmAccount>(
         .allowed(&caller.object_id, action, account.id())
     {
         return forbidden(caller, &format!("{}/{verb}", A::TYPE), account.id());
+    }
+    // A ReadOnly lock refuses every POST action, `listKeys` included.
+    if post && let Some(lock) = app.directory.read_only_lock(account.id()) {
+        return arm_error(
+            409,
+            "ScopeLocked",
+            &format!(
+                "The scope '{}' cannot perform write operation because following scope(s) are locked: '{}'. Please remove the lock and try again.",
+                account.id(),
+                lock.original_scope
+            ),
+        );
     }
     Response::json(200, &render(account))
 }
@@ -451,18 +567,27 @@ fn storage_keys(a: &StorageAccount) -> Value {
 }
 
 fn cosmos_json(a: &CosmosAccount) -> Value {
+    let (kind, capabilities): (&str, &[&str]) = match a.api {
+        CosmosApi::Sql => ("GlobalDocumentDB", &[]),
+        CosmosApi::MongoDb => ("MongoDB", &["EnableMongo"]),
+        CosmosApi::Table => ("GlobalDocumentDB", &["EnableTable"]),
+        CosmosApi::Cassandra => ("GlobalDocumentDB", &["EnableCassandra"]),
+        CosmosApi::Gremlin => ("GlobalDocumentDB", &["EnableGremlin"]),
+    };
+    let capabilities: Vec<Value> = capabilities.iter().map(|c| json!({ "name": c })).collect();
     json!({
         "id": a.id,
         "name": a.name,
         "type": "Microsoft.DocumentDB/databaseAccounts",
         "location": a.location,
-        "kind": "GlobalDocumentDB",
+        "kind": kind,
         "tags": {},
         "properties": {
             "provisioningState": "Succeeded",
             "documentEndpoint": format!("https://{}.documents.azure.com:443/", a.name),
             "databaseAccountOfferType": "Standard",
             "disableLocalAuth": false,
+            "capabilities": capabilities,
         },
     })
 }
@@ -480,22 +605,69 @@ fn cosmos_readonly_keys(a: &CosmosAccount) -> Value {
     json!({ "primaryReadonlyMasterKey": a.primary_readonly, "secondaryReadonlyMasterKey": a.secondary_readonly })
 }
 
+/// The connection strings Azure lists for an account: a MongoDB account's
+/// are MongoDB ones only; a Table, Cassandra or Gremlin account lists its
+/// API's strings, then the SQL ones every other account lists.
 fn cosmos_connection_strings(a: &CosmosAccount) -> Value {
-    let endpoint = format!("https://{}.documents.azure.com:443/", a.name);
-    let entry = |key: &str, description: &str, kind: &str| {
-        json!({
-            "connectionString": format!("AccountEndpoint={endpoint};AccountKey={key};"),
-            "description": description,
-            "keyKind": kind,
-            "type": "Sql",
-        })
+    let name = &a.name;
+    let keys = [
+        (&a.primary, "Primary", "Primary", ""),
+        (&a.secondary, "Secondary", "Secondary", ""),
+        (
+            &a.primary_readonly,
+            "PrimaryReadonly",
+            "Primary Read-Only",
+            "&readonly",
+        ),
+        (
+            &a.secondary_readonly,
+            "SecondaryReadonly",
+            "Secondary Read-Only",
+            "&readonly",
+        ),
+    ];
+    let set = |api: &str, label: &str, text: &dyn Fn(&str) -> String| -> Vec<Value> {
+        keys.iter()
+            .map(|(key, kind, words, _)| {
+                json!({
+                    "connectionString": text(key),
+                    "description": format!("{words} {label} Connection String"),
+                    "keyKind": kind,
+                    "type": api,
+                })
+            })
+            .collect()
     };
-    json!({ "connectionStrings": [
-        entry(&a.primary, "Primary SQL Connection String", "Primary"),
-        entry(&a.secondary, "Secondary SQL Connection String", "Secondary"),
-        entry(&a.primary_readonly, "Primary Read-Only SQL Connection String", "PrimaryReadonly"),
-        entry(&a.secondary_readonly, "Secondary Read-Only SQL Connection String", "SecondaryReadonly"),
-    ] })
+    let sql = set("Sql", "SQL", &|key| {
+        format!("AccountEndpoint=https://{name}.documents.azure.com:443/;AccountKey={key};")
+    });
+    let own = match a.api {
+        CosmosApi::Sql => Vec::new(),
+        CosmosApi::MongoDb => {
+            let mongo = set("MongoDB", "MongoDB", &|key| {
+                format!(
+                    "mongodb://{name}:{key}@{name}.mongo.cosmos.azure.com:10255/?ssl=true&replicaSet=globaldb&retrywrites=false&maxIdleTimeMS=120000&appName=@{name}@"
+                )
+            });
+            return json!({ "connectionStrings": mongo });
+        }
+        CosmosApi::Table => set("Table", "Table", &|key| {
+            format!(
+                "DefaultEndpointsProtocol=https;AccountName={name};AccountKey={key};TableEndpoint=https://{name}.table.cosmos.azure.com:443/;"
+            )
+        }),
+        CosmosApi::Cassandra => set("Cassandra", "Cassandra", &|key| {
+            format!(
+                "HostName={name}.cassandra.cosmos.azure.com;Username={name};Password={key};Port=10350"
+            )
+        }),
+        CosmosApi::Gremlin => set("Gremlin", "Gremlin", &|key| {
+            format!(
+                "AccountEndpoint=https://{name}.documents.azure.com:443/;AccountKey={key};ApiKind=Gremlin;"
+            )
+        }),
+    };
+    json!({ "connectionStrings": own.into_iter().chain(sql).collect::<Vec<Value>>() })
 }
 
 fn get_vault(

@@ -8,10 +8,10 @@ use serde_json::{Map, Value, json};
 
 use crate::app::App;
 use crate::crypto::b64;
-use crate::directory::VaultPlace;
+use crate::directory::{Directory, VaultPlace};
 use crate::http::{Request, Response};
 use crate::roles::Action;
-use crate::state::SecretVersionSpec;
+use crate::state::{PermissionModel, SecretVersionSpec};
 use crate::tokens::Caller;
 use crate::vault::{HasVersion, SecretVersion, VaultContents, Versions, valid_object_name, x5t};
 
@@ -95,13 +95,25 @@ pub(super) fn handle(app: &App, req: &Request) -> Response {
         Ok(c) => c,
         Err(response) => return response,
     };
+    // The firewall, after the token (its refusal names the caller).
+    if target.place.firewall_denies {
+        return kv_error_inner(
+            403,
+            "Forbidden",
+            &format!(
+                "Client address is not authorized and caller is not a trusted service.\r\nClient address: 127.0.0.1\r\nCaller: appid={};oid={};iid={}\r\nVault: {};location=westeurope",
+                caller.client_id, caller.object_id, caller.tenant_id, target.name
+            ),
+            "ForbiddenByFirewall",
+        );
+    }
     let who = app
         .directory
         .by_object_id(&caller.object_id)
         .map_or_else(|| caller.object_id.clone(), |p| p.name.clone());
     let parts = req.parts();
     let response = match (req.method.as_str(), parts.as_slice()) {
-        ("GET", ["secrets"]) => list_secrets(app, &caller, &target),
+        ("GET", ["secrets"]) => list_secrets(app, req, &caller, &target),
         ("GET", ["secrets", name, "versions"]) => list_versions(app, req, &caller, &target, name),
         ("GET", ["certificates", name, "versions"]) => {
             list_object_versions(app, req, &caller, &target, "certificates", name)
@@ -114,12 +126,12 @@ pub(super) fn handle(app: &App, req: &Request) -> Response {
             get_secret(app, &caller, &target, name, Some(version))
         }
         ("PUT", ["secrets", name]) => set_secret(app, req, &caller, &target, name),
-        ("GET", ["certificates"]) => list_objects(app, &caller, &target, "certificates"),
+        ("GET", ["certificates"]) => list_objects(app, req, &caller, &target, "certificates"),
         ("GET", ["certificates", name]) => get_certificate(app, &caller, &target, name, None),
         ("GET", ["certificates", name, version]) => {
             get_certificate(app, &caller, &target, name, Some(version))
         }
-        ("GET", ["keys"]) => list_objects(app, &caller, &target, "keys"),
+        ("GET", ["keys"]) => list_objects(app, req, &caller, &target, "keys"),
         ("GET", ["keys", name]) => get_key(app, &caller, &target, name, None),
         ("GET", ["keys", name, version]) => get_key(app, &caller, &target, name, Some(version)),
         (_, ["secrets" | "certificates" | "keys", ..]) => super::method_not_allowed(req),
@@ -240,11 +252,93 @@ fn authorize(
     action: Action,
     object: &str,
 ) -> Result<(), Response> {
+    if target.place.permission_model == PermissionModel::AccessPolicy {
+        return access_policy(caller, target, action, object);
+    }
     let resource = format!("{}{object}", target.place.resource_id);
     if app.directory.allowed(&caller.object_id, action, &resource) {
         return Ok(());
     }
     Err(forbidden(caller, target, action, &resource))
+}
+
+/// A vault on the access-policy permission model: the policy of the
+/// caller's object id must hold the permission (`secrets get`, `secrets
+/// list`...); role assignments on data do not count. Azure's refusal is
+/// `403 Forbidden` with inner code `AccessDenied`.
+fn access_policy(
+    caller: &Caller,
+    target: &Target<'_>,
+    action: Action,
+    object: &str,
+) -> Result<(), Response> {
+    // Listing a collection, or an object's versions, is `list`.
+    let listing = object.is_empty() || object.ends_with("/versions");
+    let (kind, permission) = match action {
+        Action::SecretGet | Action::CertificateSecretGet => ("secrets", "get"),
+        Action::SecretSet => ("secrets", "set"),
+        Action::SecretList => ("secrets", "list"),
+        Action::CertificateRead if listing => ("certificates", "list"),
+        Action::CertificateRead => ("certificates", "get"),
+        Action::KeyRead if listing => ("keys", "list"),
+        Action::KeyRead => ("keys", "get"),
+        _ => ("secrets", "get"),
+    };
+    if Directory::policy_allows(target.place, &caller.object_id, kind, permission) {
+        return Ok(());
+    }
+    Err(kv_error_inner(
+        403,
+        "Forbidden",
+        &format!(
+            "The user, group or application 'appid={};oid={};iss=https://sts.windows.net/{}/' does not have {kind} {permission} permission on key vault '{};location=westeurope'. For help resolving this issue, please see https://go.microsoft.com/fwlink/?linkid=2125287",
+            caller.client_id, caller.object_id, caller.tenant_id, target.name
+        ),
+        "AccessDenied",
+    ))
+}
+
+/// One page of a Key Vault list: the items from the request's
+/// `$skiptoken` on, at most `maxresults` (and the vault's `paging.page_size`),
+/// after the vault's `paging.empty_pages` empty pages; `nextLink` names the
+/// port, `:443` included, as Key Vault writes it.
+fn page(req: &Request, target: &Target<'_>, items: Vec<Value>) -> Response {
+    let paging = &target.place.paging;
+    let size = paging
+        .page_size
+        .map_or(max_results(req), |p| p.clamp(1, 25).min(max_results(req)));
+    // `$skiptoken` is "E.O": empty pages already served, items already served.
+    let (empties, offset) = req
+        .query("$skiptoken")
+        .and_then(|t| t.split_once('.'))
+        .and_then(|(e, o)| Some((e.parse::<usize>().ok()?, o.parse::<usize>().ok()?)))
+        .unwrap_or((0, 0));
+    let (value, next) = if empties < paging.empty_pages && offset == 0 && !items.is_empty() {
+        (Vec::new(), Some((empties + 1, 0)))
+    } else {
+        let end = (offset + size).min(items.len());
+        let page: Vec<Value> = items
+            .get(offset..end)
+            .map(<[Value]>::to_vec)
+            .unwrap_or_default();
+        (page, (end < items.len()).then_some((empties, end)))
+    };
+    let next_link = next.map(|(e, o)| {
+        let authority = if target.resource_host.contains(':') {
+            req.authority.clone()
+        } else {
+            format!("{}:443", req.host)
+        };
+        let version = req.query("api-version").unwrap_or("7.5");
+        Value::from(format!(
+            "https://{authority}{}?api-version={version}&$skiptoken={e}.{o}&maxresults={size}",
+            req.path
+        ))
+    });
+    Response::json(
+        200,
+        &json!({ "value": value, "nextLink": next_link.unwrap_or(Value::Null) }),
+    )
 }
 
 fn forbidden(caller: &Caller, target: &Target<'_>, action: Action, resource: &str) -> Response {
@@ -337,6 +431,7 @@ fn get_secret(
         let managed = matches!(found, Some((_, Some(v))) if v.managed_by.is_some());
         if let Err(denied) = allowed_plain
             && !(managed
+                && target.place.permission_model == PermissionModel::Rbac
                 && app.directory.allowed(
                     &caller.object_id,
                     Action::CertificateSecretGet,
@@ -362,7 +457,7 @@ fn get_secret(
     })
 }
 
-fn list_secrets(app: &App, caller: &Caller, target: &Target<'_>) -> Response {
+fn list_secrets(app: &App, req: &Request, caller: &Caller, target: &Target<'_>) -> Response {
     if let Err(denied) = authorize(app, caller, target, Action::SecretList, "") {
         return denied;
     }
@@ -382,7 +477,7 @@ fn list_secrets(app: &App, caller: &Caller, target: &Target<'_>) -> Response {
                 Some(item)
             })
             .collect();
-        Response::json(200, &json!({ "value": items, "nextLink": null }))
+        page(req, target, items)
     })
 }
 
@@ -406,7 +501,7 @@ fn list_versions(
         caller,
         target,
         Action::SecretList,
-        &format!("/secrets/{name}"),
+        &format!("/secrets/{name}/versions"),
     ) {
         return denied;
     }
@@ -416,10 +511,9 @@ fn list_versions(
                 let items: Vec<Value> = s
                     .versions
                     .iter()
-                    .take(max_results(req))
                     .map(|v| secret_bundle(target, &s.name, v, false))
                     .collect();
-                Response::json(200, &json!({ "value": items, "nextLink": null }))
+                page(req, target, items)
             }
             None => not_found("secret", "SecretNotFound", name, None),
         }
@@ -523,17 +617,21 @@ fn list_object_versions(
     } else {
         Action::CertificateRead
     };
-    if let Err(denied) = authorize(app, caller, target, action, &format!("/{kind}/{name}")) {
+    if let Err(denied) = authorize(
+        app,
+        caller,
+        target,
+        action,
+        &format!("/{kind}/{name}/versions"),
+    ) {
         return denied;
     }
-    let limit = max_results(req);
     read_vault(app, target, |vault| {
         let key = name.to_ascii_lowercase();
         let items: Option<Vec<Value>> = if kind == "keys" {
             vault.keys.get(&key).map(|k| {
                 k.versions
                     .iter()
-                    .take(limit)
                     .map(|v| {
                         json!({ "kid": format!("{}/keys/{}/{}", target.base, k.name, v.version), "attributes": v.attributes.json(), "managed": v.managed })
                     })
@@ -543,7 +641,6 @@ fn list_object_versions(
             vault.certificates.get(&key).map(|c| {
                 c.versions
                     .iter()
-                    .take(limit)
                     .map(|v| {
                         json!({ "id": format!("{}/certificates/{}/{}", target.base, c.name, v.version), "x5t": x5t(&v.der), "attributes": v.attributes.json() })
                     })
@@ -551,14 +648,20 @@ fn list_object_versions(
             })
         };
         match items {
-            Some(items) => Response::json(200, &json!({ "value": items, "nextLink": null })),
+            Some(items) => page(req, target, items),
             None if kind == "keys" => not_found("key", "KeyNotFound", name, None),
             None => not_found("certificate", "CertificateNotFound", name, None),
         }
     })
 }
 
-fn list_objects(app: &App, caller: &Caller, target: &Target<'_>, kind: &str) -> Response {
+fn list_objects(
+    app: &App,
+    req: &Request,
+    caller: &Caller,
+    target: &Target<'_>,
+    kind: &str,
+) -> Response {
     let action = if kind == "keys" {
         Action::KeyRead
     } else {
@@ -587,7 +690,7 @@ fn list_objects(app: &App, caller: &Caller, target: &Target<'_>, kind: &str) -> 
                 |name, v| json!({ "id": format!("{}/certificates/{name}", target.base), "x5t": x5t(&v.der), "attributes": v.attributes.json() }),
             )
         };
-        Response::json(200, &json!({ "value": list, "nextLink": null }))
+        page(req, target, list)
     })
 }
 

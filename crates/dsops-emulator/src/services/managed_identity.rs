@@ -128,7 +128,26 @@ pub(super) fn imds(app: &App, req: &Request) -> Response {
             "Multiple identity parameters specified: give one of client_id, object_id, msi_res_id",
         );
     };
-    let Some(principal) = app.directory.host_identity(&selector) else {
+    // No selector: the system-assigned identity, or else the VM's only
+    // user-assigned one; with several, IMDS cannot choose.
+    let found = match (selector, app.directory.host_identity(&selector)) {
+        (IdentitySelector::System, None) => {
+            let users = app.directory.host_user_assigned();
+            match users.as_slice() {
+                [only] => Some(*only),
+                [] => None,
+                _ => {
+                    return imds_error(
+                        400,
+                        "invalid_request",
+                        "Multiple user assigned identities exist, please specify the clientId / resourceId of the identity in the token request",
+                    );
+                }
+            }
+        }
+        (_, found) => found,
+    };
+    let Some(principal) = found else {
         return imds_error(400, "invalid_request", "Identity not found");
     };
     match issue(app, principal, resource) {

@@ -12,6 +12,8 @@
 
 mod harness;
 
+mod conformance;
+mod js_sdk;
 mod load;
 mod pipelines_sdk;
 mod protocols;

@@ -42,6 +42,10 @@ impl AppService {
 
 #[async_trait::async_trait]
 impl TokenSource for AppService {
+    fn managed_host(&self) -> Option<crate::azure::identity::ManagedHost> {
+        Some(crate::azure::identity::ManagedHost::AppService)
+    }
+
     fn kind(&self) -> &'static str {
         "managed_identity"
     }

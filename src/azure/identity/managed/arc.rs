@@ -106,6 +106,10 @@ impl Arc {
 
 #[async_trait::async_trait]
 impl TokenSource for Arc {
+    fn managed_host(&self) -> Option<crate::azure::identity::ManagedHost> {
+        Some(crate::azure::identity::ManagedHost::Arc)
+    }
+
     fn kind(&self) -> &'static str {
         "managed_identity"
     }

@@ -27,6 +27,10 @@ impl CloudShell {
 
 #[async_trait::async_trait]
 impl TokenSource for CloudShell {
+    fn managed_host(&self) -> Option<crate::azure::identity::ManagedHost> {
+        Some(crate::azure::identity::ManagedHost::CloudShell)
+    }
+
     fn kind(&self) -> &'static str {
         "managed_identity"
     }

@@ -68,6 +68,10 @@ impl Imds {
 
 #[async_trait::async_trait]
 impl TokenSource for Imds {
+    fn managed_host(&self) -> Option<crate::azure::identity::ManagedHost> {
+        Some(crate::azure::identity::ManagedHost::Imds)
+    }
+
     fn kind(&self) -> &'static str {
         "managed_identity"
     }

@@ -27,6 +27,7 @@ pub(super) async fn check_store(
         scope: walk_scope.to_string(),
         sources: Vec::new(),
         identity_fix: None,
+        identity_warning: None,
         tokens: Vec::new(),
         vaults: Vec::new(),
     };
@@ -119,6 +120,28 @@ pub(super) async fn check_store(
             outcome,
             fix,
         });
+    }
+
+    // `system_assigned` (the default) answered with a user-assigned
+    // identity's token: IMDS does so when the VM has no system-assigned
+    // identity and exactly one user-assigned one.
+    if matches!(
+        store.identity,
+        dsops::config::model::Identity::SystemAssigned
+    ) {
+        let user_assigned = report.tokens.iter().find_map(|t| match &t.outcome {
+            // A claim is server text: no control character reaches the terminal.
+            TokenOutcome::Got { claims, .. } => claims
+                .resource_id
+                .as_deref()
+                .map(|id| id.chars().filter(|c| !c.is_control()).collect::<String>()),
+            _ => None,
+        });
+        if let Some(resource_id) = user_assigned {
+            report.identity_warning = Some(format!(
+                "store {name} asks for the system-assigned identity, but the token is of the user-assigned identity {resource_id} (IMDS gives a VM's only user-assigned identity when it has no system-assigned one): name it (`identity: {{ type: user_assigned, resource_id: {resource_id} }}`), or enable the system-assigned identity, so that adding a second identity does not break this host"
+            ));
+        }
     }
 
     // One request per Key Vault object, with the Key Vault token.

@@ -181,6 +181,9 @@ impl StoreReport {
                 fix_ref(self.identity_fix)
             )),
         }
+        if let Some(warning) = &self.identity_warning {
+            out.push_str(&format!("    {} {}\n", paint("warning:", YELLOW), warning));
+        }
         out.push_str("  tokens:\n");
         let rows: Vec<_> = self
             .tokens
@@ -322,6 +325,7 @@ impl StoreReport {
             "sources": sources,
             "winner": self.winner().map(|a| json!({ "kind": a.kind, "description": a.description })),
             "identity_fix": self.identity_fix.map(|i| i + 1),
+            "identity_warning": self.identity_warning,
             "tokens": tokens,
             "vaults": vaults,
         })

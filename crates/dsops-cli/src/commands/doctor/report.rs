@@ -26,6 +26,8 @@ pub(super) struct StoreReport {
     pub(super) scope: String,
     pub(super) sources: Vec<Attempt>,
     pub(super) identity_fix: Option<usize>,
+    /// The identity the tokens came from is not the one configured.
+    pub(super) identity_warning: Option<String>,
     pub(super) tokens: Vec<TokenCheck>,
     pub(super) vaults: Vec<VaultCheck>,
 }

@@ -131,7 +131,12 @@ pub(super) fn vault_check(
                 .unwrap_or("Forbidden");
             check.summary = format!("403 {kind}: {}", first_line(&error.message));
             let message = error.message.to_ascii_lowercase();
-            check.fix = if kind == "ForbiddenByPolicy" || message.contains("access polic") {
+            // Access-policy vaults answer `AccessDenied` ("does not have
+            // secrets get permission"); RBAC vaults `ForbiddenByRbac`.
+            check.fix = if kind == "AccessDenied"
+                || kind == "ForbiddenByPolicy"
+                || message.contains("access polic")
+            {
                 let permissions = match need.object {
                     KeyVaultObject::Secret => "--secret-permissions get list",
                     KeyVaultObject::Certificate => {
