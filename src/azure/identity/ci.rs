@@ -60,46 +60,73 @@ impl PipelinesToken {
     }
 
     pub(super) async fn fetch(&self) -> Result<SecretString, IdentityError> {
-        let url = self.url();
-        let endpoint = without_query(&url).to_owned();
-        // System.AccessToken goes over TLS (or to loopback) only.
-        check_bearer_url(&url)?;
         let authorization = format!("Bearer {}", self.access_token.expose_secret());
-        let mut request = Outgoing::get(url)
+        let mut request = Outgoing::get(self.url())
             .header("authorization", &authorization, true)
             .header("content-type", "application/json", false)
             .header("accept", "application/json", false);
         request.method = http::Method::POST;
         request.body = Some(bytes::Bytes::new());
-        let response = self
-            .http
-            .send(Route::Remote, &request, RetryOn::SERVICE)
-            .await?;
-        if !response.status.is_success() {
-            return Err(managed::status_error(&endpoint, &response));
-        }
-        let protocol = |problem: &str| IdentityError::Protocol {
-            endpoint: endpoint.clone(),
-            problem: problem.to_owned(),
-        };
-        let no_token = || protocol("no `oidcToken` (the Azure Pipelines OIDC token)");
-        let body: PipelinesAnswer<'_> =
-            entra::json_object(&response.body).map_err(|e| match e {
-                NotAnObject::Json => no_token(),
-                NotAnObject::NotJson => protocol("not JSON"),
-            })?;
-        match body.oidc_token.as_deref().map(str::trim) {
-            Some(token) if !token.is_empty() => Ok(SecretString::from(token.to_owned())),
-            _ => Err(no_token()),
-        }
+        request_oidc_token(&self.http, &request, OidcField::PipelinesOidcToken).await
     }
 }
 
-/// The Oidctoken API's answer: `{"oidcToken": "<jwt>"}`.
+/// Where a CI's OIDC endpoint puts the token in its JSON answer.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum OidcField {
+    /// GitHub Actions: `{"count": ..., "value": "<jwt>"}`.
+    GithubValue,
+    /// Azure Pipelines' Oidctoken API: `{"oidcToken": "<jwt>"}`.
+    PipelinesOidcToken,
+}
+
+/// A CI's OIDC endpoint's answer, as either CI writes it. Borrowed from the
+/// body (zeroized when dropped): the token is copied only into a
+/// `SecretString`. serde's messages, which may quote the body, are not kept.
 #[derive(Deserialize)]
-struct PipelinesAnswer<'a> {
+struct OidcAnswer<'a> {
+    #[serde(borrow, default)]
+    value: Option<Cow<'a, str>>,
     #[serde(borrow, default, rename = "oidcToken")]
     oidc_token: Option<Cow<'a, str>>,
+}
+
+/// Sends `request`, which carries the job's bearer token, to a CI's OIDC
+/// endpoint and reads the OIDC token from `field` of its answer. The bearer
+/// goes over TLS (or to loopback) only.
+pub(super) async fn request_oidc_token(
+    http: &Http,
+    request: &Outgoing,
+    field: OidcField,
+) -> Result<SecretString, IdentityError> {
+    check_bearer_url(&request.url)?;
+    let endpoint = without_query(&request.url).to_owned();
+    let response = http.send(Route::Remote, request, RetryOn::SERVICE).await?;
+    if !response.status.is_success() {
+        return Err(managed::status_error(&endpoint, &response));
+    }
+    let protocol = |problem: &str| IdentityError::Protocol {
+        endpoint: endpoint.clone(),
+        problem: problem.to_owned(),
+    };
+    let missing = || {
+        protocol(match field {
+            OidcField::GithubValue => "no `value` (the GitHub OIDC token)",
+            OidcField::PipelinesOidcToken => "no `oidcToken` (the Azure Pipelines OIDC token)",
+        })
+    };
+    let body: OidcAnswer<'_> = entra::json_object(&response.body).map_err(|e| match e {
+        NotAnObject::Json => missing(),
+        NotAnObject::NotJson => protocol("not JSON"),
+    })?;
+    let token = match field {
+        OidcField::GithubValue => body.value.as_deref(),
+        OidcField::PipelinesOidcToken => body.oidc_token.as_deref(),
+    };
+    match token.map(str::trim) {
+        Some(token) if !token.is_empty() => Ok(SecretString::from(token.to_owned())),
+        _ => Err(missing()),
+    }
 }
 
 /// A token in an environment variable (GitLab's `id_tokens:`, Bitbucket's

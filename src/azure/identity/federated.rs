@@ -11,20 +11,18 @@
 //! no token is kept here, so that the store's `cache.token_cache` is obeyed
 //! (see `client_secret`).
 
-use std::borrow::Cow;
 use std::fmt;
 use std::path::PathBuf;
 
 use secrecy::zeroize::Zeroizing;
 use secrecy::{ExposeSecret, SecretString};
-use serde::Deserialize;
 
-use super::ci::{PipelinesToken, TokenVariable};
-use super::entra::{self, Authority, ClientCredential, NotAnObject, TokenEndpoint};
+use super::ci::{OidcField, PipelinesToken, TokenVariable, request_oidc_token};
+use super::entra::{Authority, ClientCredential, TokenEndpoint};
 use super::error::{IdentityError, SourceError};
-use super::{AccessToken, FederatedToken, Scope, TokenSource, managed};
+use super::{AccessToken, FederatedToken, Scope, TokenSource};
 use crate::azure::http::trace::without_query;
-use crate::azure::http::{Http, Outgoing, RetryOn, Route};
+use crate::azure::http::{Http, Outgoing};
 
 /// A federated credential.
 pub(crate) struct Federated {
@@ -248,43 +246,12 @@ impl GithubToken {
     }
 
     async fn fetch(&self) -> Result<SecretString, IdentityError> {
-        let url = self.url();
-        let endpoint = without_query(&url).to_owned();
         let authorization = format!("Bearer {}", self.request_token.expose_secret());
-        let request = Outgoing::get(url)
+        let request = Outgoing::get(self.url())
             .header("authorization", &authorization, true)
             .header("accept", "application/json", false);
-        let response = self
-            .http
-            .send(Route::Remote, &request, RetryOn::SERVICE)
-            .await?;
-        if !response.status.is_success() {
-            return Err(managed::status_error(&endpoint, &response));
-        }
-        let protocol = |problem: &str| IdentityError::Protocol {
-            endpoint: endpoint.clone(),
-            problem: problem.to_owned(),
-        };
-        let no_value = || protocol("no `value` (the GitHub OIDC token)");
-        // Borrowed from the body (zeroized when dropped): the token is
-        // copied only into a `SecretString`. serde's messages, which may
-        // quote the body, are not kept.
-        let body: GithubAnswer<'_> = entra::json_object(&response.body).map_err(|e| match e {
-            NotAnObject::Json => no_value(),
-            NotAnObject::NotJson => protocol("not JSON"),
-        })?;
-        match body.value.as_deref().map(str::trim) {
-            Some(token) if !token.is_empty() => Ok(SecretString::from(token.to_owned())),
-            _ => Err(no_value()),
-        }
+        request_oidc_token(&self.http, &request, OidcField::GithubValue).await
     }
-}
-
-/// GitHub's answer: `{"count": ..., "value": "<the OIDC token>"}`.
-#[derive(Deserialize)]
-struct GithubAnswer<'a> {
-    #[serde(borrow, default)]
-    value: Option<Cow<'a, str>>,
 }
 
 #[cfg(test)]
@@ -325,5 +292,16 @@ mod tests {
             !text.contains("CANARY") && !text.contains("sig=abc"),
             "{text}"
         );
+    }
+
+    #[tokio::test]
+    async fn plain_http_to_a_remote_host_never_gets_the_request_token() {
+        // ACTIONS_ID_TOKEN_REQUEST_TOKEN goes where System.AccessToken may
+        // go: over TLS, or to loopback. The check comes before any request.
+        let error = github("http://token.actions.example/idtoken")
+            .fetch()
+            .await
+            .unwrap_err();
+        assert!(error.to_string().contains("TLS"), "{error}");
     }
 }
