@@ -13,11 +13,12 @@
 //! Only a SIGKILL of dsops itself leaves it behind (no process can clean up
 //! after that); on a tmpfs it then goes with the next reboot.
 
-use std::fs::{DirBuilder, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use secrecy::{ExposeSecret, SecretString};
+
+use crate::private_fs;
 
 /// The variable that names the directory in the command's environment.
 pub(crate) const VARIABLE: &str = "DSOPS_FILES";
@@ -101,38 +102,16 @@ fn parent_dir() -> PathBuf {
 /// A new directory `dsops-files-PID-N` in `parent`, mode 0700, that did not
 /// exist before.
 fn create_private_dir(parent: &Path) -> std::io::Result<PathBuf> {
-    let pid = std::process::id();
-    let mut last = None;
-    for attempt in 0..100u32 {
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.subsec_nanos());
-        let dir = parent.join(format!("dsops-files-{pid}-{nanos:x}{attempt}"));
-        let mut builder = DirBuilder::new();
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::DirBuilderExt;
-            builder.mode(0o700);
-        }
-        match builder.create(&dir) {
-            Ok(()) => return Ok(dir),
-            Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => last = Some(error),
-            Err(error) => return Err(error),
-        }
-    }
-    Err(last.unwrap_or_else(|| std::io::Error::other("no free directory name")))
+    private_fs::create_unique(
+        |tag| parent.join(format!("dsops-files-{tag}")),
+        |dir| private_fs::dir_builder().create(dir),
+    )
+    .map(|(dir, ())| dir)
 }
 
 /// A new file at `path`, mode 0600, holding `value` exactly.
 fn write_private(path: &Path, value: &SecretString) -> std::io::Result<()> {
-    let mut options = OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let mut file = options.open(path)?;
+    let mut file = private_fs::file_options().open(path)?;
     file.write_all(value.expose_secret().as_bytes())?;
     file.flush()
 }

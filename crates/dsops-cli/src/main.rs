@@ -11,6 +11,7 @@ mod inline;
 mod load;
 mod locate;
 mod output;
+mod private_fs;
 mod program;
 mod resolve;
 mod watch;

@@ -33,6 +33,7 @@ use secrecy::{ExposeSecret, SecretString};
 
 use crate::exit;
 use crate::output;
+use crate::private_fs;
 use crate::resolve::{self, EnvArgs};
 
 #[derive(Debug, Args)]
@@ -404,27 +405,10 @@ pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), WriteErr
 
 /// A new file `.NAME.dsops-PID-N.tmp` in `dir`, mode 0600, that did not exist.
 fn create_temp(dir: &Path, name: &str) -> std::io::Result<(PathBuf, File)> {
-    let pid = std::process::id();
-    let mut last = None;
-    for attempt in 0..100u32 {
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.subsec_nanos());
-        let temp = dir.join(format!(".{name}.dsops-{pid}-{nanos:x}{attempt}.tmp"));
-        let mut options = OpenOptions::new();
-        options.write(true).create_new(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt;
-            options.mode(0o600);
-        }
-        match options.open(&temp) {
-            Ok(file) => return Ok((temp, file)),
-            Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => last = Some(error),
-            Err(error) => return Err(error),
-        }
-    }
-    Err(last.unwrap_or_else(|| std::io::Error::other("no free temporary file name")))
+    private_fs::create_unique(
+        |tag| dir.join(format!(".{name}.dsops-{tag}.tmp")),
+        |temp| private_fs::file_options().open(temp),
+    )
 }
 
 #[cfg(test)]
