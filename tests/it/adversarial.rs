@@ -87,7 +87,7 @@ mod authority {
     use dsops_emulator::testing::{Identity, StateBuilder};
     use dsops_emulator::{Emulator, Options};
 
-    use crate::support::emulated::emulator_cloud;
+    use crate::support::emulated::{dir_with_ca, emulator_cloud};
     use crate::support::harness::{Run, dsops, run};
 
     const CLIENT_ID: &str = "99999999-8888-7777-6666-555555555555";
@@ -123,8 +123,7 @@ mod authority {
     /// attacker, with a GitHub federation and a client secret from the
     /// environment.
     fn setup(emulator: &Emulator, cloud_in_file: bool) -> tempfile::TempDir {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("ca.pem"), emulator.ca_pem()).unwrap();
+        let dir = dir_with_ca(emulator);
         // With the authority in AZURE_AUTHORITY_HOST the stores have no
         // `cloud:` (which would name the authority), so the variables are
         // tokens only: no request could go to a public vault.
@@ -321,10 +320,10 @@ envs:
 // ---- 6. Re-encodings of a value are masked ------------------------------
 
 mod reencodings {
+    use dsops_emulator::Emulator;
     use dsops_emulator::testing::StateBuilder;
-    use dsops_emulator::{Emulator, Options};
 
-    use crate::support::emulated::emulator_cloud;
+    use crate::support::emulated::{emulator_cloud, emulator_with_dir};
     use crate::support::harness::{dsops, run};
 
     const JSON: &str = r#"{"user": "app", "password": "CANARY-json-leaf-77"}"#;
@@ -349,13 +348,7 @@ mod reencodings {
                     .secret("sas", SAS)
             })
             .build();
-        let emulator = Emulator::start_in_background(Options {
-            state,
-            ..Default::default()
-        })
-        .unwrap();
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("ca.pem"), emulator.ca_pem()).unwrap();
+        let (emulator, dir) = emulator_with_dir(state);
         let kv = |s: &str| format!("{{ from: {{ store: azure, vault: dev-vault, secret: {s} }} }}");
         let text = format!(
             "version: 1\nsecretStores:\n  azure:\n    type: azure.managed_identity\n{}envs:\n  prod:\n    JSON: {}\n    ACCENTED: {}\n    SAS: {}\n    FROM_ENV: \"${{MY_TOKEN}}\"\n    LEVEL: info\n",
@@ -711,7 +704,8 @@ envs:
 #[test]
 fn a_nul_in_a_value_is_named_not_taken_for_a_program_that_cannot_run() {
     use dsops_emulator::testing::StateBuilder;
-    use dsops_emulator::{Emulator, Options};
+
+    use crate::support::emulated::emulator_with_dir;
 
     let state = StateBuilder::new()
         .tenant("72f988bf-86f1-41af-91ab-2d7cd011db47")
@@ -725,13 +719,7 @@ fn a_nul_in_a_value_is_named_not_taken_for_a_program_that_cannot_run() {
                 .secret("nul", "CANARY-before\u{0}after")
         })
         .build();
-    let emulator = Emulator::start_in_background(Options {
-        state,
-        ..Default::default()
-    })
-    .unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("ca.pem"), emulator.ca_pem()).unwrap();
+    let (emulator, dir) = emulator_with_dir(state);
     std::fs::write(
         dir.path().join("dsops.yaml"),
         format!(

@@ -7,9 +7,9 @@
 use dsops_emulator::testing::{
     Certificate, CosmosAccount, CosmosApi, LockLevel, PermissionModel, StateBuilder, StorageAccount,
 };
-use dsops_emulator::{Emulator, Options, StateFile};
+use dsops_emulator::{Emulator, StateFile};
 
-use crate::support::emulated::emulator_cloud;
+use crate::support::emulated::{emulator_cloud, emulator_with_dir};
 use crate::support::harness::{Run, assert_contains, dsops, run};
 
 const TENANT: &str = "72f988bf-86f1-41af-91ab-2d7cd011db47";
@@ -26,13 +26,7 @@ struct Setup {
 
 impl Setup {
     fn new(state: StateFile, vars: &str) -> Self {
-        let emulator = Emulator::start_in_background(Options {
-            state,
-            ..Default::default()
-        })
-        .unwrap();
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("ca.pem"), emulator.ca_pem()).unwrap();
+        let (emulator, dir) = emulator_with_dir(state);
         let config = format!(
             "version: 1\nsecretStores:\n  azure:\n    type: azure.managed_identity\n    default_subscription: {SUBSCRIPTION}\n{}envs:\n  production:\n{vars}",
             emulator_cloud(&emulator)
@@ -476,13 +470,7 @@ fn arm_lists_are_followed_through_their_skiptoken_pages() {
         .grant("vm", "Reader and Data Access", "subscription:Second")
         .arm_page_size(1)
         .build();
-    let emulator = Emulator::start_in_background(Options {
-        state,
-        ..Default::default()
-    })
-    .unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("ca.pem"), emulator.ca_pem()).unwrap();
+    let (emulator, dir) = emulator_with_dir(state);
     std::fs::write(
         dir.path().join("dsops.yaml"),
         format!(
@@ -517,14 +505,8 @@ fn odbc_names_the_identity_by_object_id_on_imds_and_by_client_id_on_app_service(
         .subscription("Development", |s| s.id(SUBSCRIPTION))
         .user_identity("worker", CLIENT)
         .build();
-    let emulator = Emulator::start_in_background(Options {
-        state,
-        ..Default::default()
-    })
-    .unwrap();
+    let (emulator, dir) = emulator_with_dir(state);
     let object_id = emulator.identity("worker").unwrap().object_id;
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("ca.pem"), emulator.ca_pem()).unwrap();
     std::fs::write(
         dir.path().join("dsops.yaml"),
         format!(

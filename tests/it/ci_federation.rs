@@ -9,7 +9,7 @@ use std::process::Command;
 use dsops_emulator::testing::{Ci, Identity, StateBuilder};
 use dsops_emulator::{Emulator, Options};
 
-use crate::support::emulated::emulator_cloud;
+use crate::support::emulated::{dir_with_ca, emulator_cloud};
 use crate::support::harness::{Run, dsops, run};
 
 const VALUE: &str = "CANARY-ci-federated-9d41";
@@ -58,8 +58,7 @@ fn emulator() -> Emulator {
 /// A directory with `dsops.yaml`: one store whose only source is `source`
 /// (a `ci_federation` entry), as app `app`.
 fn project(emulator: &Emulator, app: &str, source: &str) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("ca.pem"), emulator.ca_pem()).unwrap();
+    let dir = dir_with_ca(emulator);
     let client = emulator.identity(app).unwrap().client_id;
     let tenant = emulator.tenant_id();
     let config = format!(
@@ -320,8 +319,7 @@ fn doctor_prints_the_federated_credential_each_ci_needs() {
 fn ci_mode_client_id_in_azure_pipelines_uses_the_service_connection() {
     let emulator = emulator();
     // The store names no fallback: `--client-id` replaces its credentials.
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("ca.pem"), emulator.ca_pem()).unwrap();
+    let dir = dir_with_ca(&emulator);
     let config = format!(
         "version: 1\nsecretStores:\n  azure:\n    type: azure.managed_identity\n{cloud}envs:\n  ci:\n    DEPLOY_KEY: {{ from: {{ store: azure, vault: ci-vault, secret: deploy-key }} }}\n",
         cloud = emulator_cloud(&emulator),

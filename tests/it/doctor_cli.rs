@@ -9,9 +9,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use dsops_emulator::testing::StateBuilder;
-use dsops_emulator::{Emulator, Options, StateFile};
+use dsops_emulator::{Emulator, StateFile};
 use serde_json::Value;
 
+use crate::support::emulated::emulator_with_dir;
 use crate::support::harness::{Run, dsops, run};
 
 /// A secret value that must never be printed.
@@ -50,13 +51,7 @@ impl Setup {
     }
 
     fn with_state(state: StateFile, vault: &str, secret: &str) -> Self {
-        let emulator = Emulator::start_in_background(Options {
-            state,
-            ..Default::default()
-        })
-        .unwrap();
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("ca.pem"), emulator.ca_pem()).unwrap();
+        let (emulator, dir) = emulator_with_dir(state);
         let https = emulator.https_url();
         let port = emulator.https_addr().port();
         let config = format!(

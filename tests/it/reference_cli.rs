@@ -4,10 +4,10 @@
 //! shows no value, and an optional variable's default is used, with a
 //! warning, when its source fails. `dsops check` validates both.
 
+use dsops_emulator::Emulator;
 use dsops_emulator::testing::StateBuilder;
-use dsops_emulator::{Emulator, Options};
 
-use crate::support::emulated::emulator_cloud;
+use crate::support::emulated::{emulator_cloud, emulator_with_dir};
 use crate::support::harness::{Run, assert_contains, check, dsops, run};
 
 const JSON_SECRET: &str = r#"{"db":{"password":"CANARY-json-pw-8d2f","port":5432},"a.b":"CANARY-dotted-1b7c","list":["CANARY-zero-item","CANARY-one-item"]}"#;
@@ -39,13 +39,7 @@ fn setup() -> Setup {
                 .secret("not-json", PLAIN)
         })
         .build();
-    let emulator = Emulator::start_in_background(Options {
-        state,
-        ..Default::default()
-    })
-    .unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("ca.pem"), emulator.ca_pem()).unwrap();
+    let (emulator, dir) = emulator_with_dir(state);
     let config = format!(
         "version: 1\nsecretStores:\n  azure:\n    type: azure.managed_identity\n{cloud}envs:\n  prod:\n    DB_PASSWORD: {{ from: {pw} }}\n    DOTTED: {{ from: {dotted} }}\n    ITEM: {{ from: {item} }}\n  port:\n    PORT: {{ from: {port} }}\n  user:\n    USER: {{ from: {user} }}\n  plain:\n    X: {{ from: {plain} }}\n  defaults:\n    DB_PASSWORD: {{ from: {pw} }}\n    LOG_LEVEL: {{ from: {missing}, optional: true, default: info }}\n    FEATURE: {{ from: {nofield}, optional: true, default: 'off' }}\n    EMPTY: {{ from: {missing}, optional: true, default: '' }}\n    UNSET: {{ from: {missing}, optional: true }}\n",
         cloud = emulator_cloud(&emulator),

@@ -5,9 +5,9 @@
 //! elsewhere, and plain-http or `user@host` URLs, are refused by unit tests
 //! in `src/azure/arm.rs` and `src/azure/http/mod.rs`.)
 
-use dsops_emulator::{Emulator, Options, StateFile};
+use dsops_emulator::StateFile;
 
-use crate::support::emulated::emulator_cloud;
+use crate::support::emulated::{emulator_cloud, emulator_with_dir};
 use crate::support::harness::{check, dsops, run};
 
 const STATE: &str = r#"
@@ -33,13 +33,7 @@ vaults:
 
 #[test]
 fn a_challenge_for_another_domain_is_refused_and_gets_no_token() {
-    let emulator = Emulator::start_in_background(Options {
-        state: StateFile::parse(STATE).unwrap(),
-        ..Default::default()
-    })
-    .unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("ca.pem"), emulator.ca_pem()).unwrap();
+    let (emulator, dir) = emulator_with_dir(StateFile::parse(STATE).unwrap());
     std::fs::write(
         dir.path().join("dsops.yaml"),
         format!(

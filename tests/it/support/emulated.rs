@@ -82,6 +82,25 @@ fn state() -> StateFile {
         .build()
 }
 
+/// An emulator with `state` on free ports, and a new directory holding its
+/// CA as `ca.pem` (for a dsops.yaml whose cloud names `ca_bundle: ./ca.pem`).
+pub fn emulator_with_dir(state: StateFile) -> (Emulator, tempfile::TempDir) {
+    let emulator = Emulator::start_in_background(Options {
+        state,
+        ..Default::default()
+    })
+    .unwrap();
+    let dir = dir_with_ca(&emulator);
+    (emulator, dir)
+}
+
+/// A new directory holding `emulator`'s CA as `ca.pem`.
+pub fn dir_with_ca(emulator: &Emulator) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("ca.pem"), emulator.ca_pem()).unwrap();
+    dir
+}
+
 /// An emulator and a directory with `dsops.yaml` (and `debug.yaml`, the same
 /// with every store's `debug: { enabled: true }`) and `ca.pem`.
 pub struct Emulated {
@@ -98,13 +117,7 @@ impl Emulated {
     pub fn start_with_token_lifetime(seconds: Option<u64>) -> Self {
         let mut state = state();
         state.token_lifetime = seconds;
-        let emulator = Emulator::start_in_background(Options {
-            state,
-            ..Default::default()
-        })
-        .unwrap();
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("ca.pem"), emulator.ca_pem()).unwrap();
+        let (emulator, dir) = emulator_with_dir(state);
         let norole = emulator.identity("norole").unwrap().client_id;
         for (file, debug) in [("dsops.yaml", false), ("debug.yaml", true)] {
             let text = config(&emulator, &norole, debug);
