@@ -120,7 +120,7 @@ pub use dsops_macros::env;
 pub use secrecy::{ExposeSecret, SecretString};
 pub use typed::{
     AccessToken, Certificate, Credential, Error, ErrorKind, FieldError, InvalidValue, Jwk,
-    ResolveOptions, TokenError, Update, Watch,
+    ResolveOptions, Sas, TokenError, Update, Watch,
 };
 
 // The engine.

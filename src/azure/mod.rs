@@ -9,6 +9,7 @@
 //! | [`storage`] | storage account keys and account SAS |
 //! | [`cosmos`] | Cosmos DB keys and connection strings |
 //! | [`sql`] | Azure SQL connection strings that sign in with managed identity |
+//! | [`utc`] | UTC times as Azure writes them in text (a SAS's `se`, dates in messages) |
 //!
 //! The rooms above `http` use it and nothing of each other's insides: each
 //! room's `mod.rs` (or file) says what it offers the rest of the crate.
@@ -26,3 +27,4 @@ pub(crate) mod sql;
 pub(crate) mod storage;
 #[cfg(test)]
 mod testing;
+pub(crate) mod utc;

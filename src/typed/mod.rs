@@ -14,7 +14,8 @@
 //!
 //! | `from:` | field type |
 //! |---|---|
-//! | a Key Vault secret, a storage key or SAS, a Cosmos DB key, a connection string | [`SecretString`] |
+//! | a Key Vault secret, a storage key, a Cosmos DB key, a connection string | [`SecretString`] |
+//! | `operation: generate_sas` | [`Sas`] (the token and its expiry) |
 //! | `type: certificate` | [`Certificate`] (the private key and the chain, as PEM) |
 //! | `type: key` | [`Jwk`] (the public key) |
 //! | `operation: get_token` | [`AccessToken`] (a handle: [`AccessToken::get`] refreshes) |
@@ -58,7 +59,7 @@ use std::sync::Arc;
 use dsops_config::Environment;
 
 pub use error::{Error, ErrorKind, FieldError};
-pub use values::{AccessToken, Certificate, Credential, InvalidValue, Jwk, TokenError};
+pub use values::{AccessToken, Certificate, Credential, InvalidValue, Jwk, Sas, TokenError};
 pub use watch::{Update, Watch};
 
 /// How a generated struct's `resolve_with` resolves.

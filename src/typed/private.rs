@@ -30,7 +30,7 @@ use secrecy::{ExposeSecret, SecretString};
 
 use super::ResolveOptions;
 use super::error::{Error, ErrorKind, FieldError};
-use super::values::{AccessToken, Certificate, InvalidValue, Jwk, Refresh};
+use super::values::{AccessToken, Certificate, InvalidValue, Jwk, Refresh, Sas};
 use crate::engine::Engine;
 
 /// The type of a field.
@@ -38,7 +38,7 @@ use crate::engine::Engine;
 pub enum Kind {
     /// A value written in dsops.yaml: `String`.
     Literal,
-    /// A secret, key, SAS or connection string: `SecretString`.
+    /// A secret, key or connection string: `SecretString`.
     Secret,
     /// `type: certificate`: [`Certificate`].
     Certificate,
@@ -46,6 +46,8 @@ pub enum Kind {
     Key,
     /// `operation: get_token`: [`AccessToken`].
     Token,
+    /// `operation: generate_sas`: [`Sas`].
+    Sas,
 }
 
 /// One field of a generated struct.
@@ -112,6 +114,8 @@ pub enum Value {
     Key(Jwk),
     /// [`Kind::Token`].
     Token(AccessToken),
+    /// [`Kind::Sas`].
+    Sas(Sas),
 }
 
 impl fmt::Debug for Value {
@@ -121,6 +125,7 @@ impl fmt::Debug for Value {
             Value::Certificate(c) => c.fmt(f),
             Value::Key(k) => k.fmt(f),
             Value::Token(t) => t.fmt(f),
+            Value::Sas(sas) => sas.fmt(f),
         }
     }
 }
@@ -197,6 +202,19 @@ impl FromValue for AccessToken {
 
     fn stand_in() -> Self {
         AccessToken::new(SecretString::from(""), None)
+    }
+}
+
+impl FromValue for Sas {
+    fn from_value(value: Option<Value>) -> Option<Self> {
+        match value? {
+            Value::Sas(sas) => Some(sas),
+            _ => None,
+        }
+    }
+
+    fn stand_in() -> Self {
+        Sas::from_token(SecretString::from(""))
     }
 }
 
@@ -316,6 +334,12 @@ impl Redact for AccessToken {
     }
 }
 
+impl Redact for Sas {
+    fn redact(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self, f)
+    }
+}
+
 impl<T: Redact> Redact for Option<T> {
     fn redact(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -333,6 +357,7 @@ pub(crate) fn convert(kind: Kind, text: SecretString) -> Result<Value, InvalidVa
         Kind::Certificate => Certificate::from_pem(text.expose_secret()).map(Value::Certificate),
         Kind::Key => Jwk::from_json(text.expose_secret()).map(Value::Key),
         Kind::Token => Ok(Value::Token(AccessToken::from_token(text))),
+        Kind::Sas => Ok(Value::Sas(Sas::from_token(text))),
     }
 }
 
@@ -340,7 +365,7 @@ pub(crate) fn invalid(field: &Field, why: &InvalidValue) -> String {
     let what = match field.kind {
         Kind::Certificate => "a certificate with its private key",
         Kind::Key => "a public key (JWK)",
-        Kind::Literal | Kind::Secret | Kind::Token => "a value of this field",
+        Kind::Literal | Kind::Secret | Kind::Token | Kind::Sas => "a value of this field",
     };
     format!("the value is not {what}: {why}")
 }
@@ -575,6 +600,7 @@ fn placeholder(field: &Field) -> Value {
         Kind::Certificate => Value::Certificate(Certificate::placeholder()),
         Kind::Key => Value::Key(Jwk::placeholder(field.variable)),
         Kind::Token => Value::Token(AccessToken::new(SecretString::from(text), None)),
+        Kind::Sas => Value::Sas(Sas::from_token(SecretString::from(text))),
     }
 }
 

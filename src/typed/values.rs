@@ -304,6 +304,70 @@ impl Classify for serde_json::Error {
     }
 }
 
+/// An account SAS (`operation: generate_sas`): the token (the query string
+/// dsops signed, without `?`) and when it expires (its `se` parameter).
+///
+/// A SAS cannot be renewed in place: each `resolve` signs a new one, and
+/// [`Env::watch`](crate::Watch) publishes a struct with a new SAS shortly
+/// before the one it holds expires (`token_cache.buffer` before, or half its
+/// life for a short one), as `dsops exec --watch` restarts its child. Made by
+/// `from_env` or `for_tests`, it reads the expiry from the text.
+///
+/// `Debug` shows the expiry, never the token; there is no `Display`. The
+/// token is read with [`ExposeSecret::expose_secret`], as a `SecretString`'s
+/// is.
+#[derive(Clone)]
+pub struct Sas {
+    token: SecretString,
+    expires_on: Option<SystemTime>,
+}
+
+impl fmt::Debug for Sas {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Sas")
+            .field("token", &format_args!("[redacted]"))
+            .field("expires_on", &self.expires_on)
+            .finish()
+    }
+}
+
+impl Sas {
+    /// A SAS whose expiry is read from its `se` parameter (`None` when it
+    /// has none that parses).
+    pub fn from_token(token: SecretString) -> Self {
+        let expires_on = crate::azure::storage::signed_expiry(token.expose_secret());
+        Self { token, expires_on }
+    }
+
+    /// The token: the SAS query string, without `?`.
+    pub fn token(&self) -> &SecretString {
+        &self.token
+    }
+
+    /// When it expires (`se`); `None` when unknown.
+    pub fn expires_on(&self) -> Option<SystemTime> {
+        self.expires_on
+    }
+
+    /// Whether it expires within `margin` from now (`false` when the expiry
+    /// is unknown).
+    pub fn expires_within(&self, margin: Duration) -> bool {
+        self.expires_on
+            .is_some_and(|at| at <= SystemTime::now() + margin)
+    }
+
+    /// Whether it has expired (`false` when the expiry is unknown).
+    pub fn is_expired(&self) -> bool {
+        self.expires_within(Duration::ZERO)
+    }
+}
+
+impl ExposeSecret<str> for Sas {
+    fn expose_secret(&self) -> &str {
+        self.token.expose_secret()
+    }
+}
+
 /// An access token (`operation: get_token`): a handle that keeps it valid.
 ///
 /// Made by `resolve`, it refreshes through the identity it came from:

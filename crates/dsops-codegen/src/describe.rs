@@ -17,8 +17,8 @@ pub(crate) fn kind(target: &Target) -> Kind {
             KeyVaultObject::Key => Kind::Key,
         },
         Target::Token(_) => Kind::Token,
+        Target::StorageSas(_) => Kind::Sas,
         Target::StorageKey(_)
-        | Target::StorageSas(_)
         | Target::Sql(_)
         | Target::CosmosKey(_)
         | Target::CosmosConnection(_) => Kind::Secret,

@@ -61,6 +61,7 @@ pub(crate) fn emit(
             Kind::Certificate => quote!(#krate::Certificate),
             Kind::Key => quote!(#krate::Jwk),
             Kind::Token => quote!(#krate::AccessToken),
+            Kind::Sas => quote!(#krate::Sas),
         };
         if f.optional {
             quote!(::core::option::Option<#ty>)
@@ -77,6 +78,7 @@ pub(crate) fn emit(
             Kind::Certificate => quote!(Certificate),
             Kind::Key => quote!(Key),
             Kind::Token => quote!(Token),
+            Kind::Sas => quote!(Sas),
         };
         let optional = f.optional;
         quote! {

@@ -180,6 +180,7 @@ pub(crate) enum Kind {
     Certificate,
     Key,
     Token,
+    Sas,
 }
 
 /// One field to generate.

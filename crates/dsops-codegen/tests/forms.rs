@@ -9,7 +9,7 @@
 use std::collections::HashMap;
 use std::time::{Duration, SystemTime};
 
-use dsops::{AccessToken, Certificate, ErrorKind, Jwk, ResolveOptions};
+use dsops::{AccessToken, Certificate, ErrorKind, Jwk, ResolveOptions, Sas};
 use dsops::{ExposeSecret, SecretString};
 use dsops_emulator::testing::seed;
 use dsops_emulator::{Emulator, Options};
@@ -28,7 +28,7 @@ fn types(forms: &Forms) {
     let _: &Certificate = &forms.tls_cert;
     let _: &Jwk = &forms.encryption_key;
     let _: &SecretString = &forms.storage_key;
-    let _: &SecretString = &forms.storage_sas;
+    let _: &Sas = &forms.storage_sas;
     let _: &SecretString = &forms.sql_connection;
     let _: &SecretString = &forms.cosmos_key;
     let _: &SecretString = &forms.cosmos_connection;
@@ -56,6 +56,11 @@ fn the_test_constructor_fills_what_is_not_given() {
         Some("dsops-test-ENCRYPTION_KEY")
     );
     assert_eq!(forms.graph_token.expires_on(), None);
+    assert_eq!(
+        forms.storage_sas.expires_on(),
+        None,
+        "a stand-in has no `se`"
+    );
     assert!(forms.feature_flags.is_none());
     assert!(forms.optional_cert.is_none());
     assert_eq!(Forms::ENVIRONMENT, "production");
@@ -73,10 +78,24 @@ fn debug_redacts_every_value() {
         ("LOG_LEVEL", "canary-literal"),
         ("FEATURE_FLAGS", "canary-flags"),
         ("GRAPH_TOKEN", "canary-token"),
+        (
+            "STORAGE_SAS",
+            "sv=2022-11-02&ss=b&srt=co&sp=rl&se=2030-01-01T00%3A00%3A00Z&spr=https&sig=canary-sig",
+        ),
     ])
     .unwrap();
     let debug = format!("{forms:?}");
     assert!(!debug.contains("canary"), "{debug}");
+    assert!(
+        debug.contains("storage_sas: Sas { token: [redacted], expires_on: Some("),
+        "{debug}"
+    );
+    // The expiry is the token's own `se`.
+    assert_eq!(
+        forms.storage_sas.expires_on(),
+        Some(SystemTime::UNIX_EPOCH + Duration::from_secs(1_893_456_000))
+    );
+    assert!(!forms.storage_sas.is_expired());
     assert!(
         debug.starts_with("Forms { api_key: [redacted], tls_cert: Certificate {"),
         "{debug}"
@@ -191,6 +210,26 @@ async fn every_form_resolves_from_the_emulator_through_imds() {
     assert_eq!(forms.storage_key.expose_secret(), seed::STORAGE_KEY1);
     let sas = forms.storage_sas.expose_secret();
     assert!(sas.contains("sp=rl") && sas.contains("sig="), "SAS");
+    // `expiry: 24h` from now, as signed.
+    let expires = forms
+        .storage_sas
+        .expires_on()
+        .expect("a SAS carries its expiry");
+    let day = SystemTime::now() + Duration::from_secs(24 * 3600);
+    assert!(
+        expires <= day && expires + Duration::from_secs(120) > day,
+        "{expires:?}"
+    );
+    assert!(
+        forms
+            .storage_sas
+            .expires_within(Duration::from_secs(25 * 3600))
+    );
+    assert!(
+        !forms
+            .storage_sas
+            .expires_within(Duration::from_secs(23 * 3600))
+    );
     let sql = forms.sql_connection.expose_secret();
     assert!(sql.contains("mydb") && sql.contains("Active Directory Managed Identity"));
     assert!(!forms.cosmos_key.expose_secret().is_empty());

@@ -6,6 +6,7 @@ use std::time::{Duration, SystemTime};
 use serde_json::Value;
 
 use crate::azure::http::HttpError;
+use crate::azure::utc;
 
 /// Key Vault's error body: `{"error": {"code", "message", "innererror": {"code"}}}`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -73,14 +74,14 @@ pub(crate) enum KeyVaultError {
     /// use it.
     #[error(
         "it expired at {} (Key Vault still serves it, dsops does not use it: set a new version or a later expiry)",
-        utc(*at)
+        utc::format(*at)
     )]
     Expired {
         /// `attributes.exp`.
         at: SystemTime,
     },
     /// `attributes.nbf` is still to come.
-    #[error("it is not valid before {} (its not-before date)", utc(*from))]
+    #[error("it is not valid before {} (its not-before date)", utc::format(*from))]
     NotYetValid {
         /// `attributes.nbf`.
         from: SystemTime,
@@ -169,32 +170,6 @@ pub(crate) fn from_epoch(seconds: i64) -> SystemTime {
     }
 }
 
-/// `2001-09-09T01:46:40Z`.
-pub(crate) fn utc(time: SystemTime) -> String {
-    let seconds: i64 = match time.duration_since(SystemTime::UNIX_EPOCH) {
-        Ok(d) => i64::try_from(d.as_secs()).unwrap_or(i64::MAX),
-        Err(e) => -i64::try_from(e.duration().as_secs()).unwrap_or(i64::MAX),
-    };
-    let days = seconds.div_euclid(86_400);
-    let rest = seconds.rem_euclid(86_400);
-    // Howard Hinnant's days-to-civil.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
-        rest / 3600,
-        rest % 3600 / 60,
-        rest % 60
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -232,10 +207,16 @@ mod tests {
 
     #[test]
     fn times() {
-        assert_eq!(utc(from_epoch(1_000_000_000)), "2001-09-09T01:46:40Z");
-        assert_eq!(utc(from_epoch(0)), "1970-01-01T00:00:00Z");
-        assert_eq!(utc(from_epoch(1_767_225_600)), "2026-01-01T00:00:00Z");
-        assert_eq!(utc(from_epoch(951_782_400)), "2000-02-29T00:00:00Z");
-        assert_eq!(utc(from_epoch(-86_400)), "1969-12-31T00:00:00Z");
+        assert_eq!(
+            utc::format(from_epoch(1_000_000_000)),
+            "2001-09-09T01:46:40Z"
+        );
+        assert_eq!(utc::format(from_epoch(0)), "1970-01-01T00:00:00Z");
+        assert_eq!(
+            utc::format(from_epoch(1_767_225_600)),
+            "2026-01-01T00:00:00Z"
+        );
+        assert_eq!(utc::format(from_epoch(951_782_400)), "2000-02-29T00:00:00Z");
+        assert_eq!(utc::format(from_epoch(-86_400)), "1969-12-31T00:00:00Z");
     }
 }

@@ -17,4 +17,4 @@ mod sas;
 #[cfg(test)]
 pub(crate) use keys::keys_of;
 pub(crate) use keys::{KEYS_ROLE, list_keys};
-pub(crate) use sas::{AccountSas, account_sas};
+pub(crate) use sas::{AccountSas, account_sas, signed_expiry};

@@ -25,6 +25,8 @@ use secrecy::{ExposeSecret as _, SecretSlice, SecretString};
 pub(crate) use dsops_config::model::SasProtocol;
 use dsops_config::model::StorageSasRef;
 
+use crate::azure::utc;
+
 /// The signed version (`sv`) of every SAS dsops makes.
 ///
 /// 2022-11-02: not before 2020-12-06, so the string-to-sign is the current
@@ -305,39 +307,17 @@ fn format_time(t: SystemTime, what: &'static str) -> Result<String, SasError> {
     if seconds > MAX_SECONDS {
         return Err(SasError::TimeOutOfRange(what));
     }
-    Ok(format_seconds(seconds))
+    Ok(utc::format(t))
 }
 
-/// Seconds since 1970-01-01T00:00:00Z (at most [`MAX_SECONDS`]) as
-/// `YYYY-MM-DDTHH:MM:SSZ`.
-fn format_seconds(seconds: u64) -> String {
-    let (days, rest) = (seconds / 86_400, seconds % 86_400);
-    let (year, month, day) = civil_from_days(days);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
-        rest / 3600,
-        rest / 60 % 60,
-        rest % 60
-    )
-}
-
-/// The proleptic Gregorian date `days` days after 1970-01-01: Howard
-/// Hinnant's `civil_from_days`, on unsigned numbers since `days` is not
-/// negative. Eras are 400-year cycles starting on March 1st, so that a leap
-/// day is the last day of its year.
-fn civil_from_days(days: u64) -> (u64, u64, u64) {
-    // 719 468 days from 0000-03-01 to 1970-01-01.
-    let z = days + 719_468;
-    let era = z / 146_097;
-    let day_of_era = z % 146_097; // [0, 146096]
-    let year_of_era =
-        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365; // [0, 399]
-    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100); // [0, 365]
-    let mp = (5 * day_of_year + 2) / 153; // [0, 11], March = 0
-    let day = day_of_year - (153 * mp + 2) / 5 + 1; // [1, 31]
-    let month = if mp < 10 { mp + 3 } else { mp - 9 }; // [1, 12]
-    let year = year_of_era + era * 400 + u64::from(month <= 2);
-    (year, month, day)
+/// When the SAS `sas` (a query string, with or without its `?`) expires:
+/// its `se` parameter, percent-decoded. `None` when it has none that
+/// parses (see [`utc::parse`]).
+pub(crate) fn signed_expiry(sas: &str) -> Option<SystemTime> {
+    let query = sas.rsplit_once('?').map_or(sas, |(_, query)| query);
+    form_urlencoded::parse(query.as_bytes())
+        .find(|(name, _)| name == "se")
+        .and_then(|(_, value)| utc::parse(&value))
 }
 
 #[cfg(test)]
@@ -624,58 +604,20 @@ mod tests {
     }
 
     #[test]
-    fn dates_are_formatted() {
-        // Seconds from Python's `calendar.timegm`.
-        let cases = [
-            (0, "1970-01-01T00:00:00Z"),
-            (86_399, "1970-01-01T23:59:59Z"),
-            (86_400, "1970-01-02T00:00:00Z"),
-            // 2000 is a leap year (divisible by 400).
-            (951_868_799, "2000-02-29T23:59:59Z"),
-            (951_868_800, "2000-03-01T00:00:00Z"),
-            // End of year.
-            (1_704_067_199, "2023-12-31T23:59:59Z"),
-            (1_704_067_200, "2024-01-01T00:00:00Z"),
-            // 2024 is a leap year.
-            (NOW, "2024-02-29T12:34:56Z"),
-            (NOW + 86_400, "2024-03-01T12:34:56Z"),
-            // 2100 is not (divisible by 100, not by 400).
-            (4_107_542_399, "2100-02-28T23:59:59Z"),
-            (4_107_542_400, "2100-03-01T00:00:00Z"),
-            (MAX_SECONDS, "9999-12-31T23:59:59Z"),
-        ];
-        for (seconds, want) in cases {
-            assert_eq!(format_seconds(seconds), want, "{seconds}");
-        }
-    }
-
-    #[test]
-    fn days_round_trip_through_every_date_of_four_centuries() {
-        // Each day after 1970-01-01 for 400 years (one whole Gregorian cycle)
-        // is the day after the previous one.
-        let mut previous = civil_from_days(0);
-        assert_eq!(previous, (1970, 1, 1));
-        for days in 1..146_097 {
-            let (y, m, d) = civil_from_days(days);
-            let (py, pm, pd) = previous;
-            let leap = py % 4 == 0 && (py % 100 != 0 || py % 400 == 0);
-            let month_length = match pm {
-                2 if leap => 29,
-                2 => 28,
-                4 | 6 | 9 | 11 => 30,
-                _ => 31,
-            };
-            let want = if pd < month_length {
-                (py, pm, pd + 1)
-            } else if pm < 12 {
-                (py, pm + 1, 1)
-            } else {
-                (py + 1, 1, 1)
-            };
-            assert_eq!((y, m, d), want, "day {days}");
-            previous = (y, m, d);
-        }
-        assert_eq!(previous, (2369, 12, 31));
+    fn the_expiry_is_read_back_from_the_token() {
+        let token = sign(&params("r")).unwrap();
+        assert_eq!(
+            signed_expiry(&token),
+            Some(UNIX_EPOCH + Duration::from_secs(NOW) + params("r").expiry)
+        );
+        let url = format!("https://acct.blob.core.windows.net/c?{token}");
+        assert_eq!(signed_expiry(&url), signed_expiry(&token));
+        assert_eq!(signed_expiry("sv=2022-11-02&sig=abc"), None);
+        assert_eq!(signed_expiry("se=tomorrow&sig=abc"), None);
+        assert_eq!(
+            signed_expiry("se=2030-01-01&sig=abc"),
+            crate::azure::utc::parse("2030-01-01T00:00:00Z")
+        );
     }
 
     #[test]
