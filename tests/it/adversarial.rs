@@ -306,6 +306,11 @@ envs:
             )
             .env("ACTIONS_ID_TOKEN_REQUEST_TOKEN", "CANARY-request-token")
             .env("IDENTITY_HEADER", "CANARY-header")
+            // The client secret goes nowhere but a closed loopback port
+            // (the public authority otherwise): the cases below that are
+            // not about the authority leave it here.
+            .env("AZURE_AUTHORITY_HOST", "https://127.0.0.1:9")
+            .env("DSOPS_TRUSTED_AUTHORITY", "https://127.0.0.1:9")
             .env(name, value);
         // The leak sweep fails the run if a password (`CANARY-…`) is shown.
         let out = run(&mut cmd);
