@@ -119,3 +119,24 @@ fn an_unknown_variable_gets_a_suggestion() {
         &["no environment called `prod`", "did you mean `production`?"],
     );
 }
+
+#[test]
+fn a_configuration_error_keeps_its_colours_on_a_terminal() {
+    // The report's colours reach a terminal as colours, not as the text of
+    // their escape sequences (which is what server text gets).
+    let dir = crate::support::harness::config_dir(
+        "version: 1\nsecretStores:\n  azure:\n    type: azure.managed_identity\nenvs:\n  prod:\n    A: { from: { store: nope, vault: vlt, secret: s } }\n",
+    );
+    let mut cmd = crate::support::harness::dsops(dir.path());
+    cmd.args(["get", "--env", "prod", "A"])
+        .env_remove("NO_COLOR")
+        .env("CLICOLOR_FORCE", "1");
+    let out = crate::support::harness::run(&mut cmd);
+    assert_ne!(out.code, 0, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("\u{1b}[1m") && out.stderr.contains("error[unknown-store]"),
+        "{:?}",
+        out.stderr
+    );
+    assert!(!out.stderr.contains("\\u{1b}"), "{:?}", out.stderr);
+}

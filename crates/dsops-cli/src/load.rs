@@ -87,6 +87,14 @@ impl Stream {
             Stream::Stderr => output::stderr(text),
         }
     }
+
+    /// Writes `text`, inert already, as it is.
+    fn write_exact(self, text: &str) {
+        match self {
+            Stream::Stdout => output::stdout(text),
+            Stream::Stderr => output::stderr_exact(text),
+        }
+    }
 }
 
 impl LoadError {
@@ -146,13 +154,16 @@ impl LoadError {
                     &shown,
                     Style::Colored,
                 );
-                text.push_str(&format!(
+                text.push_str(&config_report::neutralize(&format!(
                     "{}: {} {}: fix the configuration first (`dsops check` shows the same)\n",
                     loaded.source().path().display(),
                     errors,
                     if errors == 1 { "error" } else { "errors" },
-                ));
-                stream.write(&text);
+                )));
+                // The report is inert already (file text and messages made
+                // so by `human`) and keeps its colours, which anstream
+                // strips where the stream is not a terminal.
+                stream.write_exact(&text);
             }
         }
     }
