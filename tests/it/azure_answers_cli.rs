@@ -5,7 +5,8 @@
 //! errors without the `error` wrapper. Each test fails without its fix.
 
 use dsops_emulator::testing::{
-    Certificate, CosmosAccount, CosmosApi, LockLevel, PermissionModel, StateBuilder, StorageAccount,
+    Certificate, CosmosAccount, CosmosApi, Identity, LockLevel, PermissionModel, StateBuilder,
+    StorageAccount,
 };
 use dsops_emulator::{Emulator, StateFile};
 
@@ -405,6 +406,30 @@ fn imds_uses_the_only_user_assigned_identity_and_doctor_warns() {
         "{}",
         json.stdout
     );
+    assert!(!out.all_output().contains(CANARY));
+}
+
+#[test]
+fn doctor_does_not_warn_when_the_system_assigned_token_names_its_vm() {
+    // A system-assigned identity's token carries the VM's own resource id in
+    // `xms_mirid`: that is no user-assigned identity.
+    let vm_id = format!(
+        "/subscriptions/{SUBSCRIPTION}/resourceGroups/rg-app/providers/Microsoft.Compute/virtualMachines/vm"
+    );
+    let state = StateBuilder::new()
+        .tenant(TENANT)
+        .subscription("Development", |s| s.id(SUBSCRIPTION))
+        .identity("vm", Identity::system_assigned().resource_id(vm_id))
+        .grant("vm", "Key Vault Secrets User", "vault:dev-vault")
+        .vault("dev-vault", |v| {
+            v.subscription("Development")
+                .secret("database-password", CANARY)
+        })
+        .build();
+    let setup = Setup::new(state, SECRET_VAR);
+    let out = setup.run(&["doctor", "--env", "production"]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert!(!out.stdout.contains("warning:"), "{}", out.stdout);
     assert!(!out.all_output().contains(CANARY));
 }
 

@@ -129,11 +129,18 @@ pub(super) async fn check_store(
         store.identity,
         dsops::config::model::Identity::SystemAssigned
     ) {
+        // A system-assigned identity's token may carry `xms_mirid` too,
+        // naming the VM or app itself: only a user-assigned identity's id
+        // warns.
         let user_assigned = report.tokens.iter().find_map(|t| match &t.outcome {
             // A claim is server text: no control character reaches the terminal.
             TokenOutcome::Got { claims, .. } => claims
                 .resource_id
                 .as_deref()
+                .filter(|id| {
+                    id.to_ascii_lowercase()
+                        .contains("/providers/microsoft.managedidentity/userassignedidentities/")
+                })
                 .map(|id| id.chars().filter(|c| !c.is_control()).collect::<String>()),
             _ => None,
         });
