@@ -485,8 +485,11 @@ fn assemble(
                     && let Some(default) = &variable.default
                 {
                     values.push((variable.name.clone(), default.clone()));
-                    // Written in the file: not a secret, not masked.
-                    literals.push(variable.name.clone());
+                    // Written in the file: not a secret, not masked; one
+                    // that `${NAME}` supplied is a secret.
+                    if !variable.interpolated {
+                        literals.push(variable.name.clone());
+                    }
                 }
                 problems.push(Problem {
                     variable: variable.name.clone(),

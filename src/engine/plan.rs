@@ -34,8 +34,10 @@ pub struct PlannedVariable {
     pub optional: bool,
     /// Where its value comes from.
     pub source: PlannedSource,
-    /// A literal that `${NAME}` supplied (some of): a value from the process
-    /// environment, masked and exported as a secret like a fetched one.
+    /// Text of the file that `${NAME}` supplied (some of): the literal, or
+    /// the `default:` of a reference. Such a value comes from the process
+    /// environment, and is masked and exported as a secret like a fetched
+    /// one.
     pub interpolated: bool,
     /// `field:`: the path of the value in the fetched secret read as JSON
     /// (the fetch is the whole secret, shared by every variable of it).
@@ -306,8 +308,10 @@ pub(crate) fn plan(config: &Config, env: &str) -> Result<Plan, EngineError> {
                 PlannedSource::Fetch(index)
             }
         };
-        let interpolated =
-            matches!(&variable.value, ValueSource::Literal(text) if text.interpolated);
+        let interpolated = match &variable.value {
+            ValueSource::Literal(text) => text.interpolated,
+            ValueSource::Reference(_) => variable.default.as_ref().is_some_and(|d| d.interpolated),
+        };
         let field = match &variable.value {
             ValueSource::Reference(reference) => match &reference.target {
                 Target::KeyVault(kv) => kv.field.as_ref().map(|f| f.path.clone()),

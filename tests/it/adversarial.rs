@@ -336,6 +336,8 @@ mod reencodings {
     const SAS: &str =
         "sv=2022-11-02&ss=b&srt=co&sp=r&se=2030-01-01T00:00:00Z&sig=CANARYsig%2Bab%2Fcd%3D";
     const FROM_ENV: &str = "CANARY-from-the-environment-5";
+    /// What `${MY_FALLBACK}` supplies to a `default:`.
+    const FALLBACK: &str = "CANARY-fallback-from-the-environment-6";
 
     /// A VM whose identity reads a vault with the three secrets.
     fn setup() -> (Emulator, tempfile::TempDir) {
@@ -356,7 +358,7 @@ mod reencodings {
         let (emulator, dir) = emulator_with_dir(state);
         let kv = |s: &str| format!("{{ from: {{ store: azure, vault: dev-vault, secret: {s} }} }}");
         let text = format!(
-            "version: 1\nsecretStores:\n  azure:\n    type: azure.managed_identity\n{}envs:\n  prod:\n    JSON: {}\n    ACCENTED: {}\n    SAS: {}\n    FROM_ENV: \"${{MY_TOKEN}}\"\n    LEVEL: info\n",
+            "version: 1\nsecretStores:\n  azure:\n    type: azure.managed_identity\n{}envs:\n  prod:\n    JSON: {}\n    ACCENTED: {}\n    SAS: {}\n    FROM_ENV: \"${{MY_TOKEN}}\"\n    FALLBACK: {{ from: {{ store: azure, vault: dev-vault, secret: missing }}, optional: true, default: \"${{MY_FALLBACK}}\" }}\n    LEVEL: info\n",
             emulator_cloud(&emulator),
             kv("json"),
             kv("accented"),
@@ -380,6 +382,7 @@ printf '%s\n' "q=CANARY%20p%c3%a4ssw%c3%b6rd%209&x=1"
 printf '%s\n' "GET /c/b?sv=2022-11-02&sig=CANARYsig%2Bab%2Fcd%3D HTTP/1.1"
 printf '%s\n' "signature: CANARYsig+ab/cd="
 printf '%s\n' "$FROM_ENV"
+printf '%s\n' "$FALLBACK"
 printf '%s\n' "level=$LEVEL"
 "#;
         let mut cmd = dsops(dir.path());
@@ -397,7 +400,8 @@ printf '%s\n' "level=$LEVEL"
             "AZURE_POD_IDENTITY_AUTHORITY_HOST",
             emulator.http_url().unwrap(),
         )
-        .env("MY_TOKEN", FROM_ENV);
+        .env("MY_TOKEN", FROM_ENV)
+        .env("MY_FALLBACK", FALLBACK);
         let out = run(&mut cmd);
         assert_eq!(out.code, 0, "{}", out.stderr);
         assert!(
@@ -420,6 +424,7 @@ printf '%s\n' "level=$LEVEL"
                 emulator.http_url().unwrap(),
             )
             .env("MY_TOKEN", FROM_ENV)
+            .env("MY_FALLBACK", FALLBACK)
             .env("GITHUB_ACTIONS", "true")
             .env("GITHUB_ENV", "github_env")
             .env("GITHUB_OUTPUT", "github_output");
@@ -432,8 +437,18 @@ printf '%s\n' "level=$LEVEL"
             "no mask for the value from ${{MY_TOKEN}}:\n{}",
             out.stdout
         );
+        // A `default:` that `${MY_FALLBACK}` supplied, used for a missing
+        // secret, is as secret as the literal.
+        assert!(
+            out.stdout
+                .lines()
+                .any(|l| l == format!("::add-mask::{FALLBACK}")),
+            "no mask for the default from ${{MY_FALLBACK}}:\n{}",
+            out.stdout
+        );
         let exported = std::fs::read_to_string(dir.path().join("github_env")).unwrap();
         assert!(exported.contains(FROM_ENV), "{exported}");
+        assert!(exported.contains(FALLBACK), "{exported}");
     }
 }
 

@@ -126,7 +126,8 @@ pub struct Variable {
     /// left unset, or set to `default`.
     pub optional: bool,
     /// `default:`: the value of an optional variable that cannot be
-    /// resolved (written in the file, so not a secret: not masked).
+    /// resolved (written in the file, so not a secret: not masked, unless
+    /// `${NAME}` supplied it).
     pub default: Option<SecretText>,
 }
 
