@@ -81,15 +81,8 @@ pub(crate) enum Stream {
 }
 
 impl Stream {
-    pub(crate) fn write(self, text: &str) {
-        match self {
-            Stream::Stdout => output::stdout(text),
-            Stream::Stderr => output::stderr(text),
-        }
-    }
-
     /// Writes `text`, inert already, as it is.
-    fn write_exact(self, text: &str) {
+    fn write(self, text: &str) {
         match self {
             Stream::Stdout => output::stdout(text),
             Stream::Stderr => output::stderr_exact(text),
@@ -163,7 +156,7 @@ impl LoadError {
                 // The report is inert already (file text and messages made
                 // so by `human`) and keeps its colours, which anstream
                 // strips where the stream is not a terminal.
-                stream.write_exact(&text);
+                stream.write(&text);
             }
         }
     }
