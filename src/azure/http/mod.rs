@@ -801,19 +801,19 @@ impl Http {
     }
 }
 
-/// Where a bearer token may go: `https`, or plain `http` to a loopback
-/// host (the emulator, a local proxy the user configured); never a URL
-/// with user information, whose `host@` part would hide the real host.
 /// A request to `url` carrying `token` as its bearer (sensitive, so no
 /// `Debug` shows it), once `url` passes [`check_bearer_url`]. A `POST` has
 /// an empty body.
-fn bearer_request(
+pub(crate) fn bearer_request(
     method: Method,
     url: &str,
     token: &secrecy::SecretString,
 ) -> Result<Outgoing, HttpError> {
     check_bearer_url(url)?;
-    let bearer = format!("Bearer {}", secrecy::ExposeSecret::expose_secret(token));
+    let bearer = secrecy::zeroize::Zeroizing::new(format!(
+        "Bearer {}",
+        secrecy::ExposeSecret::expose_secret(token)
+    ));
     let mut request = Outgoing::get(url).header("authorization", &bearer, true);
     if method == Method::POST {
         request.body = Some(Bytes::new());
@@ -822,6 +822,9 @@ fn bearer_request(
     Ok(request)
 }
 
+/// Where a bearer token may go: `https`, or plain `http` to a loopback
+/// host (the emulator, a local proxy the user configured); never a URL
+/// with user information, whose `host@` part would hide the real host.
 /// Checked on the parsed URL, the way the HTTP client will read it.
 pub(crate) fn check_bearer_url(url: &str) -> Result<(), HttpError> {
     let Some(parsed) = Address::parse(url) else {

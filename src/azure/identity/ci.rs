@@ -22,7 +22,7 @@ use super::entra::{self, NotAnObject};
 use super::error::IdentityError;
 use super::managed;
 use crate::azure::http::trace::without_query;
-use crate::azure::http::{Http, Outgoing, RetryOn, Route, check_bearer_url};
+use crate::azure::http::{Http, Outgoing, RetryOn, Route, bearer_request};
 
 /// The version of the Oidctoken API requested, as `azure-identity` asks.
 const OIDC_API_VERSION: &str = "7.1";
@@ -60,13 +60,10 @@ impl PipelinesToken {
     }
 
     pub(super) async fn fetch(&self) -> Result<SecretString, IdentityError> {
-        let authorization = format!("Bearer {}", self.access_token.expose_secret());
-        let mut request = Outgoing::get(self.url())
-            .header("authorization", &authorization, true)
+        // System.AccessToken goes over TLS (or to loopback) only.
+        let request = bearer_request(http::Method::POST, &self.url(), &self.access_token)?
             .header("content-type", "application/json", false)
             .header("accept", "application/json", false);
-        request.method = http::Method::POST;
-        request.body = Some(bytes::Bytes::new());
         request_oidc_token(&self.http, &request, OidcField::PipelinesOidcToken).await
     }
 }
@@ -91,15 +88,13 @@ struct OidcAnswer<'a> {
     oidc_token: Option<Cow<'a, str>>,
 }
 
-/// Sends `request`, which carries the job's bearer token, to a CI's OIDC
-/// endpoint and reads the OIDC token from `field` of its answer. The bearer
-/// goes over TLS (or to loopback) only.
+/// Sends `request` (a [`bearer_request`] with the job's token) to a CI's
+/// OIDC endpoint and reads the OIDC token from `field` of its answer.
 pub(super) async fn request_oidc_token(
     http: &Http,
     request: &Outgoing,
     field: OidcField,
 ) -> Result<SecretString, IdentityError> {
-    check_bearer_url(&request.url)?;
     let endpoint = without_query(&request.url).to_owned();
     let response = http.send(Route::Remote, request, RetryOn::SERVICE).await?;
     if !response.status.is_success() {

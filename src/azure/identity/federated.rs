@@ -14,15 +14,15 @@
 use std::fmt;
 use std::path::PathBuf;
 
+use secrecy::SecretString;
 use secrecy::zeroize::Zeroizing;
-use secrecy::{ExposeSecret, SecretString};
 
 use super::ci::{OidcField, PipelinesToken, TokenVariable, request_oidc_token};
 use super::entra::{Authority, ClientCredential, TokenEndpoint};
 use super::error::{IdentityError, SourceError};
 use super::{AccessToken, FederatedToken, Scope, TokenSource};
 use crate::azure::http::trace::without_query;
-use crate::azure::http::{Http, Outgoing};
+use crate::azure::http::{Http, bearer_request};
 
 /// A federated credential.
 pub(crate) struct Federated {
@@ -246,10 +246,12 @@ impl GithubToken {
     }
 
     async fn fetch(&self) -> Result<SecretString, IdentityError> {
-        let authorization = format!("Bearer {}", self.request_token.expose_secret());
-        let request = Outgoing::get(self.url())
-            .header("authorization", &authorization, true)
-            .header("accept", "application/json", false);
+        // ACTIONS_ID_TOKEN_REQUEST_TOKEN goes over TLS (or to loopback) only.
+        let request = bearer_request(http::Method::GET, &self.url(), &self.request_token)?.header(
+            "accept",
+            "application/json",
+            false,
+        );
         request_oidc_token(&self.http, &request, OidcField::GithubValue).await
     }
 }
