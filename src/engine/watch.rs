@@ -73,14 +73,19 @@ impl std::fmt::Debug for Held {
 }
 
 impl Watcher {
+    /// The longest interval between rounds: a year. Longer ones are taken
+    /// as this (a round in eight years, after failures, is still a time the
+    /// clock can name).
+    pub const MAX_INTERVAL: Duration = Duration::from_secs(365 * 24 * 3600);
+
     /// A watcher of `env` that resolves it every `interval` (at least one
-    /// second) through `engine` (keep the engine: its caches make a round
-    /// cheap).
+    /// second, at most [`Watcher::MAX_INTERVAL`]) through `engine` (keep the engine:
+    /// its caches make a round cheap).
     pub fn new(engine: Engine, env: &str, interval: Duration) -> Self {
         Self {
             engine,
             env: env.to_owned(),
-            interval: interval.max(Duration::from_secs(1)),
+            interval: interval.clamp(Duration::from_secs(1), Self::MAX_INTERVAL),
             held: Vec::new(),
             last_round: Instant::now(),
             failures: 0,
@@ -283,6 +288,36 @@ fn jitter(base: Duration) -> Duration {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn any_interval_gives_a_next_round_the_clock_can_name() {
+        // Only literals: a round needs no network.
+        let text = "envs:\n  dev:\n    A: a\n";
+        let env: std::collections::HashMap<String, String> = std::collections::HashMap::new();
+        let loaded = dsops_config::load(
+            dsops_config::Source::new("dsops.yaml", text),
+            &env,
+            dsops_config::LoadOptions::resolve(),
+        );
+        let config = loaded.config().expect("valid").clone();
+        for interval in [Duration::ZERO, Duration::from_secs(30), Duration::MAX] {
+            let engine = Engine::new(
+                config.clone(),
+                ".",
+                std::sync::Arc::new(env.clone()),
+                crate::engine::EngineOptions::default(),
+            );
+            let mut watcher = Watcher::new(engine, "dev", interval);
+            watcher.start().await.expect("resolves");
+            // Failures back off to eight intervals: still no overflow.
+            watcher.failures = 3;
+            let due = watcher.next_round();
+            let wanted = interval.clamp(Duration::from_secs(1), Watcher::MAX_INTERVAL) * 8;
+            let lead = due.saturating_duration_since(Instant::now());
+            assert!(lead <= wanted.mul_f64(1.1), "{interval:?}: {lead:?}");
+            assert!(lead >= wanted.mul_f64(0.89), "{interval:?}: {lead:?}");
+        }
+    }
 
     #[test]
     fn jitter_stays_within_ten_percent() {

@@ -232,6 +232,10 @@ fn watch_flags_are_checked() {
     for (args, message) in [
         (&["--watch", "0s"][..], "the interval is at least 1s"),
         (
+            &["--watch", "18446744073709551615"][..],
+            "the interval is at most 365d",
+        ),
+        (
             &["--watch", "soon"][..],
             "invalid value 'soon' for '--watch",
         ),

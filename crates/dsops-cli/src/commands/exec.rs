@@ -91,6 +91,9 @@ fn interval(text: &str) -> Result<Duration, String> {
     if interval < Duration::from_secs(1) {
         return Err("the interval is at least 1s".to_owned());
     }
+    if interval > dsops::Watcher::MAX_INTERVAL {
+        return Err("the interval is at most 365d".to_owned());
+    }
     Ok(interval)
 }
 
