@@ -290,6 +290,26 @@ struct SecretPage {
     next_link: Option<String>,
 }
 
+/// The secret's name in an item `id` of `vault`'s list
+/// (`https://myvault.vault.azure.net/secrets/NAME`): the vault is compared
+/// as a URL (host case and port 443 as the vault was named or not), the
+/// path must be `/secrets/NAME`.
+fn secret_name<'a>(vault: &str, id: &'a str) -> Option<&'a str> {
+    if !super::probe::same_vault(vault, id) {
+        return None;
+    }
+    // After `scheme://authority`: the path, without query or fragment.
+    let (_, after_scheme) = id.split_once("://")?;
+    let path = after_scheme
+        .find('/')
+        .map_or("", |at| &after_scheme[at..])
+        .split(['?', '#'])
+        .next()
+        .unwrap_or_default();
+    path.strip_prefix("/secrets/")
+        .filter(|name| !name.is_empty() && !name.contains('/'))
+}
+
 /// How many pages of 25 are followed at most (2,500 secrets).
 const MAX_PAGES: usize = 100;
 
@@ -316,13 +336,7 @@ pub(crate) async fn list_secret_names(
             if item.managed == Some(true) || item.attributes.check(now).is_err() {
                 continue;
             }
-            let id = item.id.unwrap_or_default();
-            let path = id.split(['?', '#']).next().unwrap_or_default();
-            if let Some(name) = path
-                .strip_prefix(base)
-                .and_then(|rest| rest.strip_prefix("/secrets/"))
-                .filter(|name| !name.is_empty() && !name.contains('/'))
-            {
+            if let Some(name) = item.id.as_deref().and_then(|id| secret_name(base, id)) {
                 names.push(name.to_owned());
             }
         }
@@ -539,5 +553,32 @@ mod tests {
         };
         let text = format!("{cert:?}");
         assert!(!text.contains("canary"), "{text}");
+    }
+
+    #[test]
+    fn a_listed_id_names_its_secret_however_the_vault_was_written() {
+        let id = "https://myvault.vault.azure.net/secrets/db-password";
+        for vault in [
+            "https://myvault.vault.azure.net",
+            "https://MyVault.vault.azure.net",
+            "https://myvault.vault.azure.net:443",
+        ] {
+            assert_eq!(secret_name(vault, id), Some("db-password"), "{vault}");
+        }
+        let vault = "https://myvault.vault.azure.net";
+        assert_eq!(
+            secret_name(vault, "https://myvault.vault.azure.net:443/secrets/a?x=1"),
+            Some("a")
+        );
+        for other in [
+            "https://othervault.vault.azure.net/secrets/a",
+            "https://myvault.vault.azure.net/keys/a",
+            "https://myvault.vault.azure.net/secrets/a/0123",
+            "https://myvault.vault.azure.net/secrets/",
+            "https://myvault.vault.azure.net:8443/secrets/a",
+            "not a url",
+        ] {
+            assert_eq!(secret_name(vault, other), None, "{other}");
+        }
     }
 }
