@@ -156,7 +156,16 @@ mod tests {
     #[test]
     fn a_name_with_its_extension_or_a_directory_is_kept() {
         // `deploy.cmd` is not looked for as `deploy.cmd.cmd` first.
-        let exists = files(&["bin/deploy.cmd", "bin/deploy.cmd.cmd"]);
+        // With the names a search would find, were a name with a directory
+        // looked for on PATH: it is not.
+        let exists = files(&[
+            "bin/deploy.cmd",
+            "bin/deploy.cmd.cmd",
+            "bin/.\\deploy",
+            "bin/.\\deploy.cmd",
+            "bin/C:deploy",
+            "bin/C:deploy.cmd",
+        ]);
         assert_eq!(
             search(OsStr::new("deploy.cmd"), &dirs(&["bin"]), "", &exists),
             Some(PathBuf::from("bin/deploy.cmd"))

@@ -367,10 +367,7 @@ impl Decoder<'_> {
                 )
                 .with_hint("rename the variable unless you mean to override it; `dsops github` exports it to a CI job only with `--allow-name NAME`"),
             );
-        } else if ["GITHUB_", "RUNNER_", "ACTIONS_"]
-            .iter()
-            .any(|p| upper.starts_with(p))
-        {
+        } else if crate::names::ci_reserved(&name.value) {
             self.push(
                 Diagnostic::warning(
                     Code::DangerousVariable,
