@@ -521,9 +521,11 @@ async fn a_host_that_answers_http1_is_asked_again_over_http1_once() {
     let (connections, requests, http) = concurrent_requests(false).await;
     // Each request sent once: the HTTP/2 attempt stops at the handshake.
     assert_eq!(requests, 64);
+    // A connection per request in flight over HTTP/1.1, plus the one HTTP/2
+    // handshake that learnt the host speaks HTTP/1.1: never one per request.
     assert!(
-        connections > 1,
-        "HTTP/1.1: a connection per request in flight"
+        (2..=65).contains(&connections),
+        "HTTP/1.1: a connection per request in flight, after one HTTP/2 attempt: {connections}"
     );
     let hosts = http.clients.http1_hosts.origins();
     assert_eq!(hosts.len(), 1, "{hosts:?}");
