@@ -107,6 +107,12 @@ struct StoreRuntime {
 }
 
 impl Engine {
+    /// Whether `other` is this engine (a clone of it), for tests.
+    #[cfg(test)]
+    pub(crate) fn same_as(&self, other: &Engine) -> bool {
+        Arc::ptr_eq(&self.inner, &other.inner)
+    }
+
     /// An engine for `config`, read from a file in `config_dir` (relative
     /// paths such as `cloud.ca_bundle` are resolved there), with `env` as
     /// the environment identity sources read.

@@ -66,6 +66,9 @@ pub use watch::{Update, Watch};
 #[derive(Clone, Default)]
 pub struct ResolveOptions {
     environment: Option<Arc<dyn Environment + Send + Sync>>,
+    /// Shared by the clones of options given an `environment`: the process's
+    /// resolver for them lives while one of them does (see `runtime.rs`).
+    holders: Option<Arc<()>>,
     config_dir: Option<PathBuf>,
     debug: bool,
 }
@@ -93,6 +96,7 @@ impl ResolveOptions {
     #[must_use]
     pub fn environment(mut self, environment: impl Environment + Send + Sync + 'static) -> Self {
         self.environment = Some(Arc::new(environment));
+        self.holders = Some(Arc::new(()));
         self
     }
 
