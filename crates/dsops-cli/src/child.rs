@@ -259,18 +259,25 @@ fn cannot_start(program: &OsStr, error: &std::io::Error) -> u8 {
     }
 }
 
+/// A child's exit code that does not fit in a `u8`, kept for `main` to
+/// exit with (see [`exit_code`]).
+static WHOLE_EXIT_CODE: std::sync::Mutex<Option<i32>> = std::sync::Mutex::new(None);
+
 /// The child's exit code, or 128 + the signal that ended it.
+///
+/// Exit codes are 0-255 on Unix. Windows' are 32 bits (an NTSTATUS such as
+/// 0xC0000005, or any number a program chooses): one that does not fit is
+/// kept, and `main` exits with it whole ([`whole_exit_code`]) once the
+/// command has returned: after what it held (the `--files` directory) is
+/// dropped, which exiting here would skip.
 pub(crate) fn exit_code(status: ExitStatus) -> u8 {
     if let Some(code) = status.code() {
-        // Exit codes are 0-255 on Unix. Windows' are 32 bits (an NTSTATUS
-        // such as 0xC0000005, or any number a program chooses): one that
-        // does not fit is passed on whole by exiting with it now (std's
-        // exit flushes stdout; the pumps are done and the values dropped).
-        #[cfg(windows)]
-        if u8::try_from(code).is_err() {
-            std::process::exit(code);
-        }
-        return u8::try_from(code).unwrap_or(exit::FAILED);
+        return u8::try_from(code).unwrap_or_else(|_| {
+            *WHOLE_EXIT_CODE
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(code);
+            exit::FAILED
+        });
     }
     #[cfg(unix)]
     {
@@ -280,6 +287,13 @@ pub(crate) fn exit_code(status: ExitStatus) -> u8 {
         }
     }
     exit::FAILED
+}
+
+/// The last child's exit code that a `u8` cannot hold, if there was one.
+pub(crate) fn whole_exit_code() -> Option<i32> {
+    *WHOLE_EXIT_CODE
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// Passes SIGINT, SIGTERM and SIGHUP on to the child.

@@ -149,5 +149,10 @@ fn main() -> ExitCode {
         #[cfg(all(feature = "emulator", unix))]
         Command::Demo(args) => demo::run(&args),
     };
+    // A child's Windows exit code above 255, passed on whole now that the
+    // command has dropped what it held.
+    if let Some(whole) = child::whole_exit_code() {
+        std::process::exit(whole);
+    }
     ExitCode::from(code)
 }

@@ -64,7 +64,8 @@ pub(crate) struct ExecArgs {
     restart_signal: nix::sys::signal::Signal,
 
     /// With `--watch`: how long the command has to exit after the restart
-    /// signal before it is killed.
+    /// signal before it is killed. On Windows, which has no such signal,
+    /// the command is killed at once and this is how long dsops waits for it.
     #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = grace, requires = "watch")]
     grace_period: Duration,
 
