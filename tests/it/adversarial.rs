@@ -748,22 +748,28 @@ fn a_nul_in_a_value_is_named_not_taken_for_a_program_that_cannot_run() {
         ),
     )
     .unwrap();
-    let mut cmd = dsops(dir.path());
-    cmd.args(["exec", "--env", "prod", "--", "true"]).env(
-        "AZURE_POD_IDENTITY_AUTHORITY_HOST",
-        emulator.http_url().unwrap(),
-    );
-    let out = run(&mut cmd);
-    assert_ne!(out.code, 126, "{}", out.stderr);
-    assert_ne!(out.code, 0, "{}", out.stderr);
-    assert!(
-        out.stderr
-            .contains("the value of WITH_NUL contains a NUL character"),
-        "{}",
-        out.stderr
-    );
-    assert!(!out.stderr.contains("chmod"), "{}", out.stderr);
-    assert!(!out.stderr.contains("CANARY"), "{}", out.stderr);
+    // As `exec` starts the command, and as `exec --watch` does.
+    for watch in [&[][..], &["--watch", "30s"][..]] {
+        let mut cmd = dsops(dir.path());
+        cmd.args(["exec", "--env", "prod"])
+            .args(watch)
+            .args(["--", "true"])
+            .env(
+                "AZURE_POD_IDENTITY_AUTHORITY_HOST",
+                emulator.http_url().unwrap(),
+            );
+        let out = run(&mut cmd);
+        assert_ne!(out.code, 126, "{watch:?}: {}", out.stderr);
+        assert_ne!(out.code, 0, "{watch:?}: {}", out.stderr);
+        assert!(
+            out.stderr
+                .contains("the value of WITH_NUL contains a NUL character"),
+            "{watch:?}: {}",
+            out.stderr
+        );
+        assert!(!out.stderr.contains("chmod"), "{}", out.stderr);
+        assert!(!out.stderr.contains("CANARY"), "{}", out.stderr);
+    }
 }
 
 #[test]

@@ -259,6 +259,32 @@ fn cannot_start(program: &OsStr, error: &std::io::Error) -> u8 {
     }
 }
 
+/// Whether a value of `resolution` holds a NUL character, which no
+/// environment variable can: if so, says which (and `then`: what happens
+/// instead), rather than fail to start the program as if it could not be
+/// run.
+pub(crate) fn refuse_nul(resolution: &Resolution, then: &str) -> bool {
+    let with_nul: Vec<&str> = resolution
+        .values
+        .iter()
+        .filter(|(_, value)| secrecy::ExposeSecret::expose_secret(value).contains('\0'))
+        .map(|(name, _)| name.as_str())
+        .collect();
+    if with_nul.is_empty() {
+        return false;
+    }
+    output::problem(
+        &format!(
+            "the value of {} contains a NUL character, which no environment variable can hold: {then}",
+            with_nul.join(", ")
+        ),
+        Some(
+            "pass values as files (`--files`), store the value in another form (base64, say), or read it with `dsops render` or `dsops get`",
+        ),
+    );
+    true
+}
+
 /// A child's exit code that does not fit in a `u8`, kept for `main` to
 /// exit with (see [`exit_code`]).
 static WHOLE_EXIT_CODE: std::sync::Mutex<Option<i32>> = std::sync::Mutex::new(None);

@@ -110,6 +110,12 @@ pub(crate) async fn run(
                     changed,
                 }) => {
                     resolve::print_problems(&resolution.problems);
+                    if child::refuse_nul(
+                        &resolution,
+                        "the command keeps running with the values it has",
+                    ) {
+                        continue;
+                    }
                     output::stderr(&format!(
                         "dsops: {} changed: restarting the command\n",
                         changed.join(", ")

@@ -115,26 +115,8 @@ pub(crate) fn run(config: &Path, args: &ExecArgs) -> u8 {
         return exit::EXEC_FAILED;
     }
     resolve::print_problems(&resolution.problems);
-    // No environment variable can hold a NUL: say which value has one,
-    // rather than fail to start the program as if it could not be run
-    // (with --files the values are files, which can).
-    let with_nul: Vec<&str> = resolution
-        .values
-        .iter()
-        .filter(|_| !args.files)
-        .filter(|(_, value)| value.expose_secret().contains('\0'))
-        .map(|(name, _)| name.as_str())
-        .collect();
-    if !with_nul.is_empty() {
-        crate::output::problem(
-            &format!(
-                "the value of {} contains a NUL character, which no environment variable can hold: the command was not started",
-                with_nul.join(", ")
-            ),
-            Some(
-                "pass values as files (`--files`), store the value in another form (base64, say), or read it with `dsops render` or `dsops get`",
-            ),
-        );
+    // With --files the values are files, which can hold a NUL.
+    if !args.files && child::refuse_nul(&resolution, "the command was not started") {
         return exit::EXEC_FAILED;
     }
     let Some((program, arguments)) = args.command.split_first() else {
@@ -222,6 +204,9 @@ fn run_watched(config: &Path, args: &ExecArgs, interval: Duration) -> u8 {
             return exit::EXEC_FAILED;
         }
         resolve::print_problems(&first.problems);
+        if child::refuse_nul(&first, "the command was not started") {
+            return exit::EXEC_FAILED;
+        }
         let make = |resolution: &dsops::Resolution| {
             let mut command = tokio::process::Command::new(crate::program::locate(program));
             command.args(arguments);
