@@ -148,6 +148,15 @@ impl App {
                 "secret `{name}`: a name is 1-127 letters, digits and hyphens"
             )));
         }
+        // The vaults are those of the state file: a typo makes no vault
+        // that no request could reach.
+        if !self
+            .directory
+            .vaults
+            .contains_key(&vault.to_ascii_lowercase())
+        {
+            return Err(refuse(format!("no vault `{vault}` in `vaults`")));
+        }
         let version = crate::crypto::hex(&crate::crypto::random_bytes(16)?);
         let mut vaults = self
             .vaults

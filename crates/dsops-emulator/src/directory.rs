@@ -127,6 +127,98 @@ pub(crate) struct Directory {
     pub(crate) arm_page_size: Option<usize>,
 }
 
+/// Key Vault's access policy permissions, lower case: the `SecretPermissions`,
+/// `CertificatePermissions` and `KeyPermissions` enums of the Key Vault
+/// management specification (Microsoft.KeyVault, `keyvault.json`).
+const SECRET_PERMISSIONS: &[&str] = &[
+    "all", "get", "list", "set", "delete", "backup", "restore", "recover", "purge",
+];
+const CERTIFICATE_PERMISSIONS: &[&str] = &[
+    "all",
+    "get",
+    "list",
+    "delete",
+    "create",
+    "import",
+    "update",
+    "managecontacts",
+    "getissuers",
+    "listissuers",
+    "setissuers",
+    "deleteissuers",
+    "manageissuers",
+    "recover",
+    "purge",
+    "backup",
+    "restore",
+];
+const KEY_PERMISSIONS: &[&str] = &[
+    "all",
+    "encrypt",
+    "decrypt",
+    "wrapkey",
+    "unwrapkey",
+    "sign",
+    "verify",
+    "get",
+    "list",
+    "create",
+    "update",
+    "import",
+    "delete",
+    "backup",
+    "restore",
+    "recover",
+    "purge",
+    "release",
+    "rotate",
+    "getrotationpolicy",
+    "setrotationpolicy",
+];
+
+/// `8-4-4-4-12` hexadecimal digits.
+fn is_guid(text: &str) -> bool {
+    let groups: Vec<&str> = text.split('-').collect();
+    groups.len() == 5
+        && groups
+            .iter()
+            .zip([8, 4, 4, 4, 12])
+            .all(|(g, len)| g.len() == len && g.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+/// Whether a vault's firewall stops the emulator's clients, which all come
+/// from loopback and are judged as `127.0.0.1`: `default_action: Deny` and
+/// no `ip_rules` entry (an IPv4 address or CIDR range) that holds it.
+fn firewall_denies_loopback(
+    vault: &str,
+    acls: &crate::state::NetworkAclsSpec,
+) -> Result<bool, EmulatorError> {
+    if acls.default_action != crate::state::NetworkAction::Deny {
+        return Ok(false);
+    }
+    let client = u32::from(std::net::Ipv4Addr::LOCALHOST);
+    for rule in &acls.ip_rules {
+        let (address, prefix) = rule.split_once('/').unwrap_or((rule, "32"));
+        let (Ok(address), Ok(prefix)) =
+            (address.parse::<std::net::Ipv4Addr>(), prefix.parse::<u32>())
+        else {
+            return Err(invalid(format!(
+                "vault `{vault}`: ip rule `{rule}` is not an IPv4 address or CIDR range"
+            )));
+        };
+        if prefix > 32 {
+            return Err(invalid(format!(
+                "vault `{vault}`: ip rule `{rule}` has a prefix above 32"
+            )));
+        }
+        let mask = u32::MAX.checked_shl(32 - prefix).unwrap_or(0);
+        if u32::from(address) & mask == client & mask {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
 fn invalid(message: impl Into<String>) -> EmulatorError {
     EmulatorError::State {
         path: None,
@@ -311,11 +403,7 @@ impl Directory {
                         permission_model: spec.permission_model,
                         access_policies: Vec::new(),
                         paging: spec.paging.clone(),
-                        firewall_denies: spec.network_acls.default_action
-                            == crate::state::NetworkAction::Deny
-                            && !spec.network_acls.ip_rules.iter().any(|r| {
-                                matches!(r.as_str(), "127.0.0.1" | "127.0.0.1/32" | "127.0.0.0/8")
-                            }),
+                        firewall_denies: firewall_denies_loopback(name, &spec.network_acls)?,
                     },
                 )
                 .is_some()
@@ -434,27 +522,48 @@ impl Directory {
             });
         }
         for (name, spec) in &state.vaults {
+            if spec.permission_model == crate::state::PermissionModel::Rbac
+                && !spec.access_policies.is_empty()
+            {
+                return Err(invalid(format!(
+                    "vault `{name}`: access_policies apply to `permission_model: access_policy` only (this vault uses RBAC)"
+                )));
+            }
             let mut policies = Vec::new();
             for policy in &spec.access_policies {
-                let object_id = directory
-                    .principals
-                    .iter()
-                    .find(|p| {
-                        p.name == policy.principal
-                            || p.object_id.eq_ignore_ascii_case(&policy.principal)
-                    })
-                    .map_or_else(
-                        || policy.principal.to_ascii_lowercase(),
-                        |p| p.object_id.clone(),
-                    );
+                let object_id = match directory.principals.iter().find(|p| {
+                    p.name == policy.principal
+                        || p.object_id.eq_ignore_ascii_case(&policy.principal)
+                }) {
+                    Some(principal) => principal.object_id.clone(),
+                    // An object id from outside the state (a user, a group).
+                    None if is_guid(&policy.principal) => policy.principal.to_ascii_lowercase(),
+                    None => {
+                        return Err(invalid(format!(
+                            "vault `{name}`: access policy principal `{}` is not in `identities` (nor an object id)",
+                            policy.principal
+                        )));
+                    }
+                };
                 let mut permissions = Vec::new();
-                for (kind, list) in [
-                    ("secrets", &policy.secrets),
-                    ("certificates", &policy.certificates),
-                    ("keys", &policy.keys),
+                for (kind, list, known) in [
+                    ("secrets", &policy.secrets, SECRET_PERMISSIONS),
+                    (
+                        "certificates",
+                        &policy.certificates,
+                        CERTIFICATE_PERMISSIONS,
+                    ),
+                    ("keys", &policy.keys, KEY_PERMISSIONS),
                 ] {
                     for permission in list {
-                        permissions.push((kind.to_owned(), permission.to_ascii_lowercase()));
+                        let permission = permission.to_ascii_lowercase();
+                        if !known.contains(&permission.as_str()) {
+                            return Err(invalid(format!(
+                                "vault `{name}`: `{permission}` is not a Key Vault {kind} permission ({})",
+                                known.join(", ")
+                            )));
+                        }
+                        permissions.push((kind.to_owned(), permission));
                     }
                 }
                 policies.push((object_id, permissions));
@@ -741,6 +850,55 @@ role_assignments:
         assert!(!d.allowed(&oid, Action::SecretSet, &format!("{one}/secrets/x")));
         // kv-one is not a prefix match of kv-one2.
         assert!(!d.allowed(&oid, Action::SecretGet, &format!("{one}2/secrets/x")));
+    }
+
+    #[test]
+    fn firewall_rules_are_addresses_and_ranges() {
+        let denies = |rules: &str| {
+            directory(&format!(
+                "vaults: {{ kv-one: {{ network_acls: {{ default_action: Deny, ip_rules: {rules} }} }} }}"
+            ))
+            .map(|d| d.vaults["kv-one"].firewall_denies)
+        };
+        assert!(denies("[]").unwrap());
+        assert!(denies("['10.0.0.0/8', 127.0.0.2]").unwrap());
+        assert!(!denies("[127.0.0.1]").unwrap());
+        assert!(!denies("['127.0.0.0/24']").unwrap());
+        assert!(!denies("['0.0.0.0/0']").unwrap());
+        assert!(!denies("['127.0.0.1/32']").unwrap());
+        let e = denies("['127.0.0.1/33']").unwrap_err().to_string();
+        assert!(e.contains("prefix above 32"), "{e}");
+        let e = denies("[localhost]").unwrap_err().to_string();
+        assert!(e.contains("not an IPv4 address or CIDR range"), "{e}");
+    }
+
+    #[test]
+    fn access_policies_name_known_principals_and_permissions() {
+        let build = |vault: &str| {
+            directory(&format!(
+                "identities: {{ app: {{ type: user_assigned }} }}\nvaults: {{ kv-one: {vault} }}"
+            ))
+        };
+        let ok = build(
+            "{ permission_model: access_policy, access_policies: [{ principal: app, secrets: [Get, list] }, { principal: 0a1b2c3d-0000-4000-8000-00000000abcd, keys: [unwrapKey] }] }",
+        )
+        .unwrap();
+        assert_eq!(ok.vaults["kv-one"].access_policies.len(), 2);
+        let e = build("{ permission_model: access_policy, access_policies: [{ principal: ap, secrets: [get] }] }")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("principal `ap` is not in `identities`"), "{e}");
+        let e = build("{ permission_model: access_policy, access_policies: [{ principal: app, secrets: [gett] }] }")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("`gett` is not a Key Vault secrets permission"),
+            "{e}"
+        );
+        let e = build("{ access_policies: [{ principal: app, secrets: [get] }] }")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("this vault uses RBAC"), "{e}");
     }
 
     #[test]

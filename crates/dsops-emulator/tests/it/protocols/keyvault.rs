@@ -446,6 +446,24 @@ async fn the_admin_api_rotates_a_secret_into_a_new_current_version() {
         .await
         .unwrap();
     assert_eq!(bad.status(), 400);
+    // So is a vault the state file does not have: nothing could read it.
+    let typo = client
+        .post(format!(
+            "{}/_emulator/vaults/dev-valut/secrets/database-password",
+            emulator.https_url()
+        ))
+        .json(&json!({ "value": "x" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(typo.status(), 400);
+    let text = typo.text().await.unwrap();
+    assert!(text.contains("no vault `dev-valut`"), "{text}");
+    assert!(
+        emulator
+            .set_secret("dev-valut", "database-password", "x")
+            .is_err()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
