@@ -108,14 +108,20 @@ fn doctor_finds_a_secret_behind_empty_first_pages() {
 
 #[test]
 fn an_access_policy_vault_gets_the_set_policy_command() {
-    // The VM has a Key Vault role, which an access-policy vault ignores.
+    // The VM has a Key Vault role, which an access-policy vault ignores;
+    // the policy is for someone else (an object id outside the state).
     let state = base()
         .grant("vm", "Key Vault Secrets User", "vault:dev-vault")
         .vault("dev-vault", |v| {
             v.subscription("Development")
                 .secret("database-password", CANARY)
                 .permission_model(PermissionModel::AccessPolicy)
-                .access_policy("someone-else", &["get", "list"], &[], &[])
+                .access_policy(
+                    "0a1b2c3d-0000-4000-8000-00000000abcd",
+                    &["get", "list"],
+                    &[],
+                    &[],
+                )
         })
         .build();
     let setup = Setup::new(state, SECRET_VAR);
