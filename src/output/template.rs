@@ -183,21 +183,43 @@ impl Template {
         &self,
         mut value: impl FnMut(&str) -> Option<&'v SecretString>,
     ) -> Result<SecretString, TemplateError> {
-        let mut out = String::new();
+        // Every value is looked up first, so that the text is written once
+        // into a buffer of its final size: a growing one would leave copies
+        // of the values written so far in the memory it frees.
+        let mut values = Vec::new();
         for piece in &self.pieces {
-            match piece {
-                Piece::Text(text) => out.push_str(text),
-                Piece::Value(p) => match value(&p.name) {
-                    Some(v) => out.push_str(v.expose_secret()),
+            if let Piece::Value(p) = piece {
+                match value(&p.name) {
+                    Some(v) => values.push(v),
                     None => {
-                        secrecy::zeroize::Zeroize::zeroize(&mut out);
                         return Err(TemplateError::Unresolved {
                             name: p.name.clone(),
                             line: p.line,
                             column: p.column,
                         });
                     }
-                },
+                }
+            }
+        }
+        let size = self
+            .pieces
+            .iter()
+            .map(|piece| match piece {
+                Piece::Text(text) => text.len(),
+                Piece::Value(_) => 0,
+            })
+            .chain(values.iter().map(|v| v.expose_secret().len()))
+            .sum();
+        let mut out = String::with_capacity(size);
+        let mut values = values.into_iter();
+        for piece in &self.pieces {
+            match piece {
+                Piece::Text(text) => out.push_str(text),
+                Piece::Value(_) => {
+                    if let Some(v) = values.next() {
+                        out.push_str(v.expose_secret());
+                    }
+                }
             }
         }
         Ok(SecretString::from(out))
