@@ -375,7 +375,8 @@ impl ExposeSecret<str> for Sas {
 /// `token_cache.buffer` (five minutes by default; half its life for a token
 /// that lives less than twice that), asking Entra ID (or the managed
 /// identity endpoint) for a new one only when the held one is inside that
-/// buffer. Made by `from_env` or `for_tests`, it holds one token and cannot
+/// buffer (through the store's token cache: with the cache off, every call
+/// asks). Made by `from_env` or `for_tests`, it holds one token and cannot
 /// refresh it. Clones share the token.
 ///
 /// `Debug` shows the expiry, never the token; there is no `Display`.
@@ -463,7 +464,9 @@ impl AccessToken {
 
     /// A token valid for at least the store's `token_cache.buffer` (or half
     /// its life), refreshed first when the one held is not. What to put in
-    /// an `Authorization: Bearer` header, each time.
+    /// an `Authorization: Bearer` header, each time. It comes through the
+    /// store's token cache: with `token_cache: { enabled: false }`, each call
+    /// asks the identity for a new token.
     ///
     /// # Errors
     ///
