@@ -118,18 +118,12 @@ impl Drop for HeldStderr {
 /// any other process could open.
 #[cfg(unix)]
 fn unnamed_file() -> Option<std::fs::File> {
-    use std::os::unix::fs::OpenOptionsExt;
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos());
-    let path = std::env::temp_dir().join(format!(".dsops-stderr-{}-{nanos}", std::process::id()));
-    let file = std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(&path)
-        .ok()?;
+    let temp = std::env::temp_dir();
+    let (path, file) = crate::private_fs::create_unique(
+        |tag| temp.join(format!(".dsops-stderr-{tag}")),
+        |path| crate::private_fs::file_options().read(true).open(path),
+    )
+    .ok()?;
     std::fs::remove_file(&path).ok()?;
     Some(file)
 }

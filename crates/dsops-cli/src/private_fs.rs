@@ -1,6 +1,7 @@
 //! Files and directories that only this user can open, created new under a
 //! name no one else had: the temporary file `render` writes beside its
-//! target, and the directory `exec --files` hands over. Creation never
+//! target, the directory `exec --files` hands over, the demo's directory
+//! and the unnamed file that holds stderr in `dsops github`. Creation never
 //! follows or reuses something already there (`create_new`, `mkdir`), so a
 //! name planted by another user fails the attempt instead of receiving a
 //! value.

@@ -131,27 +131,13 @@ pub(crate) fn run(args: &DemoArgs) -> u8 {
     code
 }
 
-/// A new private directory under the system's temporary directory.
+/// A new private directory (0700: the demo's state holds keys and secrets)
+/// under the system's temporary directory.
 fn tempfile_dir() -> std::io::Result<std::path::PathBuf> {
     let base = std::env::temp_dir();
-    for attempt in 0..100u32 {
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.subsec_nanos())
-            .unwrap_or(0);
-        let dir = base.join(format!(
-            "dsops-demo-{}-{nanos}-{attempt}",
-            std::process::id()
-        ));
-        // This user's only (0700): the demo's state holds keys and secrets.
-        let mut builder = std::fs::DirBuilder::new();
-        #[cfg(unix)]
-        std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-        match builder.create(&dir) {
-            Ok(()) => return Ok(dir),
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
-            Err(e) => return Err(e),
-        }
-    }
-    Err(std::io::Error::other("cannot create a temporary directory"))
+    crate::private_fs::create_unique(
+        |tag| base.join(format!("dsops-demo-{tag}")),
+        |dir| crate::private_fs::dir_builder().create(dir),
+    )
+    .map(|(dir, ())| dir)
 }
