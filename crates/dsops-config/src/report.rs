@@ -339,6 +339,27 @@ pub fn json(source: &Source, diagnostics: &[&Diagnostic]) -> Value {
     })
 }
 
+/// Text from a file or a server for one line of a message (a name, a claim,
+/// a path): every control character, line breaks and tabs included, written
+/// as `\u{..}`, so that it can neither start a new line nor an escape
+/// sequence. A whole message is then made inert by [`neutralize`].
+pub fn one_line(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(char::is_control) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    std::borrow::Cow::Owned(
+        text.chars()
+            .map(|c| {
+                if c.is_control() {
+                    c.escape_unicode().to_string()
+                } else {
+                    c.to_string()
+                }
+            })
+            .collect(),
+    )
+}
+
 /// Text from a file or a server made safe for a terminal or a CI log:
 /// control characters (ANSI and OSC escape sequences start with one) are
 /// written as `\u{1b}`, except line breaks and tabs; a line that would
@@ -391,6 +412,15 @@ pub fn neutralize(text: &str) -> std::borrow::Cow<'_, str> {
 #[cfg(test)]
 mod neutralize_tests {
     use super::neutralize;
+
+    #[test]
+    fn one_line_escapes_every_control_character() {
+        assert!(matches!(
+            one_line("repo:o/r"),
+            std::borrow::Cow::Borrowed(_)
+        ));
+        assert_eq!(one_line("a\nb\tc\u{1b}[31m"), "a\\u{a}b\\u{9}c\\u{1b}[31m");
+    }
 
     #[test]
     fn workflow_commands_and_escapes_become_text() {

@@ -455,17 +455,8 @@ fn source_text(
             .map(|name| name.replace('\\', "\\\\").replace('.', "\\."))
             .collect();
         // Control characters escaped: the names come from the file.
-        let shown: String = names
-            .join(".")
-            .chars()
-            .flat_map(|c| {
-                if c.is_control() {
-                    c.escape_default().collect::<Vec<_>>()
-                } else {
-                    vec![c]
-                }
-            })
-            .collect();
+        let joined = names.join(".");
+        let shown = dsops::config::report::one_line(&joined);
         text.push_str(&format!(", field {shown}"));
     }
     (text, kind, store)

@@ -141,7 +141,7 @@ pub(super) async fn check_store(
                     id.to_ascii_lowercase()
                         .contains("/providers/microsoft.managedidentity/userassignedidentities/")
                 })
-                .map(|id| id.chars().filter(|c| !c.is_control()).collect::<String>()),
+                .map(|id| dsops::config::report::one_line(id).into_owned()),
             _ => None,
         });
         if let Some(resource_id) = user_assigned {

@@ -2,6 +2,7 @@
 //! when there is one.
 
 use dsops::config::model::{Identity, KeyVaultObject, ResourceType, Store, UserAssignedId};
+use dsops::config::report::one_line;
 use dsops::identity::{Attempt, AttemptOutcome, FederatedToken, Scope};
 
 /// One thing to change.
@@ -150,27 +151,14 @@ pub(super) fn federated_credential_fix(
     (
         format!(
             "trust this job's token: add a federated credential to application {client} with issuer {}, subject {} and audience {}",
-            printable(&token.issuer),
-            printable(&token.subject),
-            printable(&audiences.join(", "))
+            one_line(&token.issuer),
+            one_line(&token.subject),
+            one_line(&audiences.join(", "))
         ),
         Some(format!(
             "az ad app federated-credential create --id {client} --parameters '{parameters}'"
         )),
     )
-}
-
-/// Text from a token, for the terminal: control characters as `\u{..}`.
-fn printable(text: &str) -> String {
-    text.chars()
-        .map(|c| {
-            if c.is_control() {
-                c.escape_unicode().to_string()
-            } else {
-                c.to_string()
-            }
-        })
-        .collect()
 }
 
 fn login_command(store: &Store) -> String {
