@@ -411,7 +411,7 @@ pub fn neutralize(text: &str) -> std::borrow::Cow<'_, str> {
 
 #[cfg(test)]
 mod neutralize_tests {
-    use super::neutralize;
+    use super::{neutralize, one_line};
 
     #[test]
     fn one_line_escapes_every_control_character() {
