@@ -5,8 +5,6 @@ use std::fmt;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Map, Value};
 
@@ -573,10 +571,7 @@ impl Credential {
 
 /// The `exp` claim of a JWT, or `None` for anything else.
 fn jwt_expiry(token: &str) -> Option<SystemTime> {
-    let mut parts = token.split('.');
-    let (_, payload, _) = (parts.next()?, parts.next()?, parts.next()?);
-    let bytes = URL_SAFE_NO_PAD.decode(payload.trim_end_matches('=')).ok()?;
-    let claims: Value = serde_json::from_slice(&bytes).ok()?;
+    let claims = crate::azure::identity::jwt_payload(token)?;
     let exp = claims.get("exp")?;
     let seconds = exp
         .as_u64()
@@ -587,6 +582,8 @@ fn jwt_expiry(token: &str) -> Option<SystemTime> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use base64::Engine as _;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
     const PEM: &str = "Bag Attributes: x\n-----BEGIN PRIVATE KEY-----\nS0VZ\n-----END PRIVATE KEY-----\n-----BEGIN CERTIFICATE-----\nTEVBRg==\n-----END CERTIFICATE-----\n\n-----BEGIN CERTIFICATE-----\r\nQ0E=\r\n-----END CERTIFICATE-----\n";
 

@@ -15,8 +15,6 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, SystemTime};
 
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use dsops_config::Environment;
 use secrecy::SecretString;
 use serde_json::Value;
@@ -249,17 +247,14 @@ fn parse(stdout: &[u8]) -> Result<AccessToken, &'static str> {
 
 /// The `exp` claim of a JWT, unverified (only to know when to ask again).
 fn jwt_expiry(token: &str) -> Option<u64> {
-    let payload = token.split('.').nth(1)?;
-    let bytes = URL_SAFE_NO_PAD.decode(payload.trim_end_matches('=')).ok()?;
-    serde_json::from_slice::<Value>(&bytes)
-        .ok()?
-        .get("exp")?
-        .as_u64()
+    super::claims::jwt_payload(token)?.get("exp")?.as_u64()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use base64::Engine as _;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
     #[test]
     fn reads_expires_on_or_the_tokens_exp() {

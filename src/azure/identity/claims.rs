@@ -6,6 +6,14 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::Value;
 
+/// The payload of a JWT (`header.payload.signature`), decoded and read
+/// as JSON, not verified; `None` for anything else.
+pub(crate) fn jwt_payload(token: &str) -> Option<Value> {
+    let payload = token.split('.').nth(1)?;
+    let bytes = URL_SAFE_NO_PAD.decode(payload.trim_end_matches('=')).ok()?;
+    serde_json::from_slice(&bytes).ok()
+}
+
 /// Claims of an access token (all optional: not every token is a JWT).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TokenClaims {
@@ -24,12 +32,7 @@ pub struct TokenClaims {
 impl TokenClaims {
     /// Reads the claims of a JWT; anything else gives no claims.
     pub fn read(token: &SecretString) -> Self {
-        let payload = token.expose_secret().split('.').nth(1).unwrap_or_default();
-        let Some(claims) = URL_SAFE_NO_PAD
-            .decode(payload.trim_end_matches('='))
-            .ok()
-            .and_then(|bytes| serde_json::from_slice::<Value>(&bytes).ok())
-        else {
+        let Some(claims) = jwt_payload(token.expose_secret()) else {
             return Self::default();
         };
         let text = |name: &str| claims.get(name).and_then(Value::as_str).map(str::to_owned);
@@ -61,11 +64,7 @@ impl FederatedToken {
     /// Reads `iss`, `sub` and `aud` of a JWT; `None` when it is not one or
     /// lacks `iss` or `sub`.
     pub(crate) fn read(token: &SecretString) -> Option<Self> {
-        let payload = token.expose_secret().split('.').nth(1)?;
-        let claims: Value = URL_SAFE_NO_PAD
-            .decode(payload.trim_end_matches('='))
-            .ok()
-            .and_then(|bytes| serde_json::from_slice(&bytes).ok())?;
+        let claims = jwt_payload(token.expose_secret())?;
         let text = |name: &str| claims.get(name).and_then(Value::as_str).map(str::to_owned);
         let audiences = match claims.get("aud") {
             Some(Value::String(one)) => vec![one.clone()],

@@ -33,6 +33,7 @@ use secrecy::SecretString;
 pub(crate) use chain::Chain;
 pub(crate) use chain::chain_text;
 pub use chain::{Attempt, AttemptOutcome, ChainError, DEFAULT_ORDER, GITHUB_AUDIENCE};
+pub(crate) use claims::jwt_payload;
 pub use claims::{FederatedToken, TokenClaims};
 pub(crate) use error::SourceError;
 #[cfg(test)]
