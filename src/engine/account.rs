@@ -45,6 +45,8 @@ pub(super) type Shared<T> = Arc<OnceCell<Result<T, Failure>>>;
 
 /// What an account fetch needs.
 pub(super) struct AccountFetch<'a> {
+    /// The resolution it is part of (its reads of accounts).
+    pub(super) run: &'a super::Run,
     pub(super) store: &'a str,
     pub(super) kind: AccountKind,
     pub(super) account: &'a str,
@@ -84,7 +86,7 @@ pub(super) async fn fetch(
             .ok_or_else(|| Failure::plain(format!("Resource Manager returned no {wanted}"), None))
     };
     // Each read of an account is made once per run, whichever variables need it.
-    let read = |action: &'static str| inner.account_read(request.store, &id, action);
+    let read = |action: &'static str| request.run.account_read(request.store, &id, action);
     let storage_keys = || async {
         read("listKeys")
             .get_or_init(|| async {

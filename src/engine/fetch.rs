@@ -21,7 +21,11 @@ pub(super) struct Fetched {
     pub(super) expires: Option<SystemTime>,
 }
 
-pub(super) async fn fetch(inner: &Inner, fetch: &super::Fetch) -> Result<Fetched, Failure> {
+pub(super) async fn fetch(
+    inner: &Inner,
+    run: &super::Run,
+    fetch: &super::Fetch,
+) -> Result<Fetched, Failure> {
     if let FetchTarget::Unsupported { kind } = &fetch.target {
         return Err(Failure::plain(format!("dsops cannot fetch {kind}"), None));
     }
@@ -82,7 +86,7 @@ pub(super) async fn fetch(inner: &Inner, fetch: &super::Fetch) -> Result<Fetched
                 } => SystemTime::now().checked_add(spec.expiry),
                 _ => None,
             };
-            with_token(inner, &runtime, store, &fetch.store, target, &token)
+            with_token(inner, run, &runtime, store, &fetch.store, target, &token)
                 .await
                 .map(|value| Fetched { value, expires })
                 .map_err(|failure| Failure {
@@ -122,6 +126,7 @@ async fn token(
 
 async fn with_token(
     inner: &Inner,
+    run: &super::Run,
     runtime: &StoreRuntime,
     store: &dsops_config::model::Store,
     store_name: &str,
@@ -151,6 +156,7 @@ async fn with_token(
                 &store.cloud.endpoints.resource_manager,
             );
             let request = super::account::AccountFetch {
+                run,
                 store: store_name,
                 kind: *kind,
                 account,

@@ -78,6 +78,32 @@ impl std::fmt::Debug for Engine {
 /// Reads of accounts by (store, account id, action).
 type AccountReads = HashMap<(String, String, &'static str), account::Shared<account::Read>>;
 
+/// What the fetches of one resolution share: each read of an account
+/// (keys and connection strings by store, account id and action), made
+/// once whichever variables need it.
+#[derive(Default)]
+struct Run {
+    account_reads: Mutex<AccountReads>,
+}
+
+impl Run {
+    /// The shared result of one read of an account (`listKeys`...).
+    fn account_read(
+        &self,
+        store: &str,
+        id: &str,
+        action: &'static str,
+    ) -> account::Shared<account::Read> {
+        let mut map = self
+            .account_reads
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        map.entry((store.to_owned(), id.to_ascii_lowercase(), action))
+            .or_default()
+            .clone()
+    }
+}
+
 struct Inner {
     config: Config,
     config_dir: PathBuf,
@@ -86,8 +112,6 @@ struct Inner {
     stores: Mutex<HashMap<String, Arc<StoreRuntime>>>,
     /// Subscriptions each store's identity sees, listed once.
     subscriptions: Mutex<HashMap<String, account::Shared<Vec<String>>>>,
-    /// Keys and connection strings by (store, account id, action), read once.
-    account_reads: Mutex<AccountReads>,
     /// Account listings by (store, subscription, kind), one per run.
     listings: Mutex<HashMap<(String, String, crate::azure::arm::AccountKind), account::Listing>>,
     /// `secret_cache`: values by (store, target), with when they were fetched.
@@ -131,7 +155,6 @@ impl Engine {
                 stores: Mutex::new(HashMap::new()),
                 listings: Mutex::new(HashMap::new()),
                 subscriptions: Mutex::new(HashMap::new()),
-                account_reads: Mutex::new(HashMap::new()),
                 secrets: Mutex::new(HashMap::new()),
                 budget: limit::Budget::default(),
                 pinned: Mutex::new(HashMap::new()),
@@ -167,21 +190,19 @@ impl Engine {
     /// costs one request per object that may have changed.
     pub async fn resolve(&self, env: &str) -> Result<Resolution, EngineError> {
         let plan = self.plan(env)?;
-        // Keys are read once per resolution, not per engine: they rotate.
-        self.inner
-            .account_reads
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .clear();
+        // Keys are read once per resolution, not per engine (they rotate),
+        // and resolutions at the same time each have their own reads.
+        let run = Arc::new(Run::default());
         let total = plan.fetches.len();
         let done = Arc::new(std::sync::atomic::AtomicUsize::new(0));
         let mut tasks = tokio::task::JoinSet::new();
         for (index, fetch) in plan.fetches.iter().enumerate() {
             let inner = self.inner.clone();
+            let run = run.clone();
             let fetch = fetch.clone();
             let done = done.clone();
             tasks.spawn(async move {
-                let result = fetch::fetch(&inner, &fetch).await;
+                let result = fetch::fetch(&inner, &run, &fetch).await;
                 let finished = done.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
                 if let Some(progress) = &inner.options.progress {
                     progress(finished, total);
@@ -366,22 +387,6 @@ impl Inner {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         map.entry(store.to_owned()).or_default().clone()
-    }
-
-    /// The shared result of one read of an account (`listKeys`...).
-    fn account_read(
-        &self,
-        store: &str,
-        id: &str,
-        action: &'static str,
-    ) -> account::Shared<account::Read> {
-        let mut map = self
-            .account_reads
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        map.entry((store.to_owned(), id.to_ascii_lowercase(), action))
-            .or_default()
-            .clone()
     }
 
     /// The shared listing of a subscription's accounts of a kind.
