@@ -169,9 +169,13 @@ fn requests_per_interval(
     );
 }
 
-/// The `dsops` binary of this profile: `target/release/deps/watch-HASH` →
-/// `target/release/dsops`.
+/// The `dsops` binary: `DSOPS_BIN` (what `scripts/bench` built, in its
+/// profile), else the one of this profile: `target/release/deps/watch-HASH`
+/// → `target/release/dsops`.
 fn dsops_binary() -> std::path::PathBuf {
+    if let Some(given) = std::env::var_os("DSOPS_BIN") {
+        return std::path::PathBuf::from(given);
+    }
     let exe = std::env::current_exe().unwrap();
     let dsops = exe
         .parent()
