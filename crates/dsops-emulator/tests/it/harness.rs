@@ -1,6 +1,7 @@
 //! Starting emulators and clients that trust them.
 
 use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
 
 use dsops_emulator::{Emulator, Options, StateFile};
 
@@ -35,4 +36,32 @@ pub(crate) fn client(emulator: &Emulator, hosts: &[&str]) -> reqwest::Client {
 /// `https://HOST:PORT` for a host resolved to the emulator.
 pub(crate) fn url(emulator: &Emulator, host: &str, path: &str) -> String {
     format!("https://{host}:{}{path}", emulator.https_addr().port())
+}
+
+/// The repository's root (where `scripts/` installs the SDKs under `target/`).
+pub(crate) fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .ancestors()
+        .nth(2)
+        .expect("the crate is at crates/dsops-emulator")
+        .to_owned()
+}
+
+/// The Python virtualenv's interpreter with the Azure SDK for Python; a
+/// clear failure when it is not there.
+pub(crate) fn venv_python() -> PathBuf {
+    let python = repo_root().join("target/python-sdk/bin/python");
+    assert!(
+        python.is_file(),
+        "{} does not exist: run scripts/install-python-sdk (from the repository root) to install \
+         the Azure SDK for Python this test drives; scripts/test does so before cargo test",
+        python.display()
+    );
+    python
+}
+
+/// A value's SHA-256 in hex: what the SDK scripts print instead of values.
+pub(crate) fn sha256_hex(value: &str) -> String {
+    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, value.as_bytes());
+    digest.as_ref().iter().map(|b| format!("{b:02x}")).collect()
 }

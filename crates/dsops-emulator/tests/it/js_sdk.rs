@@ -12,15 +12,7 @@ use std::time::Duration;
 use dsops_emulator::Emulator;
 use serde_json::Value;
 
-use crate::harness;
-
-fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .ancestors()
-        .nth(2)
-        .expect("the crate is at crates/dsops-emulator")
-        .to_owned()
-}
+use crate::harness::{self, repo_root, sha256_hex};
 
 fn modules() -> PathBuf {
     let modules = repo_root().join("target/azure-js-sdk");
@@ -33,11 +25,6 @@ fn modules() -> PathBuf {
         modules.display()
     );
     modules
-}
-
-fn sha256_hex(value: &str) -> String {
-    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, value.as_bytes());
-    digest.as_ref().iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Runs the script with the managed identity variables `identity` names;

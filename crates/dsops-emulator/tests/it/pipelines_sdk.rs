@@ -6,10 +6,10 @@
 //! credential (`sc://ORG/PROJECT/CONNECTION`), and `SecretClient` reads a
 //! secret. The SDK is in `target/python-sdk` (`scripts/install-python-sdk`).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
-use dsops_emulator::{Emulator, Options, StateFile};
+use crate::harness;
 
 const CONNECTION_ID: &str = "5b1d1e8c-4f2a-4b7e-9c3d-2a1f0e9d8c7b";
 const ACCESS_TOKEN: &str = "system-access-token-for-the-sdk";
@@ -38,28 +38,10 @@ ci:
     access_token: system-access-token-for-the-sdk
 "#;
 
-fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .ancestors()
-        .nth(2)
-        .expect("the crate is at crates/dsops-emulator")
-        .to_owned()
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn python_sdk_azure_pipelines_credential_reads_a_secret() {
-    let python = repo_root().join("target/python-sdk/bin/python");
-    assert!(
-        python.is_file(),
-        "{} does not exist: run scripts/install-python-sdk (scripts/test does)",
-        python.display()
-    );
-    let emulator = Emulator::start(Options {
-        state: StateFile::parse(STATE).unwrap(),
-        ..Default::default()
-    })
-    .await
-    .unwrap();
+    let python = harness::venv_python();
+    let emulator = harness::with_state(STATE).await;
     let ca = tempfile::NamedTempFile::new().unwrap();
     std::fs::write(ca.path(), emulator.ca_pem()).unwrap();
     let request_uri = emulator
@@ -123,8 +105,8 @@ async fn python_sdk_azure_pipelines_credential_reads_a_secret() {
 /// 405 for a GET.
 #[tokio::test(flavor = "multi_thread")]
 async fn the_oidc_token_endpoint_answers_as_azure_devops() {
-    let emulator = crate::harness::with_state(STATE).await;
-    let client = crate::harness::client(&emulator, &[]);
+    let emulator = harness::with_state(STATE).await;
+    let client = harness::client(&emulator, &[]);
     let uri = emulator
         .azure_pipelines_environment()
         .into_iter()

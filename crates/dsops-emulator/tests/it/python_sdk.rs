@@ -13,7 +13,7 @@ use std::time::Duration;
 use dsops_emulator::{Emulator, LogEntry};
 use serde_json::Value;
 
-use crate::harness;
+use crate::harness::{self, repo_root, sha256_hex, venv_python};
 
 /// The vault of the example state, and the host the script addresses it by.
 const VAULT: &str = "dev-vault";
@@ -90,33 +90,8 @@ const CASES: &[(&str, &str, Want)] = &[
     ("client_secret_disabled", "retired-token", DISABLED),
 ];
 
-fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .ancestors()
-        .nth(2)
-        .expect("the crate is at crates/dsops-emulator")
-        .to_owned()
-}
-
 fn script() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/python/keyvault_sdk.py")
-}
-
-/// The virtualenv's interpreter; a clear failure when it is not there.
-fn venv_python() -> PathBuf {
-    let python = repo_root().join("target/python-sdk/bin/python");
-    assert!(
-        python.is_file(),
-        "{} does not exist: run scripts/install-python-sdk (from the repository root) to install \
-         the Azure SDK for Python this test drives; scripts/test does so before cargo test",
-        python.display()
-    );
-    python
-}
-
-fn sha256_hex(value: &str) -> String {
-    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, value.as_bytes());
-    digest.as_ref().iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn env_var(emulator: &Emulator, name: &str) -> String {
