@@ -18,8 +18,9 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use dsops_emulator::testing::{Identity, StateBuilder, StorageAccount};
-use dsops_emulator::{Emulator, FaultSpec, Options, StateFile};
+use dsops_emulator::{FaultSpec, StateFile};
 
+use crate::support::emulated::emulator_with_dir;
 use crate::support::harness::{dsops, run};
 
 const DB: &str = "CANARY-fault-db-password-0d1e";
@@ -260,12 +261,7 @@ fn store_for(endpoint: Endpoint) -> &'static str {
 }
 
 fn run_cell(endpoint: Endpoint, fault: Fault) -> Cell {
-    let emulator = Emulator::start_in_background(Options {
-        state: state(),
-        ..Default::default()
-    })
-    .unwrap();
-    let dir = tempfile::tempdir().unwrap();
+    let (emulator, dir) = emulator_with_dir(state());
     let port = emulator.https_addr().port();
     let https = emulator.https_url();
     let http = emulator.http_url().unwrap();
@@ -297,7 +293,6 @@ fn run_cell(endpoint: Endpoint, fault: Fault) -> Cell {
         store_for(endpoint)
     );
     std::fs::write(dir.path().join("dsops.yaml"), config).unwrap();
-    std::fs::write(dir.path().join("ca.pem"), emulator.ca_pem()).unwrap();
     let env_file = dir.path().join("github_env");
     let output_file = dir.path().join("github_output");
     std::fs::write(&env_file, "").unwrap();
