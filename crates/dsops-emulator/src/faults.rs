@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 #[serde(deny_unknown_fields, default)]
 pub struct FaultSpec {
     /// Match: the service (`imds`, `app_service`, `arc`, `cloud_shell`,
-    /// `entra`, `github`, `oidc`, `keyvault`, `arm`).
+    /// `entra`, `github`, `oidc`, `keyvault`, `arm`, `arm_metadata`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub service: Option<String>,
     /// Match: a path prefix (case-insensitive), e.g. `/secrets/db-password`.

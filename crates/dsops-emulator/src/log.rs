@@ -12,7 +12,7 @@ pub struct LogEntry {
     /// Sequence number, from 1.
     pub seq: u64,
     /// Which emulated service answered (`imds`, `app_service`, `arc`,
-    /// `cloud_shell`, `entra`, `github`, `oidc`, `keyvault`, `arm`, `admin`,
+    /// `cloud_shell`, `entra`, `github`, `oidc`, `keyvault`, `arm`, `arm_metadata`, `admin`,
     /// or `unknown`).
     pub service: &'static str,
     /// HTTP method.

@@ -2,6 +2,7 @@
 
 mod admin;
 mod arm;
+mod cloud_metadata;
 mod entra;
 mod keyvault;
 mod managed_identity;
@@ -24,6 +25,7 @@ pub(crate) fn classify(req: &Request) -> &'static str {
         ["_emulator", ..] => "admin",
         [_, _, "_apis", "distributedtask", ..] => "azure_pipelines",
         ["subscriptions", ..] => "arm",
+        ["metadata", "endpoints"] => "arm_metadata",
         ["secrets" | "certificates" | "keys", ..] => "keyvault",
         [_, "oauth2", ..] | [_, "v2.0", ..] | [_, "discovery", ..] => "entra",
         [tenant, ".well-known", ..] if *tenant != "github" => "entra",
@@ -42,6 +44,7 @@ pub(crate) fn handle(app: &App, req: &Request) -> Response {
         "github" | "oidc" => oidc::handle(app, req),
         "keyvault" => keyvault::handle(app, req),
         "arm" => arm::handle(app, req),
+        "arm_metadata" => cloud_metadata::handle(req),
         "admin" => admin::handle(app, req),
         "azure_pipelines" => match (req.parts().as_slice(), app.issuer("azure_pipelines")) {
             ([_, _, _, _, "hubs", _, "plans", _, "jobs", _, "oidctoken"], Some(issuer)) => {

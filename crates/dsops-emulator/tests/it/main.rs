@@ -12,6 +12,7 @@
 
 mod harness;
 
+mod azure_cli;
 mod conformance;
 mod js_sdk;
 mod load;
