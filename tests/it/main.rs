@@ -12,7 +12,8 @@
 //!   `azure_answers_cli.rs`.
 //! - **The library's public API against the emulator** (the `Engine`,
 //!   storage and Cosmos DB accounts): `engine.rs`, `accounts.rs`, through
-//!   `support::in_process`.
+//!   `support::in_process`; the api-versions dsops sends, each one Azure
+//!   publishes for its service: `api_versions.rs`.
 //! - **The configuration format** (the bad-config corpus and its snapshots,
 //!   secrets written in the file, the JSON Schema, the seed page's
 //!   examples): `bad_corpus.rs`, `secrets.rs`, `schema.rs`, `seed*.rs`.
@@ -64,6 +65,9 @@ mod render_cli;
 // The library's public API against the emulator.
 mod accounts;
 mod engine;
+
+// The api-versions dsops sends, against the ones Azure publishes.
+mod api_versions;
 
 // The configuration format.
 mod bad_corpus;

@@ -61,6 +61,8 @@ pub(crate) struct Subscription {
 #[derive(Debug, Clone)]
 pub(crate) struct ResourceGroup {
     pub(crate) name: String,
+    /// Its location (`westeurope` unless the state names one).
+    pub(crate) location: String,
     pub(crate) storage: Vec<StorageAccount>,
     pub(crate) cosmos: Vec<CosmosAccount>,
 }
@@ -320,6 +322,7 @@ impl Directory {
                     .collect();
                 groups.push(ResourceGroup {
                     name: rg.clone(),
+                    location,
                     storage,
                     cosmos,
                 });

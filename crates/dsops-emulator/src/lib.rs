@@ -23,6 +23,7 @@
 //! # Ok(()) }
 //! ```
 
+pub mod api_versions;
 mod app;
 mod ci;
 mod crypto;

@@ -1,10 +1,12 @@
 //! Azure Resource Manager: subscriptions, storage accounts (list, get,
 //! `listKeys`), Cosmos DB accounts (list, get, `listKeys`,
 //! `listReadOnlyKeys`, `listConnectionStrings`) and vaults (get), with ARM's
+//! `api-version` checks (each type's published list, [`Api`]) and its
 //! authentication and authorization errors.
 
 use serde_json::{Value, json};
 
+use crate::api_versions::Api;
 use crate::app::App;
 use crate::directory::{CosmosAccount, ResourceGroup, StorageAccount, Subscription};
 use crate::http::{Request, Response};
@@ -84,12 +86,16 @@ fn authenticate(app: &App, req: &Request) -> Result<Caller, Response> {
 
 /// Routes `/subscriptions/...`.
 pub(super) fn handle(app: &App, req: &Request) -> Response {
-    if req.query("api-version").is_none_or(str::is_empty) {
+    // The api-version, present and published, before the token.
+    let Some(version) = req.query("api-version").filter(|v| !v.is_empty()) else {
         return arm_error(
             400,
             "MissingApiVersionParameter",
             "The api-version query parameter (?api-version=) is required for all requests.",
         );
+    };
+    if let Err(response) = check_api_version(app, req, version) {
+        return response;
     }
     let caller = match authenticate(app, req) {
         Ok(c) => c,
@@ -100,6 +106,77 @@ pub(super) fn handle(app: &App, req: &Request) -> Response {
         .by_object_id(&caller.object_id)
         .map_or_else(|| caller.object_id.clone(), |p| p.name.clone());
     route(app, req, &caller).by(Some(who))
+}
+
+/// The list a path's `api-version` is checked against, with the resource
+/// type it names: the last `providers/{namespace}/{type}` of the path that
+/// the emulator serves, else `Microsoft.Resources`' subscriptions for
+/// `/subscriptions` and `/subscriptions/{id}`. Paths of types the emulator
+/// does not serve have none (they are answered 404).
+fn api_of<'a>(parts: &[&'a str]) -> Option<(Api, &'a str)> {
+    let provider = parts.windows(3).rev().find_map(|w| match w {
+        [p, namespace, kind] if p.eq_ignore_ascii_case("providers") => {
+            Api::of_provider(namespace, kind).map(|api| (api, *kind))
+        }
+        _ => None,
+    });
+    provider.or(match parts {
+        ["subscriptions"] | ["subscriptions", _] => Some((Api::Subscriptions, "subscriptions")),
+        _ => None,
+    })
+}
+
+/// Refuses an `api-version` the resource type's specification does not
+/// publish, as ARM does: `InvalidApiVersionParameter` for
+/// `Microsoft.Resources` (subscriptions), `NoRegisteredProviderFound` for a
+/// resource provider's type, naming the location (the resource group's,
+/// `global` without one), the type and the supported versions.
+fn check_api_version(app: &App, req: &Request, version: &str) -> Result<(), Response> {
+    let parts = req.parts();
+    let Some((api, kind)) = api_of(&parts) else {
+        return Ok(());
+    };
+    if api.accepts(version) {
+        return Ok(());
+    }
+    if api == Api::Subscriptions {
+        return Err(arm_error(
+            400,
+            "InvalidApiVersionParameter",
+            &format!(
+                "The api-version '{version}' is invalid. The supported versions are '{}'.",
+                api.versions().join(",")
+            ),
+        ));
+    }
+    let subscriptions = &app.directory.subscriptions;
+    let location = match parts.as_slice() {
+        ["subscriptions", id, rg, name, ..] if rg.eq_ignore_ascii_case("resourceGroups") => {
+            subscriptions
+                .iter()
+                .filter(|s| s.id.eq_ignore_ascii_case(id))
+                .flat_map(|s| &s.groups)
+                .find(|g| g.name.eq_ignore_ascii_case(name))
+                .map_or("global", |g| g.location.as_str())
+        }
+        _ => "global",
+    };
+    let mut locations: Vec<&str> = subscriptions
+        .iter()
+        .flat_map(|s| &s.groups)
+        .map(|g| g.location.as_str())
+        .collect();
+    locations.sort_unstable();
+    locations.dedup();
+    Err(arm_error(
+        400,
+        "NoRegisteredProviderFound",
+        &format!(
+            "No registered resource provider found for location '{location}' and API version '{version}' for type '{kind}'. The supported api-versions are '{}'. The supported locations are '{}'.",
+            api.versions().join(", "),
+            locations.join(", ")
+        ),
+    ))
 }
 
 fn route(app: &App, req: &Request, caller: &Caller) -> Response {

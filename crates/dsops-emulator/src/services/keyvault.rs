@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value, json};
 
+use crate::api_versions::Api;
 use crate::app::App;
 use crate::crypto::b64;
 use crate::directory::{Directory, VaultPlace};
@@ -140,6 +141,9 @@ pub(super) fn handle(app: &App, req: &Request) -> Response {
     response.by(Some(who))
 }
 
+/// The `api-version`: one the data-plane specification publishes
+/// ([`Api::KeyVault`]), else Key Vault's `400 BadParameter` naming the
+/// newest stable one.
 fn check_api_version(req: &Request) -> Result<(), Response> {
     match req.query("api-version") {
         None | Some("") => Err(kv_error(
@@ -147,35 +151,16 @@ fn check_api_version(req: &Request) -> Result<(), Response> {
             "BadParameter",
             "The 'api-version' query parameter is missing.",
         )),
-        Some(v) if is_known_api_version(v) => Ok(()),
+        Some(v) if Api::KeyVault.accepts(v) => Ok(()),
         Some(v) => Err(kv_error(
             400,
             "BadParameter",
             &format!(
-                "The specified version ({v}) is not recognized. Consider using the latest supported version (2025-07-01)."
+                "The specified version ({v}) is not recognized. Consider using the latest supported version ({}).",
+                Api::KeyVault.latest_stable()
             ),
         )),
     }
-}
-
-/// `7.0` to `7.6`, and the date versions (`2025-07-01`, `2026-04-01`...).
-fn is_known_api_version(v: &str) -> bool {
-    let numeric = v
-        .strip_prefix("7.")
-        .map(|minor| minor.split('-').next().unwrap_or_default())
-        .is_some_and(|m| m.len() == 1 && m.bytes().all(|b| b.is_ascii_digit()));
-    let dated = v.len() >= 10
-        && v.as_bytes().get(..10).is_some_and(|d| {
-            d.iter().enumerate().all(|(i, c)| {
-                if i == 4 || i == 7 {
-                    *c == b'-'
-                } else {
-                    c.is_ascii_digit()
-                }
-            })
-        })
-        && v.get(..4).is_some_and(|y| y >= "2025");
-    numeric || dated
 }
 
 /// The challenge Key Vault sends with every 401.

@@ -346,3 +346,124 @@ role_assignments:
         (404, Some("SubscriptionNotFound"))
     );
 }
+
+/// Each resource type takes the `api-version`s its specification publishes
+/// (`dsops_emulator::api_versions`) and no other, as ARM answers: a
+/// provider's type `NoRegisteredProviderFound` naming the location, the
+/// type and the supported versions; `Microsoft.Resources` (subscriptions)
+/// `InvalidApiVersionParameter`. The version is judged before the token, as
+/// a missing one is.
+#[tokio::test(flavor = "multi_thread")]
+async fn api_versions_the_type_does_not_publish_are_refused() {
+    use dsops_emulator::api_versions::Api;
+
+    let emulator = harness::example().await;
+    let token = imds_token(&emulator, "https://management.azure.com/", "").await;
+    let group = format!("/subscriptions/{SUB}/resourceGroups/rg-app/providers");
+    let storage_keys = format!("{group}/Microsoft.Storage/storageAccounts/devstorage/listKeys");
+    let storage_versions = Api::Storage.versions().join(", ");
+
+    // Cosmos DB's version is not one of storage's, with a token or without.
+    for token in [Some(token.as_str()), None] {
+        let (status, body) = arm(
+            &emulator,
+            "POST",
+            token,
+            &format!("{storage_keys}?api-version=2024-05-15"),
+        )
+        .await;
+        assert_eq!(status, 400, "{body}");
+        assert_eq!(body["error"]["code"], "NoRegisteredProviderFound");
+        assert_eq!(
+            body["error"]["message"],
+            format!(
+                "No registered resource provider found for location 'westeurope' and API version '2024-05-15' for type 'storageAccounts'. The supported api-versions are '{storage_versions}'. The supported locations are 'westeurope'."
+            )
+        );
+    }
+    assert!(storage_versions.starts_with("2026-09-01, 2026-06-01, "));
+
+    // Without a resource group the location is `global`.
+    let (status, body) = arm(
+        &emulator,
+        "GET",
+        Some(&token),
+        &format!("/subscriptions/{SUB}/providers/Microsoft.DocumentDB/databaseAccounts?api-version=2023-05-01"),
+    )
+    .await;
+    assert_eq!(status, 400, "{body}");
+    let message = body["error"]["message"].as_str().unwrap();
+    assert!(
+        message.starts_with("No registered resource provider found for location 'global' and API version '2023-05-01' for type 'databaseAccounts'. The supported api-versions are '2026-07-15, "),
+        "{message}"
+    );
+
+    // Locks and vaults have their own lists; the last provider of the path
+    // is the one that answers.
+    for (path, kind) in [
+        (
+            format!(
+                "{group}/Microsoft.Storage/storageAccounts/devstorage/providers/Microsoft.Authorization/locks?api-version=2023-05-01"
+            ),
+            "locks",
+        ),
+        (
+            format!("{group}/Microsoft.KeyVault/vaults/dev-vault?api-version=2023-05-01"),
+            "vaults",
+        ),
+    ] {
+        let (status, body) = arm(&emulator, "GET", Some(&token), &path).await;
+        assert_eq!(status, 400, "{path}: {body}");
+        assert_eq!(body["error"]["code"], "NoRegisteredProviderFound");
+        assert!(
+            body["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains(&format!("for type '{kind}'")),
+            "{body}"
+        );
+    }
+
+    // Subscriptions: a version of Microsoft.Resources' resources API is not
+    // one of its subscriptions API.
+    for path in ["/subscriptions", &format!("/subscriptions/{SUB}")] {
+        let (status, body) = arm(
+            &emulator,
+            "GET",
+            Some(&token),
+            &format!("{path}?api-version=2024-11-01"),
+        )
+        .await;
+        assert_eq!(status, 400, "{body}");
+        assert_eq!(body["error"]["code"], "InvalidApiVersionParameter");
+        assert_eq!(
+            body["error"]["message"],
+            "The api-version '2024-11-01' is invalid. The supported versions are '2022-12-01,2021-01-01,2020-01-01,2019-11-01,2019-06-01,2018-06-01,2016-06-01,2015-11-01'."
+        );
+    }
+
+    // Other published versions than dsops's are taken (the Azure CLI's,
+    // older ones), in any letter case.
+    for path in [
+        format!("{storage_keys}?api-version=2025-08-01"),
+        format!(
+            "{group}/Microsoft.DocumentDB/databaseAccounts/devcosmos/listKeys?api-version=2026-03-15"
+        ),
+        format!(
+            "{group}/Microsoft.DocumentDB/databaseAccounts/devcosmos/listKeys?api-version=2021-04-01-PREVIEW"
+        ),
+    ] {
+        let (status, body) = arm(&emulator, "POST", Some(&token), &path).await;
+        assert_eq!(status, 200, "{path}: {body}");
+    }
+    for path in [
+        "/subscriptions?api-version=2016-06-01".to_owned(),
+        format!("{group}/Microsoft.Storage/storageAccounts?api-version=2015-06-15"),
+        format!(
+            "/subscriptions/{SUB}/providers/Microsoft.Authorization/locks?api-version=2020-05-01"
+        ),
+    ] {
+        let (status, body) = arm(&emulator, "GET", Some(&token), &path).await;
+        assert_eq!(status, 200, "{path}: {body}");
+    }
+}

@@ -477,3 +477,47 @@ async fn tokens_may_live_a_few_seconds() {
     let (status, body, _) = kv(&emulator, Some(&token), "/secrets/anything").await;
     assert_eq!(status, 401, "{body}");
 }
+
+/// The data plane takes the versions its specification publishes
+/// (`dsops_emulator::api_versions::Api::KeyVault`, `2015-06-01` to the
+/// dated ones) and refuses any other as Key Vault does, `400 BadParameter`
+/// naming the newest stable version, before the token is looked at.
+#[tokio::test(flavor = "multi_thread")]
+async fn api_versions_the_data_plane_does_not_publish_are_refused() {
+    use dsops_emulator::api_versions::Api;
+
+    let emulator = harness::example().await;
+    let token = vault_token(&emulator, "").await;
+    let latest = Api::KeyVault.latest_stable();
+    assert_eq!(latest, "2026-04-01");
+    // `7.9` has the shape of a version but was never published; nor was a
+    // date between two published ones.
+    for version in ["7.9", "2025-01-01", "2026-04-02", "v7.5"] {
+        for token in [Some(token.as_str()), None] {
+            let (status, body, _) = kv(
+                &emulator,
+                token,
+                &format!("/secrets/database-password?api-version={version}"),
+            )
+            .await;
+            assert_eq!(status, 400, "{version}: {body}");
+            assert_eq!(
+                body,
+                json!({ "error": {
+                    "code": "BadParameter",
+                    "message": format!("The specified version ({version}) is not recognized. Consider using the latest supported version ({latest})."),
+                }})
+            );
+        }
+    }
+    // Published ones, old and new, stable and preview, are taken.
+    for version in ["7.0", "7.4", "7.6-preview.2", "2025-07-01", "2026-04-01"] {
+        let (status, body, _) = kv(
+            &emulator,
+            Some(&token),
+            &format!("/secrets/database-password?api-version={version}"),
+        )
+        .await;
+        assert_eq!(status, 200, "{version}: {body}");
+    }
+}
