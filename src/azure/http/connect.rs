@@ -90,39 +90,162 @@ pub(super) enum Protocol {
     Http1,
 }
 
-/// The certificates every connection of an [`super::Http`] trusts: the
-/// platform's roots and the extra CA certificates, built once and shared
-/// by its TLS settings.
-pub(super) fn roots(ca_pem: Option<&[u8]>) -> Result<Arc<rustls::RootCertStore>, HttpError> {
-    let mut roots = rustls::RootCertStore::empty();
-    roots.roots.extend(platform_roots().roots.iter().cloned());
-    if let Some(pem) = ca_pem {
-        for certificate in pem_certificates(pem)? {
-            roots.add(certificate).map_err(|e| {
-                HttpError::Setup(format!("the CA bundle is not PEM certificates: {e}"))
-            })?;
-        }
-    }
-    Ok(Arc::new(roots))
+/// What every connection of an [`super::Http`] trusts, and the TLS settings
+/// its connectors share: the platform's roots and the extra CA certificates.
+///
+/// Reading and parsing the platform's store takes a millisecond or two (on
+/// Debian, the bundle and then every file of `/etc/ssl/certs`: the largest
+/// part of a one-secret run's CPU). So no handshake waits for it until the
+/// server's certificate is in hand: a thread started with the first client
+/// reads the store while the first connections are opened and their
+/// handshakes sent, and [`DeferredRoots`] checks the certificate against it
+/// when it arrives. The extra certificates are parsed at once, so a bad
+/// `ca_bundle` is still an error of the setup.
+#[derive(Clone)]
+pub(super) struct Trust {
+    /// ALPN `h2` and `http/1.1`.
+    h2: Arc<rustls::ClientConfig>,
+    /// ALPN `http/1.1`.
+    h1: Arc<rustls::ClientConfig>,
+    /// The verifier both settings hold, for tests.
+    #[cfg(test)]
+    verifier: Arc<DeferredRoots>,
 }
 
-/// The TLS settings of a connector: `roots`, the aws-lc-rs provider, and
-/// the ALPN protocols `protocol` offers.
-pub(super) fn tls_config(
-    roots: &Arc<rustls::RootCertStore>,
-    protocol: Protocol,
-) -> Result<Arc<rustls::ClientConfig>, HttpError> {
-    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-    let mut config = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(|e| HttpError::Setup(format!("cannot set up HTTPS: {e}")))?
-        .with_root_certificates(roots.clone())
-        .with_no_client_auth();
-    config.alpn_protocols = match protocol {
-        Protocol::Http2 => vec![b"h2".to_vec(), b"http/1.1".to_vec()],
-        Protocol::Http1 => vec![b"http/1.1".to_vec()],
-    };
-    Ok(Arc::new(config))
+impl Trust {
+    /// The platform's roots (read in the background from now on) and the
+    /// certificates of `ca_pem`, which must be PEM certificates.
+    pub(super) fn new(ca_pem: Option<&[u8]>) -> Result<Self, HttpError> {
+        let mut extra = rustls::RootCertStore::empty();
+        if let Some(pem) = ca_pem {
+            for certificate in pem_certificates(pem)? {
+                extra.add(certificate).map_err(|e| {
+                    HttpError::Setup(format!("the CA bundle is not PEM certificates: {e}"))
+                })?;
+            }
+        }
+        read_platform_roots_in_background();
+        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+        let verifier = Arc::new(DeferredRoots {
+            extra,
+            provider: provider.clone(),
+            webpki: OnceLock::new(),
+        });
+        let config = |alpn: Vec<Vec<u8>>| -> Result<Arc<rustls::ClientConfig>, HttpError> {
+            let mut config = rustls::ClientConfig::builder_with_provider(provider.clone())
+                .with_safe_default_protocol_versions()
+                .map_err(|e| HttpError::Setup(format!("cannot set up HTTPS: {e}")))?
+                .dangerous()
+                .with_custom_certificate_verifier(verifier.clone())
+                .with_no_client_auth();
+            config.alpn_protocols = alpn;
+            Ok(Arc::new(config))
+        };
+        Ok(Self {
+            h2: config(vec![b"h2".to_vec(), b"http/1.1".to_vec()])?,
+            h1: config(vec![b"http/1.1".to_vec()])?,
+            #[cfg(test)]
+            verifier,
+        })
+    }
+
+    /// The TLS settings for `protocol`.
+    pub(super) fn config(&self, protocol: Protocol) -> Arc<rustls::ClientConfig> {
+        match protocol {
+            Protocol::Http2 => self.h2.clone(),
+            Protocol::Http1 => self.h1.clone(),
+        }
+    }
+
+    /// Whether the roots have been put together yet (for tests).
+    #[cfg(test)]
+    fn roots_built(&self) -> bool {
+        self.verifier.webpki.get().is_some()
+    }
+}
+
+/// rustls's WebPKI verification, over roots put together at the first
+/// certificate it checks: the platform's (waiting for the thread reading
+/// them, if it has not finished) and the extra ones. Signatures are checked
+/// as WebPKI checks them, with the provider's algorithms; nothing is
+/// trusted that the WebPKI verifier over the same roots would not trust.
+#[derive(Debug)]
+struct DeferredRoots {
+    extra: rustls::RootCertStore,
+    provider: Arc<rustls::crypto::CryptoProvider>,
+    webpki: OnceLock<Result<Arc<rustls::client::WebPkiServerVerifier>, rustls::Error>>,
+}
+
+impl DeferredRoots {
+    fn webpki(&self) -> Result<&Arc<rustls::client::WebPkiServerVerifier>, rustls::Error> {
+        self.webpki
+            .get_or_init(|| {
+                let mut roots = rustls::RootCertStore::empty();
+                roots.roots.extend(platform_roots().roots.iter().cloned());
+                roots.roots.extend(self.extra.roots.iter().cloned());
+                rustls::client::WebPkiServerVerifier::builder_with_provider(
+                    Arc::new(roots),
+                    self.provider.clone(),
+                )
+                .build()
+                .map_err(|e| rustls::Error::General(format!("no trusted roots: {e}")))
+            })
+            .as_ref()
+            .map_err(Clone::clone)
+    }
+}
+
+impl rustls::client::danger::ServerCertVerifier for DeferredRoots {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp_response: &[u8],
+        now: rustls::pki_types::UnixTime,
+    ) -> Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
+        self.webpki()?.verify_server_cert(
+            end_entity,
+            intermediates,
+            server_name,
+            ocsp_response,
+            now,
+        )
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+        self.provider
+            .signature_verification_algorithms
+            .supported_schemes()
+    }
 }
 
 /// The `CERTIFICATE` blocks of a PEM bundle; an error unless it has at
@@ -146,13 +269,29 @@ fn pem_certificates(pem: &[u8]) -> Result<Vec<CertificateDer<'static>>, HttpErro
 /// once per process. Certificates that do not parse are left out, as a
 /// store with one bad entry should not stop every connection.
 fn platform_roots() -> &'static rustls::RootCertStore {
-    static ROOTS: OnceLock<rustls::RootCertStore> = OnceLock::new();
-    ROOTS.get_or_init(|| {
+    PLATFORM_ROOTS.get_or_init(|| {
         let mut roots = rustls::RootCertStore::empty();
         let found = rustls_native_certs::load_native_certs();
         roots.add_parsable_certificates(found.certs);
         roots
     })
+}
+
+static PLATFORM_ROOTS: OnceLock<rustls::RootCertStore> = OnceLock::new();
+
+/// Starts reading the platform's roots on a thread of its own, once per
+/// process; whoever needs them first waits for that thread (`OnceLock`
+/// runs one initialiser and blocks the others), or reads them itself if the
+/// thread could not be started.
+fn read_platform_roots_in_background() {
+    static STARTED: std::sync::Once = std::sync::Once::new();
+    STARTED.call_once(|| {
+        let _ = std::thread::Builder::new()
+            .name("dsops-platform-roots".to_owned())
+            .spawn(|| {
+                platform_roots();
+            });
+    });
 }
 
 /// The origins (`scheme://host:port`) whose TLS handshake did not
@@ -206,9 +345,9 @@ pub(super) struct NotHttp2;
 #[derive(Clone)]
 pub(super) struct Connector {
     tcp: HttpConnector<LocalhostResolver>,
-    tls: tokio_rustls::TlsConnector,
-    /// ALPN `http/1.1`: for an `https` proxy itself (a CONNECT is HTTP/1.1).
-    tls_http1: tokio_rustls::TlsConnector,
+    /// The roots and TLS settings (`protocol`'s; an `https` proxy itself
+    /// is reached over HTTP/1.1, as a CONNECT is).
+    trust: Trust,
     protocol: Protocol,
     /// Origins seen to speak only HTTP/1.1 (written by the HTTP/2 connector).
     http1_hosts: Http1Hosts,
@@ -229,8 +368,7 @@ impl std::fmt::Debug for Connector {
 
 impl Connector {
     pub(super) fn new(
-        tls: Arc<rustls::ClientConfig>,
-        tls_http1: Arc<rustls::ClientConfig>,
+        trust: Trust,
         protocol: Protocol,
         http1_hosts: Http1Hosts,
         connect_timeout: Duration,
@@ -245,8 +383,7 @@ impl Connector {
         tcp.set_keepalive_retries(Some(3));
         Self {
             tcp,
-            tls: tokio_rustls::TlsConnector::from(tls),
-            tls_http1: tokio_rustls::TlsConnector::from(tls_http1),
+            trust,
             protocol,
             http1_hosts,
             proxy,
@@ -268,7 +405,6 @@ impl Connector {
         Self {
             proxy: None,
             protocol: Protocol::Http1,
-            tls: self.tls_http1.clone(),
             ..self.clone()
         }
     }
@@ -324,7 +460,9 @@ impl Connector {
             .unwrap_or(host);
         let name = ServerName::try_from(host.to_owned())
             .map_err(|e| format!("{host} is not a TLS server name: {e}"))?;
-        let tls = self.tls.connect(name, io).await?;
+        let tls = tokio_rustls::TlsConnector::from(self.trust.config(self.protocol))
+            .connect(name, io)
+            .await?;
         let h2 = tls.get_ref().1.alpn_protocol() == Some(b"h2");
         if self.protocol == Protocol::Http2 && !h2 {
             self.http1_hosts.insert(dst);
@@ -444,5 +582,46 @@ impl hyper::rt::Write for Conn {
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
         Pin::new(&mut self.io).poll_write_vectored(cx, bufs)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NOT_A_CERTIFICATE: &[u8] =
+        b"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n";
+
+    #[test]
+    fn the_roots_are_put_together_at_the_first_certificate_not_with_the_client() {
+        let trust = Trust::new(None).unwrap();
+        assert!(!trust.roots_built(), "no store built with the client");
+        assert_eq!(
+            trust.config(Protocol::Http2).alpn_protocols,
+            [b"h2".to_vec(), b"http/1.1".to_vec()]
+        );
+        assert_eq!(
+            trust.config(Protocol::Http1).alpn_protocols,
+            [b"http/1.1".to_vec()]
+        );
+        // A certificate no root signed is refused, after the roots are built.
+        use rustls::client::danger::ServerCertVerifier as _;
+        let refused = trust.verifier.verify_server_cert(
+            &CertificateDer::from(vec![0x30, 0x00]),
+            &[],
+            &ServerName::try_from("example.com").unwrap(),
+            &[],
+            rustls::pki_types::UnixTime::now(),
+        );
+        assert!(refused.is_err());
+        assert!(trust.roots_built());
+    }
+
+    #[test]
+    fn a_bad_bundle_is_an_error_of_the_setup() {
+        let error = Trust::new(Some(NOT_A_CERTIFICATE)).err().unwrap();
+        assert!(error.to_string().contains("CA bundle"), "{error}");
+        let error = Trust::new(Some(b"no pem here")).err().unwrap();
+        assert!(error.to_string().contains("BEGIN CERTIFICATE"), "{error}");
     }
 }

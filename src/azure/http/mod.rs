@@ -311,20 +311,13 @@ impl Http {
 
     /// Builds the clients, the remote one with the proxies of `proxy`.
     fn with_proxy(options: HttpOptions, proxy: Matcher) -> Result<Self, HttpError> {
-        let roots = connect::roots(options.ca_pem.as_deref())?;
-        let tls_h2 = connect::tls_config(&roots, Protocol::Http2)?;
-        let tls_h1 = connect::tls_config(&roots, Protocol::Http1)?;
+        let trust = connect::Trust::new(options.ca_pem.as_deref())?;
         let connect_timeout = options.request_timeout.min(Duration::from_secs(10));
         let http1_hosts = Http1Hosts::default();
         let proxy = Some(Arc::new(proxy));
         let connector = |protocol: Protocol, proxy: Option<Arc<Matcher>>| {
-            let tls = match protocol {
-                Protocol::Http2 => tls_h2.clone(),
-                Protocol::Http1 => tls_h1.clone(),
-            };
             Connector::new(
-                tls,
-                tls_h1.clone(),
+                trust.clone(),
                 protocol,
                 http1_hosts.clone(),
                 connect_timeout,
