@@ -26,6 +26,12 @@ pub(crate) const MAX_DEPTH: usize = 32;
 pub(crate) const MAX_ALIASES: usize = 10_000;
 /// Most events an alias may replay in total (what stops "billion laughs").
 pub(crate) const MAX_ALIAS_REPLAY: usize = 200_000;
+/// Most parser events (alias replays included).
+const MAX_EVENTS: usize = 4_000_000;
+/// Most nodes: scalars, lists and mappings (alias replays included).
+const MAX_NODES: usize = 2_000_000;
+/// Most bytes of scalar text in total (alias replays included).
+const MAX_SCALAR_BYTES: usize = MAX_CONFIG_BYTES * 2;
 
 /// A YAML node and where it is.
 #[derive(Debug, Clone)]
@@ -109,14 +115,20 @@ pub(crate) fn parse(source: &Source) -> Result<Node, Box<Diagnostic>> {
             span: Span::point(0),
         });
     }
+    parse_with_serde_saphyr(source)
+}
+
+/// serde-saphyr into `Spanned<Raw>`, then [`convert`].
+fn parse_with_serde_saphyr(source: &Source) -> Result<Node, Box<Diagnostic>> {
+    let text = source.text();
     let options = serde_saphyr::options! {
         budget: serde_saphyr::budget! {
             max_depth: MAX_DEPTH,
             max_aliases: MAX_ALIASES,
             max_documents: 1,
-            max_events: 4_000_000,
-            max_nodes: 2_000_000,
-            max_total_scalar_bytes: MAX_CONFIG_BYTES * 2,
+            max_events: MAX_EVENTS,
+            max_nodes: MAX_NODES,
+            max_total_scalar_bytes: MAX_SCALAR_BYTES,
         },
         alias_limits: serde_saphyr::alias_limits! {
             max_total_replayed_events: MAX_ALIAS_REPLAY,
