@@ -1,10 +1,20 @@
 //! YAML text to a tree of spanned nodes.
 //!
-//! Parsing is done by `serde-saphyr` (a maintained, panic-free serde YAML
-//! deserializer; `serde_yaml` is deprecated upstream). We deserialize into a
-//! generic spanned tree rather than straight into the model so that the decoder
-//! can report every problem at once, with its location, instead of stopping at
-//! the first one as a serde derive would.
+//! We parse into a generic spanned tree rather than straight into the model so
+//! that the decoder can report every problem at once, with its location,
+//! instead of stopping at the first one as a serde derive would.
+//!
+//! Two paths build the same tree. The fast one ([`fast`]) reads the events of
+//! granit-parser, the YAML parser serde-saphyr is built on, and builds the
+//! nodes directly. The reference one deserializes into `Spanned<Raw>` with
+//! `serde-saphyr` (a maintained, panic-free serde YAML deserializer;
+//! `serde_yaml` is deprecated upstream) and converts that. The fast path
+//! handles what a configuration holds (mappings, lists, scalars of every
+//! style, anchors and aliases, merge keys, `!!str`) and gives up on anything
+//! else, on every error and at every limit: the text is then parsed again by
+//! serde-saphyr, so that what is accepted, the tree and every error message
+//! are serde-saphyr's. The unit tests check that both paths give the same
+//! tree, spans included, on every YAML file of the repository.
 //!
 //! Hostile input is bounded here: the text size, nesting depth, node and event
 //! counts and alias expansion all have limits, and breaking one is a clear error.
@@ -32,6 +42,8 @@ const MAX_EVENTS: usize = 4_000_000;
 const MAX_NODES: usize = 2_000_000;
 /// Most bytes of scalar text in total (alias replays included).
 const MAX_SCALAR_BYTES: usize = MAX_CONFIG_BYTES * 2;
+
+mod fast;
 
 /// A YAML node and where it is.
 #[derive(Debug, Clone)]
@@ -115,10 +127,14 @@ pub(crate) fn parse(source: &Source) -> Result<Node, Box<Diagnostic>> {
             span: Span::point(0),
         });
     }
-    parse_with_serde_saphyr(source)
+    match fast::parse(source) {
+        Some(root) => Ok(root),
+        None => parse_with_serde_saphyr(source),
+    }
 }
 
-/// serde-saphyr into `Spanned<Raw>`, then [`convert`].
+/// The reference parse: serde-saphyr into `Spanned<Raw>`, then [`convert`].
+/// It decides whatever the fast path leaves, and words every error.
 fn parse_with_serde_saphyr(source: &Source) -> Result<Node, Box<Diagnostic>> {
     let text = source.text();
     let options = serde_saphyr::options! {
