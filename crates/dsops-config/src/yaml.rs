@@ -43,16 +43,18 @@ const MAX_NODES: usize = 2_000_000;
 /// Most bytes of scalar text in total (alias replays included).
 const MAX_SCALAR_BYTES: usize = MAX_CONFIG_BYTES * 2;
 
+#[cfg(test)]
+mod equivalence;
 mod fast;
 
 /// A YAML node and where it is.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Node {
     pub(crate) kind: NodeKind,
     pub(crate) span: Span,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub(crate) enum NodeKind {
     Null,
     /// A scalar: `text` is the string value for strings and the source text for
@@ -74,13 +76,13 @@ pub(crate) enum Typed {
     Float,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Entry {
     pub(crate) key: Key,
     pub(crate) value: Node,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Key {
     pub(crate) text: String,
     pub(crate) span: Span,
