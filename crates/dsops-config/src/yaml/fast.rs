@@ -62,6 +62,8 @@ pub(super) fn parse(source: &Source) -> Option<Node> {
         builder: Builder {
             source,
             stack: Vec::new(),
+            items: Vec::new(),
+            entries: Vec::new(),
             root: None,
         },
         recording: Vec::new(),
@@ -386,7 +388,8 @@ struct Frame {
 #[derive(Debug)]
 enum FrameKind {
     Seq {
-        items: Vec<Node>,
+        /// Where its items start in [`Builder::items`].
+        start: usize,
         /// The items of a merge value, and whether all their keys are plain strings.
         merge: bool,
         simple_keys: bool,
@@ -396,7 +399,8 @@ enum FrameKind {
 
 #[derive(Debug)]
 struct MapFrame {
-    entries: Vec<Entry>,
+    /// Where its entries start in [`Builder::entries`].
+    start: usize,
     key: Option<Pending>,
     /// Entries of `<<` values, in order, to add at the end.
     merged: Vec<Entry>,
@@ -416,6 +420,12 @@ enum Pending {
 struct Builder<'a> {
     source: &'a Source,
     stack: Vec<Frame>,
+    /// The items of the open lists, innermost last: each list's items are
+    /// moved into a vector of their exact size when it ends (growing one
+    /// vector per collection took half the memory of the tree).
+    items: Vec<Node>,
+    /// The entries of the open mappings, the same way.
+    entries: Vec<Entry>,
     root: Option<Node>,
 }
 
@@ -491,14 +501,14 @@ impl Builder<'_> {
                 };
                 let kind = if is_map {
                     FrameKind::Map(MapFrame {
-                        entries: Vec::new(),
+                        start: self.entries.len(),
                         key: None,
                         merged: Vec::new(),
                         simple_keys: true,
                     })
                 } else {
                     FrameKind::Seq {
-                        items: Vec::new(),
+                        start: self.items.len(),
                         merge: role == Role::MergeValue,
                         simple_keys: true,
                     }
@@ -516,13 +526,16 @@ impl Builder<'_> {
                 let (kind, simple) = match (frame.kind, ev.kind) {
                     (
                         FrameKind::Seq {
-                            items, simple_keys, ..
+                            start, simple_keys, ..
                         },
                         EvKind::SeqEnd,
-                    ) => (NodeKind::Seq(items), simple_keys),
+                    ) => {
+                        let items = self.items.drain(start.min(self.items.len())..).collect();
+                        (NodeKind::Seq(items), simple_keys)
+                    }
                     (FrameKind::Map(map), EvKind::MapEnd) => {
                         let simple = map.simple_keys;
-                        (NodeKind::Map(close_map(map)?), simple)
+                        (NodeKind::Map(self.close_map(map)?), simple)
                     }
                     _ => return None,
                 };
@@ -539,10 +552,8 @@ impl Builder<'_> {
             return Some(());
         };
         match &mut frame.kind {
-            FrameKind::Seq {
-                items, simple_keys, ..
-            } => {
-                items.push(node);
+            FrameKind::Seq { simple_keys, .. } => {
+                self.items.push(node);
                 *simple_keys &= simple;
             }
             FrameKind::Map(map) => match map.key.take() {
@@ -551,7 +562,7 @@ impl Builder<'_> {
                     map.simple_keys &= simple_key(&key);
                     map.key = Some(Pending::Key(key.0));
                 }
-                Some(Pending::Key(key)) => map.entries.push(Entry { key, value: node }),
+                Some(Pending::Key(key)) => self.entries.push(Entry { key, value: node }),
                 Some(Pending::Merge) => {
                     merge_entries(node, &mut map.merged)?;
                     map.simple_keys &= simple;
@@ -559,6 +570,35 @@ impl Builder<'_> {
             },
         }
         Some(())
+    }
+
+    /// The entries of a finished mapping: its own, then the merged ones whose
+    /// key it does not have yet.
+    fn close_map(&mut self, map: MapFrame) -> Option<Vec<Entry>> {
+        let MapFrame {
+            start,
+            key,
+            merged,
+            simple_keys,
+        } = map;
+        if key.is_some() {
+            return None;
+        }
+        let own = self.entries.drain(start.min(self.entries.len())..);
+        if merged.is_empty() {
+            return Some(own.collect());
+        }
+        if !simple_keys {
+            return None;
+        }
+        let mut entries: Vec<Entry> = own.collect();
+        let mut seen: HashSet<String> = entries.iter().map(|e| e.key.text.clone()).collect();
+        for entry in merged {
+            if seen.insert(entry.key.text.clone()) {
+                entries.push(entry);
+            }
+        }
+        Some(entries)
     }
 
     /// A scalar as serde-saphyr's `deserialize_any` types it, then as `convert` places it.
@@ -658,33 +698,6 @@ fn merge_entries(node: Node, out: &mut Vec<Entry>) -> Option<()> {
     Some(())
 }
 
-/// The entries of a finished mapping: its own, then the merged ones whose
-/// key it does not have yet.
-fn close_map(map: MapFrame) -> Option<Vec<Entry>> {
-    let MapFrame {
-        mut entries,
-        key,
-        merged,
-        simple_keys,
-    } = map;
-    if key.is_some() {
-        return None;
-    }
-    if merged.is_empty() {
-        return Some(entries);
-    }
-    if !simple_keys {
-        return None;
-    }
-    let mut seen: HashSet<String> = entries.iter().map(|e| e.key.text.clone()).collect();
-    for entry in merged {
-        if seen.insert(entry.key.text.clone()) {
-            entries.push(entry);
-        }
-    }
-    Some(entries)
-}
-
 enum Resolved {
     Null,
     Str,
@@ -725,8 +738,16 @@ fn resolve_plain(value: &str) -> Option<Resolved> {
     }
 }
 
+/// The ASCII padding serde-saphyr trims before reading a number or boolean
+/// (a plain scalar hardly ever has any, so look at its ends first).
 fn yaml_trim(s: &str) -> &str {
-    s.trim_matches([' ', '\t', '\r', '\n'])
+    let padding = |b: &u8| matches!(b, b' ' | b'\t' | b'\r' | b'\n');
+    let bytes = s.as_bytes();
+    if bytes.first().is_some_and(padding) || bytes.last().is_some_and(padding) {
+        s.trim_matches([' ', '\t', '\r', '\n'])
+    } else {
+        s
+    }
 }
 
 fn is_signed_nan(t: &str) -> bool {
