@@ -354,8 +354,7 @@ impl Decoder<'_> {
             self.push(d);
             return false;
         }
-        let upper = name.value.to_ascii_uppercase();
-        if let Some(why) = crate::names::startup_variable(&upper) {
+        if let Some(why) = crate::names::startup_variable(&name.value) {
             self.push(
                 Diagnostic::warning(
                     Code::DangerousVariable,
@@ -478,7 +477,6 @@ impl Decoder<'_> {
 
     /// Checks a `from:`'s keys against its form, explaining keys of other forms.
     fn reference_fields<'n>(&mut self, entries: &'n [Entry], form: Form) -> Fields<'n> {
-        let allowed = [COMMON_FROM_KEYS, form.keys()].concat();
         self.check_duplicates(entries);
         let mut fields = Fields::raw(entries);
         for entry in entries {
@@ -486,9 +484,10 @@ impl Decoder<'_> {
                 continue;
             }
             let key = entry.key.text.as_str();
-            if allowed.contains(&key) {
+            if COMMON_FROM_KEYS.contains(&key) || form.keys().contains(&key) {
                 continue;
             }
+            let allowed = [COMMON_FROM_KEYS, form.keys()].concat();
             let users = Form::users_of(key);
             if let Some(owner) = users.first() {
                 self.push(

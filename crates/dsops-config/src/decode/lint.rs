@@ -1,6 +1,7 @@
 //! Checks that need the whole file: references to stores, vaults that must
 //! come from the store, unused stores, variables that clash.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use super::{Decoder, Partial};
@@ -15,10 +16,17 @@ pub(super) fn check(d: &mut Decoder<'_>, partial: &Partial) {
     let mut used: HashMap<&str, usize> = HashMap::new();
     for env in &config.envs {
         d.set_scope(Scope::Env(env.name.value.clone()));
-        let mut seen_upper: HashMap<String, &crate::model::Text> = HashMap::new();
+        let mut seen_upper: HashMap<Cow<'_, str>, &crate::model::Text> =
+            HashMap::with_capacity(env.variables.len());
         for variable in &env.variables {
-            if let Some(first) =
-                seen_upper.insert(variable.name.value.to_ascii_uppercase(), &variable.name)
+            // Most names are upper case already: no copy for those.
+            let name = variable.name.value.as_str();
+            let upper = if name.bytes().any(|b| b.is_ascii_lowercase()) {
+                Cow::Owned(name.to_ascii_uppercase())
+            } else {
+                Cow::Borrowed(name)
+            };
+            if let Some(first) = seen_upper.insert(upper, &variable.name)
                 // The same name twice is a `duplicate-key` already.
                 && first.value != variable.name.value
             {

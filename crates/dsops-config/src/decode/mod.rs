@@ -341,7 +341,11 @@ impl Decoder<'_> {
     fn check_duplicates(&mut self, entries: &[Entry]) {
         // Most mappings have a handful of keys: a scan beats hashing them.
         const SCAN_BELOW: usize = 16;
-        let mut seen: HashMap<&str, Span> = HashMap::new();
+        let mut seen: HashMap<&str, Span> = if entries.len() < SCAN_BELOW {
+            HashMap::new()
+        } else {
+            HashMap::with_capacity(entries.len())
+        };
         for (i, entry) in entries.iter().enumerate().filter(|(_, e)| e.key.is_scalar) {
             let first = if entries.len() < SCAN_BELOW {
                 entries
