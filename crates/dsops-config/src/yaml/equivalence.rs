@@ -298,6 +298,11 @@ const CASES: &[(&str, bool, &str)] = &[
         true,
         "a: nan\nb: inf\nc: infinity\nd: NaN\ne: +.nan\nf: -.NaN\ng: .nanx\nh: Infinity\n",
     ),
+    (
+        "letters first",
+        true,
+        "a: infinity\nb: INF\nc: NaN\nd: e5\ne: E5\nf: _1\ng: \u{661}\u{662}\nh: x1\ni: Inf\nj: nAn\n",
+    ),
     ("nan", false, "a: .nan\n"),
     ("inf", false, "a: .inf\n"),
     ("negative inf", false, "a: -.Inf\n"),

@@ -716,6 +716,12 @@ fn resolve_plain(value: &str) -> Option<Resolved> {
         "false" | "False" | "FALSE" => return Some(Resolved::Typed(Typed::Bool(false))),
         _ => {}
     }
+    // No number starts with a letter (the words Rust's float parser knows,
+    // `inf` and `nan`, are strings to serde-saphyr): most values stop here.
+    if !t.starts_with(|c: char| c.is_ascii_digit() || matches!(c, '+' | '-' | '.')) && !t.is_empty()
+    {
+        return Some(Resolved::Str);
+    }
     let unsigned = t.strip_prefix(['+', '-']).unwrap_or(t);
     if matches!(unsigned.as_bytes(), [b'0', b'X' | b'O' | b'B', ..]) || is_signed_nan(t) {
         return Some(Resolved::Str);
