@@ -446,7 +446,17 @@ impl Decoder<'_> {
         };
         let fields = self.reference_fields(entries, form);
         let store = self.required_text(&fields, "store", span, "`from`");
-        if let Some(store) = &store {
+        // The outline only answers "does this environment use that store":
+        // a name seen lately is not copied again (a file has a few stores and
+        // thousands of variables; checking only the last few keeps this O(1)).
+        if let Some(store) = &store
+            && !outline
+                .stores
+                .iter()
+                .rev()
+                .take(4)
+                .any(|s| *s == store.value)
+        {
             outline.stores.push(store.value.clone());
         }
         let subscription = self.opt_text(fields.get("subscription"));
