@@ -664,3 +664,90 @@ fn the_fast_path_builds_a_normal_file() {
         assert_eq!(compare(&format!("generated {n}"), &text), Outcome::Same);
     }
 }
+
+/// The tokens of the fuzz dictionary (`fuzz/yaml.dict`): YAML's indicators and dsops's keys.
+fn dictionary() -> Vec<String> {
+    let text = std::fs::read_to_string(root().join("fuzz/yaml.dict")).unwrap();
+    text.lines()
+        .filter_map(|line| line.strip_prefix('"')?.strip_suffix('"'))
+        .map(|token| {
+            token
+                .replace("\\x0A", "\n")
+                .replace("\\x09", "\t")
+                .replace("\\\"", "\"")
+        })
+        .collect()
+}
+
+/// Hostile input, a fuzzer's way without its engine: every repository YAML
+/// file mutated many times over (tokens inserted, ranges deleted or repeated,
+/// lines swapped or re-indented), from a fixed seed. Neither path may panic,
+/// and each mutant must parse the same both ways or be refused by both.
+#[test]
+fn mutated_files_parse_the_same_or_fail_both_ways() {
+    let tokens = dictionary();
+    assert!(tokens.len() > 40, "fuzz/yaml.dict: {} tokens", tokens.len());
+    let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut next = move |bound: usize| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        usize::try_from(state % (bound.max(1) as u64)).unwrap()
+    };
+    let mut counts = [0usize; 3];
+    for (name, text) in corpus() {
+        if name.contains('#') || text.len() > 16 * 1024 {
+            continue;
+        }
+        for round in 0..16 {
+            let mut bytes = text.clone().into_bytes();
+            for _ in 0..1 + next(4) {
+                let len = bytes.len();
+                let at = next(len + 1);
+                match next(5) {
+                    0 => {
+                        let token = &tokens[next(tokens.len())];
+                        bytes.splice(at..at, token.bytes());
+                    }
+                    1 => {
+                        let end = (at + next(40)).min(len);
+                        bytes.drain(at..end);
+                    }
+                    2 => {
+                        let end = (at + next(80)).min(len);
+                        let copy = bytes[at..end].to_vec();
+                        bytes.splice(at..at, copy);
+                    }
+                    3 => {
+                        let mut lines: Vec<Vec<u8>> =
+                            bytes.split(|b| *b == b'\n').map(<[u8]>::to_vec).collect();
+                        let (a, b) = (next(lines.len()), next(lines.len()));
+                        lines.swap(a, b);
+                        bytes = lines.join(&b'\n');
+                    }
+                    _ => {
+                        let line = bytes[..at]
+                            .iter()
+                            .rposition(|b| *b == b'\n')
+                            .map_or(0, |i| i + 1);
+                        if next(2) == 0 {
+                            bytes.splice(line..line, *b"  ");
+                        } else if bytes.get(line) == Some(&b' ') {
+                            bytes.remove(line);
+                        }
+                    }
+                }
+            }
+            let mutant = String::from_utf8_lossy(&bytes).into_owned();
+            if mutant.trim().is_empty() {
+                continue;
+            }
+            counts[compare(&format!("{name} mutant {round}"), &mutant) as usize] += 1;
+        }
+    }
+    eprintln!(
+        "mutants: {} the same both ways, {} left to serde-saphyr, {} refused by both",
+        counts[0], counts[1], counts[2]
+    );
+    assert!(counts[0] > 300 && counts[2] > 300, "{counts:?}");
+}
