@@ -43,6 +43,26 @@ const MAX_NODES: usize = 2_000_000;
 /// Most bytes of scalar text in total (alias replays included).
 const MAX_SCALAR_BYTES: usize = MAX_CONFIG_BYTES * 2;
 
+// The rest of the budget, at serde-saphyr 2.2's defaults, written out because
+// the fast path counts them too: a new default upstream must not make the
+// two paths disagree.
+/// Most anchors (`&name`).
+const MAX_ANCHORS: usize = 50_000;
+/// Most merge keys (`<<`).
+const MAX_MERGE_KEYS: usize = 10_000;
+/// Most event copies kept for anchors (one per open anchor an event is in).
+const MAX_RECORDED_ANCHOR_EVENTS: usize = 1_000_000;
+/// Most bytes of text in those copies.
+const MAX_RECORDED_ANCHOR_BYTES: usize = 64 * 1024 * 1024;
+/// With at least this many aliases...
+const RATIO_MIN_ALIASES: usize = 100;
+/// ...more than this many per anchor is refused (or any, without anchors).
+const RATIO_ALIASES_PER_ANCHOR: usize = 10;
+/// Longest simple key the scanner looks ahead for, in characters.
+const SIMPLE_KEY_MAX_LOOKAHEAD: usize = 1024;
+/// Most flow collections (`[`, `{`) open at once, for the parser.
+const FLOW_NESTING_LIMIT: usize = 255;
+
 #[cfg(test)]
 mod equivalence;
 mod fast;
@@ -147,6 +167,15 @@ fn parse_with_serde_saphyr(source: &Source) -> Result<Node, Box<Diagnostic>> {
             max_events: MAX_EVENTS,
             max_nodes: MAX_NODES,
             max_total_scalar_bytes: MAX_SCALAR_BYTES,
+            max_anchors: MAX_ANCHORS,
+            max_merge_keys: MAX_MERGE_KEYS,
+            max_recorded_anchor_events: MAX_RECORDED_ANCHOR_EVENTS,
+            max_recorded_anchor_bytes: MAX_RECORDED_ANCHOR_BYTES,
+            enforce_alias_anchor_ratio: true,
+            alias_anchor_min_aliases: RATIO_MIN_ALIASES,
+            alias_anchor_ratio_multiplier: RATIO_ALIASES_PER_ANCHOR,
+            simple_key_max_lookahead: SIMPLE_KEY_MAX_LOOKAHEAD,
+            flow_nesting_limit: FLOW_NESTING_LIMIT,
         },
         alias_limits: serde_saphyr::alias_limits! {
             max_total_replayed_events: MAX_ALIAS_REPLAY,
@@ -154,6 +183,19 @@ fn parse_with_serde_saphyr(source: &Source) -> Result<Node, Box<Diagnostic>> {
         },
         duplicate_keys: DuplicateKeyPolicy::PassThrough,
         strict_booleans: true,
+        // The defaults, written out: the fast path reads YAML this way.
+        merge_keys: serde_saphyr::MergeKeyPolicy::Merge,
+        legacy_octal_numbers: false,
+        leading_zero_numbers_as_strings: false,
+        underscored_numbers_as_strings: false,
+        null_as_string: false,
+        no_schema: false,
+        angle_conversions: false,
+        reject_unsupported_tags: false,
+        strict_indentation: false,
+        bom_inside_document_as_content: false,
+        require_indent: serde_saphyr::RequireIndent::Unchecked,
+        non_finite_float_policy: serde_saphyr::NonFiniteFloatPolicy::Reject,
     };
     match serde_saphyr::from_str_with_options::<Spanned<Raw>>(text, options) {
         Ok(raw) => Ok(convert(source, raw)),

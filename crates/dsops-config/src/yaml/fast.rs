@@ -20,8 +20,10 @@
 //!   the alias that gives it);
 //! - duplicate keys are passed through;
 //! - the limits (nesting, aliases, alias replay, events, nodes, scalar bytes,
-//!   anchors, merge keys, anchor recording, documents) are counted as
-//!   serde-saphyr counts them.
+//!   anchors, merge keys, anchor recording, documents, the alias/anchor
+//!   ratio) are counted as serde-saphyr counts them (the bytes of anchor
+//!   copies a little more strictly), with the same values (set in `yaml.rs`
+//!   for both paths).
 //!
 //! Anything else (other tags, a non-finite float, an error of any kind, a
 //! limit reached, merges of keys that are not plain strings) returns `None`,
@@ -36,27 +38,25 @@ use std::rc::Rc;
 use granit_parser::{Event, Parser, ScalarStyle, StrInput, Tag};
 
 use super::{
-    Entry, Key, MAX_ALIAS_REPLAY, MAX_ALIASES, MAX_DEPTH, MAX_EVENTS, MAX_NODES, MAX_SCALAR_BYTES,
-    Node, NodeKind, Typed,
+    Entry, FLOW_NESTING_LIMIT, Key, MAX_ALIAS_REPLAY, MAX_ALIASES, MAX_ANCHORS, MAX_DEPTH,
+    MAX_EVENTS, MAX_MERGE_KEYS, MAX_NODES, MAX_RECORDED_ANCHOR_BYTES, MAX_RECORDED_ANCHOR_EVENTS,
+    MAX_SCALAR_BYTES, Node, NodeKind, RATIO_ALIASES_PER_ANCHOR, RATIO_MIN_ALIASES,
+    SIMPLE_KEY_MAX_LOOKAHEAD, Typed,
 };
 use crate::source::{Source, Span};
-
-/// serde-saphyr's default budget for what dsops does not set itself.
-const MAX_ANCHORS: usize = 50_000;
-const MAX_MERGE_KEYS: usize = 10_000;
-const MAX_RECORDED_ANCHOR_EVENTS: usize = 1_000_000;
-const MAX_RECORDED_ANCHOR_BYTES: usize = 64 * 1024 * 1024;
-/// The alias/anchor ratio heuristic: at least this many aliases...
-const RATIO_MIN_ALIASES: usize = 100;
-/// ...and more than this many per anchor is refused.
-const RATIO_ALIASES_PER_ANCHOR: usize = 10;
 
 /// The tree of `source`, or `None` when serde-saphyr must decide.
 pub(super) fn parse(source: &Source) -> Option<Node> {
     let text = source.text();
+    // The parser options serde-saphyr derives from the same budget
+    // (`Budget::parser_options`), without its `comments` feature.
     let mut options = granit_parser::Options::default();
-    // As serde-saphyr without its `comments` feature (the one dsops uses).
+    options.simple_key_max_lookahead = SIMPLE_KEY_MAX_LOOKAHEAD;
+    options.flow_nesting_limit = FLOW_NESTING_LIMIT;
+    options.block_nesting_limit = options.block_nesting_limit.max(MAX_DEPTH + 1);
     options.emit_comments = false;
+    options.strict_indentation = false;
+    options.bom_inside_document_as_content = false;
     let parser = Parser::with_options(StrInput::new(text), options);
     let mut reader = Reader {
         builder: Builder {
