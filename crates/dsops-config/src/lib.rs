@@ -226,8 +226,11 @@ pub fn load_file(
         source,
     };
     let file = std::fs::File::open(path).map_err(io)?;
-    let mut bytes = Vec::new();
     let limit = MAX_CONFIG_BYTES as u64;
+    // Room for the whole file at once (one more byte tells a file over the
+    // limit), rather than doubling a buffer up to it.
+    let expected = file.metadata().map_or(0, |m| m.len()).min(limit) + 1;
+    let mut bytes = Vec::with_capacity(usize::try_from(expected).unwrap_or(0));
     file.take(limit + 1).read_to_end(&mut bytes).map_err(io)?;
     if bytes.len() as u64 > limit {
         return Err(ReadError::TooLarge {

@@ -437,32 +437,75 @@ pub const STARTUP_VARIABLES: &[(&str, &str)] = &[
 /// Why setting `name` changes how later steps or programs start (see
 /// [`STARTUP_VARIABLES`]), if it does.
 pub fn startup_variable(name: &str) -> Option<&'static str> {
-    let upper = name.to_ascii_uppercase();
-    if let Some((_, why)) = STARTUP_VARIABLES.iter().find(|(n, _)| *n == upper) {
+    if let Some((_, why)) = STARTUP_VARIABLES
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case(name))
+    {
         return Some(why);
     }
-    if upper.starts_with("LD_") || upper.starts_with("DYLD_") {
+    if starts_with_ignore_case(name, "LD_") || starts_with_ignore_case(name, "DYLD_") {
         return Some("the dynamic loader reads it in every program started");
     }
-    if upper.starts_with("GIT_CONFIG_") {
+    if starts_with_ignore_case(name, "GIT_CONFIG_") {
         return Some("it sets git options, `core.sshCommand` and hooks included");
     }
     None
+}
+
+/// Whether `name` starts with `prefix` (upper case), ASCII case ignored:
+/// the upper-cased name compared, without upper-casing a copy of it (this
+/// runs for every variable of the file).
+fn starts_with_ignore_case(name: &str, prefix: &str) -> bool {
+    name.as_bytes()
+        .get(..prefix.len())
+        .is_some_and(|head| head.eq_ignore_ascii_case(prefix.as_bytes()))
 }
 
 /// Whether `name` is in a namespace a CI runner sets and trusts
 /// (`GITHUB_`, `RUNNER_`, `ACTIONS_`),
 /// compared in upper case.
 pub fn ci_reserved(name: &str) -> bool {
-    let upper = name.to_ascii_uppercase();
     ["GITHUB_", "RUNNER_", "ACTIONS_"]
         .iter()
-        .any(|p| upper.starts_with(p))
+        .any(|p| starts_with_ignore_case(name, p))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn startup_and_ci_names_ignore_ascii_case() {
+        for name in [
+            "PATH",
+            "path",
+            "Path",
+            "ld_preload",
+            "Ld_Anything",
+            "dyld_x",
+            "git_config_global",
+        ] {
+            assert!(startup_variable(name).is_some(), "{name}");
+        }
+        for name in [
+            "PATHS",
+            "PAT",
+            "L",
+            "LD",
+            "GIT_CONFI",
+            "Ünicode",
+            "",
+            "PATH\u{e9}",
+        ] {
+            assert!(startup_variable(name).is_none(), "{name}");
+        }
+        for name in ["GITHUB_TOKEN", "github_x", "Runner_Temp", "actions_"] {
+            assert!(ci_reserved(name), "{name}");
+        }
+        for name in ["GITHUB", "RUNNER", "MY_GITHUB_", "ACTION_"] {
+            assert!(!ci_reserved(name), "{name}");
+        }
+    }
 
     #[test]
     fn vault_names() {

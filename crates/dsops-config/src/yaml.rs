@@ -1,10 +1,20 @@
 //! YAML text to a tree of spanned nodes.
 //!
-//! Parsing is done by `serde-saphyr` (a maintained, panic-free serde YAML
-//! deserializer; `serde_yaml` is deprecated upstream). We deserialize into a
-//! generic spanned tree rather than straight into the model so that the decoder
-//! can report every problem at once, with its location, instead of stopping at
-//! the first one as a serde derive would.
+//! We parse into a generic spanned tree rather than straight into the model so
+//! that the decoder can report every problem at once, with its location,
+//! instead of stopping at the first one as a serde derive would.
+//!
+//! Two paths build the same tree. The fast one ([`fast`]) reads the events of
+//! granit-parser, the YAML parser serde-saphyr is built on, and builds the
+//! nodes directly. The reference one deserializes into `Spanned<Raw>` with
+//! `serde-saphyr` (a maintained, panic-free serde YAML deserializer;
+//! `serde_yaml` is deprecated upstream) and converts that. The fast path
+//! handles what a configuration holds (mappings, lists, scalars of every
+//! style, anchors and aliases, merge keys, `!!str`) and gives up on anything
+//! else, on every error and at every limit: the text is then parsed again by
+//! serde-saphyr, so that what is accepted, the tree and every error message
+//! are serde-saphyr's. The unit tests check that both paths give the same
+//! tree, spans included, on every YAML file of the repository.
 //!
 //! Hostile input is bounded here: the text size, nesting depth, node and event
 //! counts and alias expansion all have limits, and breaking one is a clear error.
@@ -26,15 +36,45 @@ pub(crate) const MAX_DEPTH: usize = 32;
 pub(crate) const MAX_ALIASES: usize = 10_000;
 /// Most events an alias may replay in total (what stops "billion laughs").
 pub(crate) const MAX_ALIAS_REPLAY: usize = 200_000;
+/// Most parser events (alias replays included).
+const MAX_EVENTS: usize = 4_000_000;
+/// Most nodes: scalars, lists and mappings (alias replays included).
+const MAX_NODES: usize = 2_000_000;
+/// Most bytes of scalar text in total (alias replays included).
+const MAX_SCALAR_BYTES: usize = MAX_CONFIG_BYTES * 2;
+
+// The rest of the budget, at serde-saphyr 2.2's defaults, written out because
+// the fast path counts them too: a new default upstream must not make the
+// two paths disagree.
+/// Most anchors (`&name`).
+const MAX_ANCHORS: usize = 50_000;
+/// Most merge keys (`<<`).
+const MAX_MERGE_KEYS: usize = 10_000;
+/// Most event copies kept for anchors (one per open anchor an event is in).
+const MAX_RECORDED_ANCHOR_EVENTS: usize = 1_000_000;
+/// Most bytes of text in those copies.
+const MAX_RECORDED_ANCHOR_BYTES: usize = 64 * 1024 * 1024;
+/// With at least this many aliases...
+const RATIO_MIN_ALIASES: usize = 100;
+/// ...more than this many per anchor is refused (or any, without anchors).
+const RATIO_ALIASES_PER_ANCHOR: usize = 10;
+/// Longest simple key the scanner looks ahead for, in characters.
+const SIMPLE_KEY_MAX_LOOKAHEAD: usize = 1024;
+/// Most flow collections (`[`, `{`) open at once, for the parser.
+const FLOW_NESTING_LIMIT: usize = 255;
+
+#[cfg(test)]
+mod equivalence;
+mod fast;
 
 /// A YAML node and where it is.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Node {
     pub(crate) kind: NodeKind,
     pub(crate) span: Span,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub(crate) enum NodeKind {
     Null,
     /// A scalar: `text` is the string value for strings and the source text for
@@ -56,13 +96,13 @@ pub(crate) enum Typed {
     Float,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Entry {
     pub(crate) key: Key,
     pub(crate) value: Node,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Key {
     pub(crate) text: String,
     pub(crate) span: Span,
@@ -109,14 +149,33 @@ pub(crate) fn parse(source: &Source) -> Result<Node, Box<Diagnostic>> {
             span: Span::point(0),
         });
     }
+    match fast::parse(source) {
+        Some(root) => Ok(root),
+        None => parse_with_serde_saphyr(source),
+    }
+}
+
+/// The reference parse: serde-saphyr into `Spanned<Raw>`, then [`convert`].
+/// It decides whatever the fast path leaves, and words every error.
+fn parse_with_serde_saphyr(source: &Source) -> Result<Node, Box<Diagnostic>> {
+    let text = source.text();
     let options = serde_saphyr::options! {
         budget: serde_saphyr::budget! {
             max_depth: MAX_DEPTH,
             max_aliases: MAX_ALIASES,
             max_documents: 1,
-            max_events: 4_000_000,
-            max_nodes: 2_000_000,
-            max_total_scalar_bytes: MAX_CONFIG_BYTES * 2,
+            max_events: MAX_EVENTS,
+            max_nodes: MAX_NODES,
+            max_total_scalar_bytes: MAX_SCALAR_BYTES,
+            max_anchors: MAX_ANCHORS,
+            max_merge_keys: MAX_MERGE_KEYS,
+            max_recorded_anchor_events: MAX_RECORDED_ANCHOR_EVENTS,
+            max_recorded_anchor_bytes: MAX_RECORDED_ANCHOR_BYTES,
+            enforce_alias_anchor_ratio: true,
+            alias_anchor_min_aliases: RATIO_MIN_ALIASES,
+            alias_anchor_ratio_multiplier: RATIO_ALIASES_PER_ANCHOR,
+            simple_key_max_lookahead: SIMPLE_KEY_MAX_LOOKAHEAD,
+            flow_nesting_limit: FLOW_NESTING_LIMIT,
         },
         alias_limits: serde_saphyr::alias_limits! {
             max_total_replayed_events: MAX_ALIAS_REPLAY,
@@ -124,6 +183,19 @@ pub(crate) fn parse(source: &Source) -> Result<Node, Box<Diagnostic>> {
         },
         duplicate_keys: DuplicateKeyPolicy::PassThrough,
         strict_booleans: true,
+        // The defaults, written out: the fast path reads YAML this way.
+        merge_keys: serde_saphyr::MergeKeyPolicy::Merge,
+        legacy_octal_numbers: false,
+        leading_zero_numbers_as_strings: false,
+        underscored_numbers_as_strings: false,
+        null_as_string: false,
+        no_schema: false,
+        angle_conversions: false,
+        reject_unsupported_tags: false,
+        strict_indentation: false,
+        bom_inside_document_as_content: false,
+        require_indent: serde_saphyr::RequireIndent::Unchecked,
+        non_finite_float_policy: serde_saphyr::NonFiniteFloatPolicy::Reject,
     };
     match serde_saphyr::from_str_with_options::<Spanned<Raw>>(text, options) {
         Ok(raw) => Ok(convert(source, raw)),

@@ -354,8 +354,7 @@ impl Decoder<'_> {
             self.push(d);
             return false;
         }
-        let upper = name.value.to_ascii_uppercase();
-        if let Some(why) = crate::names::startup_variable(&upper) {
+        if let Some(why) = crate::names::startup_variable(&name.value) {
             self.push(
                 Diagnostic::warning(
                     Code::DangerousVariable,
@@ -447,7 +446,17 @@ impl Decoder<'_> {
         };
         let fields = self.reference_fields(entries, form);
         let store = self.required_text(&fields, "store", span, "`from`");
-        if let Some(store) = &store {
+        // The outline only answers "does this environment use that store":
+        // a name seen lately is not copied again (a file has a few stores and
+        // thousands of variables; checking only the last few keeps this O(1)).
+        if let Some(store) = &store
+            && !outline
+                .stores
+                .iter()
+                .rev()
+                .take(4)
+                .any(|s| *s == store.value)
+        {
             outline.stores.push(store.value.clone());
         }
         let subscription = self.opt_text(fields.get("subscription"));
@@ -478,7 +487,6 @@ impl Decoder<'_> {
 
     /// Checks a `from:`'s keys against its form, explaining keys of other forms.
     fn reference_fields<'n>(&mut self, entries: &'n [Entry], form: Form) -> Fields<'n> {
-        let allowed = [COMMON_FROM_KEYS, form.keys()].concat();
         self.check_duplicates(entries);
         let mut fields = Fields::raw(entries);
         for entry in entries {
@@ -486,9 +494,10 @@ impl Decoder<'_> {
                 continue;
             }
             let key = entry.key.text.as_str();
-            if allowed.contains(&key) {
+            if COMMON_FROM_KEYS.contains(&key) || form.keys().contains(&key) {
                 continue;
             }
+            let allowed = [COMMON_FROM_KEYS, form.keys()].concat();
             let users = Form::users_of(key);
             if let Some(owner) = users.first() {
                 self.push(

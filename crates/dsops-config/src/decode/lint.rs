@@ -1,6 +1,7 @@
 //! Checks that need the whole file: references to stores, vaults that must
 //! come from the store, unused stores, variables that clash.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use super::{Decoder, Partial};
@@ -12,13 +13,21 @@ use crate::suggest::did_you_mean;
 
 pub(super) fn check(d: &mut Decoder<'_>, partial: &Partial) {
     let config = &partial.config;
-    let mut used: HashMap<&str, usize> = HashMap::new();
+    // By the index of the store in `config.stores`: no hashing per variable.
+    let mut used = vec![false; config.stores.len()];
     for env in &config.envs {
         d.set_scope(Scope::Env(env.name.value.clone()));
-        let mut seen_upper: HashMap<String, &crate::model::Text> = HashMap::new();
+        let mut seen_upper: HashMap<Cow<'_, str>, &crate::model::Text> =
+            HashMap::with_capacity(env.variables.len());
         for variable in &env.variables {
-            if let Some(first) =
-                seen_upper.insert(variable.name.value.to_ascii_uppercase(), &variable.name)
+            // Most names are upper case already: no copy for those.
+            let name = variable.name.value.as_str();
+            let upper = if name.bytes().any(|b| b.is_ascii_lowercase()) {
+                Cow::Owned(name.to_ascii_uppercase())
+            } else {
+                Cow::Borrowed(name)
+            };
+            if let Some(first) = seen_upper.insert(upper, &variable.name)
                 // The same name twice is a `duplicate-key` already.
                 && first.value != variable.name.value
             {
@@ -38,7 +47,11 @@ pub(super) fn check(d: &mut Decoder<'_>, partial: &Partial) {
             if !d.resolved(&reference.store) {
                 continue;
             }
-            let Some(store) = config.store(&reference.store.value) else {
+            let found = config
+                .stores
+                .iter()
+                .position(|s| s.name.value == reference.store.value);
+            let Some((index, store)) = found.and_then(|i| Some((i, config.stores.get(i)?))) else {
                 // A store with errors of its own, or no usable `secretStores`:
                 // nothing more to say here.
                 let Some(names) = &partial.store_names else {
@@ -74,18 +87,18 @@ pub(super) fn check(d: &mut Decoder<'_>, partial: &Partial) {
                 d.push(diagnostic);
                 continue;
             };
-            *used.entry(store.name.as_str()).or_default() += 1;
+            // Every store of that name (a repeated name is a `duplicate-key` already).
+            for (used, other) in used.iter_mut().zip(&config.stores).skip(index) {
+                *used |= other.name.value == store.name.value;
+            }
             if let Target::KeyVault(kv) = &reference.target {
                 check_vault_of(d, store, kv.vault.as_ref(), reference.span);
             }
         }
     }
     d.set_scope(Scope::Global);
-    for store in &config.stores {
-        if !used.contains_key(store.name.as_str())
-            && !config.envs.is_empty()
-            && partial.envs_complete
-        {
+    for (store, used) in config.stores.iter().zip(&used) {
+        if !used && !config.envs.is_empty() && partial.envs_complete {
             d.set_scope(Scope::Store(store.name.value.clone()));
             d.push(
                 Diagnostic::warning(

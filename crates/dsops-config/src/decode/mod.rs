@@ -10,7 +10,7 @@ mod lint;
 pub(crate) mod shown;
 pub(crate) mod store;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap, HashSet, hash_map};
 use std::time::Duration;
 
 use secrecy::SecretString;
@@ -341,7 +341,11 @@ impl Decoder<'_> {
     fn check_duplicates(&mut self, entries: &[Entry]) {
         // Most mappings have a handful of keys: a scan beats hashing them.
         const SCAN_BELOW: usize = 16;
-        let mut seen: HashMap<&str, Span> = HashMap::new();
+        let mut seen: HashMap<&str, Span> = if entries.len() < SCAN_BELOW {
+            HashMap::new()
+        } else {
+            HashMap::with_capacity(entries.len())
+        };
         for (i, entry) in entries.iter().enumerate().filter(|(_, e)| e.key.is_scalar) {
             let first = if entries.len() < SCAN_BELOW {
                 entries
@@ -351,7 +355,14 @@ impl Decoder<'_> {
                     .find(|e| e.key.is_scalar && e.key.text == entry.key.text)
                     .map(|e| e.key.span)
             } else {
-                seen.get(entry.key.text.as_str()).copied()
+                // One hash per key: the first span stays, a repeat finds it.
+                match seen.entry(entry.key.text.as_str()) {
+                    hash_map::Entry::Occupied(first) => Some(*first.get()),
+                    hash_map::Entry::Vacant(slot) => {
+                        slot.insert(entry.key.span);
+                        None
+                    }
+                }
             };
             if let Some(first) = first {
                 self.push(
@@ -364,8 +375,6 @@ impl Decoder<'_> {
                     .with_note(first, "first defined here")
                     .with_hint("remove one of them: YAML keys must be unique"),
                 );
-            } else if entries.len() >= SCAN_BELOW {
-                seen.insert(&entry.key.text, entry.key.span);
             }
         }
     }
@@ -812,3 +821,39 @@ const MINIMAL_EXAMPLE: &str = "a minimal configuration:
       production:
         DATABASE_PASSWORD:
           from: { store: azure, vault: prod-keyvault, secret: database-password }";
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use crate::{LoadOptions, Source, load};
+
+    /// A large mapping (hashed, not scanned): every repeat points at the first definition.
+    #[test]
+    fn repeats_in_a_large_mapping_point_at_the_first() {
+        let mut text = String::from(
+            "version: 1\nsecretStores:\n  s:\n    type: azure.managed_identity\nenvs:\n  prod:\n",
+        );
+        for i in 0..20 {
+            text.push_str(&format!("    V{i}: x\n"));
+            if i % 7 == 3 {
+                text.push_str("    TWICE: y\n");
+            }
+        }
+        let first = text.find("TWICE").unwrap();
+        let loaded = load(
+            Source::new("t.yaml", text.as_str()),
+            &HashMap::new(),
+            LoadOptions::check(),
+        );
+        let repeats: Vec<_> = loaded
+            .diagnostics()
+            .iter()
+            .filter(|d| d.code == "duplicate-key")
+            .collect();
+        assert_eq!(repeats.len(), 2, "{repeats:?}");
+        for d in repeats {
+            assert_eq!(d.notes.first().map(|n| n.span.start), Some(first), "{d:?}");
+        }
+    }
+}
