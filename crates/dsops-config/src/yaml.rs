@@ -285,6 +285,10 @@ fn limit_message(err: &serde_saphyr::Error) -> Option<String> {
 /// the source text of non-string scalars.
 fn convert(source: &Source, raw: Spanned<Raw>) -> Node {
     let mut span = span_of(source, &raw.referenced);
+    // A number or boolean is kept as written where it is defined: through
+    // an alias (`*port`) or a merge, that is the anchored scalar, not the
+    // alias's own text.
+    let defined = span_of(source, &raw.defined);
     if let Raw::Str(_) = raw.value {
         // A block scalar's span runs on to the next key's indentation.
         let written = source.slice(span).trim_end();
@@ -298,9 +302,9 @@ fn convert(source: &Source, raw: Spanned<Raw>) -> Node {
             text,
             typed: Typed::Str,
         },
-        Raw::Bool(b) => scalar_from_source(source, span, Typed::Bool(b)),
-        Raw::Int(i) => scalar_from_source(source, span, Typed::Int(i)),
-        Raw::Float => scalar_from_source(source, span, Typed::Float),
+        Raw::Bool(b) => scalar_from_source(source, defined, Typed::Bool(b)),
+        Raw::Int(i) => scalar_from_source(source, defined, Typed::Int(i)),
+        Raw::Float => scalar_from_source(source, defined, Typed::Float),
         Raw::Seq(items) => NodeKind::Seq(items.into_iter().map(|n| convert(source, n)).collect()),
         Raw::Map(entries) => NodeKind::Map(
             entries

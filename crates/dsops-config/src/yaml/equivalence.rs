@@ -751,3 +751,49 @@ fn mutated_files_parse_the_same_or_fail_both_ways() {
     );
     assert!(counts[0] > 300 && counts[2] > 300, "{counts:?}");
 }
+
+#[test]
+fn a_number_through_an_alias_or_a_merge_keeps_its_anchored_text() {
+    let text =
+        "a: &x 0x1F\nb: *x\nc: &t true\nd: *t\nbase: &base { port: 5432 }\nuse:\n  <<: *base\n";
+    assert_eq!(compare("aliased numbers", text), Outcome::Same);
+    let source = Source::new("aliased numbers", text);
+    for tree in [
+        fast::parse(&source).expect("the fast path takes it"),
+        parse_with_serde_saphyr(&source).expect("serde-saphyr takes it"),
+    ] {
+        let NodeKind::Map(entries) = &tree.kind else {
+            panic!("a mapping: {tree:?}");
+        };
+        let text_of = |node: &Node| match &node.kind {
+            NodeKind::Scalar { text, .. } => text.clone(),
+            NodeKind::Map(inner) => inner
+                .first()
+                .map(|e| match &e.value.kind {
+                    NodeKind::Scalar { text, .. } => text.clone(),
+                    other => format!("{other:?}"),
+                })
+                .unwrap_or_default(),
+            other => format!("{other:?}"),
+        };
+        let got: Vec<(String, String)> = entries
+            .iter()
+            .map(|e| (e.key.text.clone(), text_of(&e.value)))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("a", "0x1F"),
+                ("b", "0x1F"),
+                ("c", "true"),
+                ("d", "true"),
+                ("base", "5432"),
+                ("use", "5432"),
+            ]
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        );
+        // Placed where they are used: `b`'s value is the alias.
+        let b = &entries[1].value;
+        assert_eq!(source.slice(b.span), "*x");
+    }
+}

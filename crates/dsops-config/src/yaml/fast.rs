@@ -14,7 +14,9 @@
 //!   number; then floats; quoted, block and `!!str`/`!`-tagged scalars are
 //!   strings;
 //! - aliases replay the anchored events, and every node they produce is
-//!   placed at the alias (serde-saphyr's "referenced" location);
+//!   placed at the alias (serde-saphyr's "referenced" location), while a
+//!   number's or boolean's text is taken where it is defined (the anchored
+//!   scalar, serde-saphyr's "defined" location), as `convert` takes it;
 //! - merge keys (`<<`) are applied: their entries follow the explicit ones,
 //!   skipping keys already present, and are placed at the merge value (or at
 //!   the alias that gives it);
@@ -482,7 +484,7 @@ impl Builder<'_> {
                     return Some(());
                 }
                 let at = alias.or(self.merge_at()).unwrap_or(ev.span);
-                let node = self.scalar(value, style, tag_len > 0, at)?;
+                let node = self.scalar(value, style, tag_len > 0, at, ev.span)?;
                 self.deliver(node, true)
             }
             EvKind::SeqStart | EvKind::MapStart => {
@@ -608,6 +610,7 @@ impl Builder<'_> {
         style: ScalarStyle,
         tagged: bool,
         at: Span,
+        defined: Span,
     ) -> Option<Node> {
         let typed = if tagged || style != ScalarStyle::Plain {
             Resolved::Str
@@ -626,16 +629,18 @@ impl Builder<'_> {
                 },
                 span: self.finish_span(at, true),
             },
-            Resolved::Typed(typed) => {
-                let span = self.finish_span(at, false);
-                Node {
-                    kind: NodeKind::Scalar {
-                        text: self.source.slice(span).to_owned(),
-                        typed,
-                    },
-                    span,
-                }
-            }
+            // As written where it is defined: the anchored scalar, for an
+            // alias or a merge.
+            Resolved::Typed(typed) => Node {
+                kind: NodeKind::Scalar {
+                    text: self
+                        .source
+                        .slice(self.finish_span(defined, false))
+                        .to_owned(),
+                    typed,
+                },
+                span: self.finish_span(at, false),
+            },
         };
         Some(node)
     }
