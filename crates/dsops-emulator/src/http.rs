@@ -68,6 +68,15 @@ impl Request {
         }
     }
 
+    /// The port the client wrote in the Host header (`[::1]:9000` too),
+    /// unless it is 443: what a URL back to this server must name.
+    pub(crate) fn explicit_port(&self) -> Option<&str> {
+        self.authority
+            .rsplit_once(':')
+            .map(|(_, p)| p)
+            .filter(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()) && *p != "443")
+    }
+
     /// The segments as `&str`, for matching.
     pub(crate) fn parts(&self) -> Vec<&str> {
         self.segments.iter().map(String::as_str).collect()

@@ -18,7 +18,7 @@ const STORAGE: &str = "Microsoft.Storage";
 const COSMOS: &str = "Microsoft.DocumentDB";
 const KEYVAULT: &str = "Microsoft.KeyVault";
 
-fn arm_error(status: u16, code: &str, message: &str) -> Response {
+pub(super) fn arm_error(status: u16, code: &str, message: &str) -> Response {
     Response::json(
         status,
         &json!({ "error": { "code": code, "message": message } }),

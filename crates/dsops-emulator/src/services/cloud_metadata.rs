@@ -46,12 +46,7 @@ pub(super) fn handle(req: &Request) -> Response {
         }
     }
     let origin = format!("https://{}", req.authority);
-    // The port as the client wrote it (`[::1]:9000` too), unless it is 443.
-    let port = req
-        .authority
-        .rsplit_once(':')
-        .map(|(_, p)| p)
-        .filter(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()) && *p != "443");
+    let port = req.explicit_port();
     let key_vault_dns = match port {
         Some(p) => format!("vault.localhost:{p}"),
         None => "vault.localhost".to_owned(),
@@ -76,10 +71,7 @@ pub(super) fn handle(req: &Request) -> Response {
 }
 
 fn error(code: &str, message: &str) -> Response {
-    Response::json(
-        400,
-        &json!({ "error": { "code": code, "message": message } }),
-    )
+    super::arm::arm_error(400, code, message)
 }
 
 #[cfg(test)]

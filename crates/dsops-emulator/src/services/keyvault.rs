@@ -66,11 +66,7 @@ fn target<'a>(app: &'a App, req: &Request) -> Result<Target<'a>, Response> {
             ),
         ));
     };
-    let port = req
-        .authority
-        .rsplit_once(':')
-        .map(|(_, p)| p)
-        .filter(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()) && *p != "443");
+    let port = req.explicit_port();
     Ok(Target {
         name: name.to_owned(),
         place,

@@ -24,17 +24,10 @@ use std::time::Duration;
 use dsops_emulator::Emulator;
 use serde_json::Value;
 
-use crate::harness::{self, repo_root};
+use crate::harness::{self, EXAMPLE_SECRET_VALUES, env_var, repo_root};
 
 /// The cloud's name in the CLI's config.
 const CLOUD: &str = "DsopsEmulator";
-/// Every secret value of the example state's vault.
-const SECRET_VALUES: &[&str] = &[
-    "dev-db-password",
-    "old-api-key",
-    "current-api-key",
-    "no-longer-used",
-];
 
 fn az() -> PathBuf {
     let az = repo_root().join("target/azure-cli/bin/az");
@@ -58,21 +51,19 @@ impl Cli {
         let home = tempfile::tempdir().expect("temporary home");
         let ca = home.path().join("emulator-ca.pem");
         std::fs::write(&ca, emulator.ca_pem()).expect("CA written");
-        let identity = |name: &str| {
-            emulator
-                .environment()
-                .into_iter()
-                .find(|(k, _)| k == name)
-                .map(|(_, v)| v)
-                .unwrap_or_else(|| panic!("emulator.environment() has no {name}"))
-        };
         let path = |p: &Path| p.to_string_lossy().into_owned();
         let env = vec![
             ("HOME".into(), path(home.path())),
             ("AZURE_CONFIG_DIR".into(), path(&home.path().join("azure"))),
             ("REQUESTS_CA_BUNDLE".into(), path(&ca)),
-            ("IDENTITY_ENDPOINT".into(), identity("IDENTITY_ENDPOINT")),
-            ("IDENTITY_HEADER".into(), identity("IDENTITY_HEADER")),
+            (
+                "IDENTITY_ENDPOINT".into(),
+                env_var(emulator, "IDENTITY_ENDPOINT"),
+            ),
+            (
+                "IDENTITY_HEADER".into(),
+                env_var(emulator, "IDENTITY_HEADER"),
+            ),
             (
                 "PYTHONPATH".into(),
                 path(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/python/loopback_only")),
@@ -140,6 +131,19 @@ impl Cli {
         stderr
     }
 
+    /// `az keyvault secret show` of the example vault's secret `name`.
+    fn show_secret(name: &str) -> [&str; 7] {
+        [
+            "keyvault",
+            "secret",
+            "show",
+            "--vault-name",
+            "dev-vault",
+            "--name",
+            name,
+        ]
+    }
+
     /// The names the process tried to resolve and was refused.
     fn refused_names(&self) -> String {
         std::fs::read_to_string(self.home.path().join("refused-names")).unwrap_or_default()
@@ -190,17 +194,7 @@ async fn azure_cli_registers_the_emulator_logs_in_with_managed_identity_and_read
     assert_eq!(accounts[0]["user"]["assignedIdentityInfo"], "MSI");
 
     // Key Vault, by name under the cloud's suffix.
-    let secret = cli
-        .ok(&[
-            "keyvault",
-            "secret",
-            "show",
-            "--vault-name",
-            "dev-vault",
-            "--name",
-            "database-password",
-        ])
-        .await;
+    let secret = cli.ok(&Cli::show_secret("database-password")).await;
     assert_eq!(secret["value"], "dev-db-password");
     let id = secret["id"].as_str().unwrap_or_default();
     let version = id
@@ -212,49 +206,19 @@ async fn azure_cli_registers_the_emulator_logs_in_with_managed_identity_and_read
         !version.is_empty() && !version.contains('/'),
         "the secret's id names its vault and version: {secret}"
     );
-    let api_key = cli
-        .ok(&[
-            "keyvault",
-            "secret",
-            "show",
-            "--vault-name",
-            "dev-vault",
-            "--name",
-            "api-key",
-        ])
-        .await;
+    let api_key = cli.ok(&Cli::show_secret("api-key")).await;
     assert_eq!(api_key["value"], "current-api-key");
     assert_eq!(api_key["contentType"], "text/plain");
 
     // Key Vault's refusals, as the CLI words them.
-    let disabled = cli
-        .fails(&[
-            "keyvault",
-            "secret",
-            "show",
-            "--vault-name",
-            "dev-vault",
-            "--name",
-            "retired-token",
-        ])
-        .await;
+    let disabled = cli.fails(&Cli::show_secret("retired-token")).await;
     assert!(disabled.contains("disabled"), "{disabled}");
-    let missing = cli
-        .fails(&[
-            "keyvault",
-            "secret",
-            "show",
-            "--vault-name",
-            "dev-vault",
-            "--name",
-            "no-such-secret",
-        ])
-        .await;
+    let missing = cli.fails(&Cli::show_secret("no-such-secret")).await;
     assert!(
         missing.contains("SecretNotFound") || missing.contains("not found"),
         "{missing}"
     );
-    for value in SECRET_VALUES {
+    for value in EXAMPLE_SECRET_VALUES {
         assert!(!disabled.contains(value) && !missing.contains(value));
     }
 
@@ -302,29 +266,9 @@ async fn azure_cli_registers_the_emulator_logs_in_with_managed_identity_and_read
         format!("MSIClient-{worker}"),
         "{accounts}"
     );
-    let secret = cli
-        .ok(&[
-            "keyvault",
-            "secret",
-            "show",
-            "--vault-name",
-            "dev-vault",
-            "--name",
-            "database-password",
-        ])
-        .await;
+    let secret = cli.ok(&Cli::show_secret("database-password")).await;
     assert_eq!(secret["value"], "dev-db-password");
-    let refused = cli
-        .fails(&[
-            "keyvault",
-            "secret",
-            "show",
-            "--vault-name",
-            "dev-vault",
-            "--name",
-            "api-key",
-        ])
-        .await;
+    let refused = cli.fails(&Cli::show_secret("api-key")).await;
     assert!(refused.contains("ForbiddenByRbac"), "{refused}");
     assert!(!refused.contains("current-api-key"), "{refused}");
 

@@ -65,3 +65,22 @@ pub(crate) fn sha256_hex(value: &str) -> String {
     let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, value.as_bytes());
     digest.as_ref().iter().map(|b| format!("{b:02x}")).collect()
 }
+
+/// Every secret value of the example state's vault (`dev-vault`): none may
+/// appear in an output that is not its destination.
+pub(crate) const EXAMPLE_SECRET_VALUES: &[&str] = &[
+    "dev-db-password",
+    "old-api-key",
+    "current-api-key",
+    "no-longer-used",
+];
+
+/// A variable of `emulator.environment()`, which must be there.
+pub(crate) fn env_var(emulator: &Emulator, name: &str) -> String {
+    emulator
+        .environment()
+        .into_iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v)
+        .unwrap_or_else(|| panic!("emulator.environment() has no {name}"))
+}

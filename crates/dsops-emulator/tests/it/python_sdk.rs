@@ -13,21 +13,15 @@ use std::time::Duration;
 use dsops_emulator::{Emulator, LogEntry};
 use serde_json::Value;
 
-use crate::harness::{self, repo_root, sha256_hex, venv_python};
+use crate::harness::{
+    self, EXAMPLE_SECRET_VALUES as SECRET_VALUES, env_var, repo_root, sha256_hex, venv_python,
+};
 
 /// The vault of the example state, and the host the script addresses it by.
 const VAULT: &str = "dev-vault";
 const VAULT_HOST: &str = "dev-vault.vault.azure.net";
 /// The `ci` application's client secret in the example state.
 const CI_CLIENT_SECRET: &str = "dev-only-client-secret";
-/// Every secret value of the example state's vault, none of which may appear
-/// in the script's output or the emulator's log.
-const SECRET_VALUES: &[&str] = &[
-    "dev-db-password",
-    "old-api-key",
-    "current-api-key",
-    "no-longer-used",
-];
 
 /// What a case of the script must report.
 #[derive(Debug)]
@@ -92,15 +86,6 @@ const CASES: &[(&str, &str, Want)] = &[
 
 fn script() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/python/keyvault_sdk.py")
-}
-
-fn env_var(emulator: &Emulator, name: &str) -> String {
-    emulator
-        .environment()
-        .into_iter()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v)
-        .unwrap_or_else(|| panic!("emulator.environment() has no {name}"))
 }
 
 /// Runs the script with only the variables it needs; returns its stdout

@@ -5,8 +5,8 @@ Name resolution as RFC 6761 section 6.3 asks for `localhost` names, and
 nothing else: `localhost`, any `*.localhost` name and the loopback literals
 resolve to loopback; every other name or address is refused. So the Azure CLI
 reaches the emulator at `https://NAME.vault.localhost:PORT` (which glibc's
-resolver does not map, and dsops and curl do), and a stray request (IMDS at
-169.254.169.254, login.microsoftonline.com, telemetry) fails on the machine
+resolver does not map, and dsops and curl do), and a stray request (IMDS at its
+link-local address, login.microsoftonline.com, telemetry) fails on the machine
 instead of leaving it.
 
 Each refused name is appended, one per line, to the file named by
